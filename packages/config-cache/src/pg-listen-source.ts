@@ -1,0 +1,217 @@
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type Clock, type RandomSource, systemClock, type TimerHandle } from './clock.js';
+import { defaultKeyFromPayload } from './key-from-payload.js';
+import type { ConfigCacheLogger, InvalidationListener, InvalidationSource } from './types.js';
+
+/** The part of a node-postgres `Client` the source uses (structural, so `pg` stays an optional peer). */
+export interface PgClientLike {
+  connect(): Promise<unknown>;
+  query(text: string): Promise<unknown>;
+  end(): Promise<void>;
+  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
+
+export interface PgListenInvalidationSourceOptions {
+  /** Never logged or put into an error message. */
+  connectionString: string;
+  channel: string;
+  /** Payload -> key; `undefined` invalidates everything. Default: {@link defaultKeyFromPayload}. */
+  keyFromPayload?: (payload: string) => string | undefined;
+  /** A `SELECT 1` on the listening connection this often detects half-open TCP (default 30 s; 0 = off). */
+  heartbeatIntervalMs?: number;
+  /** A heartbeat or connect slower than this counts as a dropped connection (default 10 s). */
+  heartbeatTimeoutMs?: number;
+  /** Reconnect delays: capped exponential with jitter, retried forever (default 500 ms → 30 s). */
+  backoff?: BackoffOptions;
+  /** Creates the dedicated client (default: `new pg.Client({ connectionString })`, `pg` loaded lazily). */
+  createClient?: (connectionString: string) => PgClientLike | Promise<PgClientLike>;
+  clock?: Clock;
+  random?: RandomSource;
+  logger?: ConfigCacheLogger;
+}
+
+/** `LISTEN` takes an identifier, not a parameter: quote it the way PostgreSQL does. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+async function defaultCreateClient(connectionString: string): Promise<PgClientLike> {
+  // Lazy: users of the embedded (PGlite) default never need `pg` installed.
+  const pg = await import('pg');
+  const Client = (pg.default ?? pg).Client;
+  return new Client({ connectionString }) as unknown as PgClientLike;
+}
+
+function safeMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * PostgreSQL `LISTEN` on a dedicated connection. A dropped connection is retried forever with
+ * capped backoff; after every successful re-LISTEN the listener gets `onResync()`, because any
+ * NOTIFY sent while we were away is lost for good.
+ */
+export function createPgListenInvalidationSource(options: PgListenInvalidationSourceOptions): InvalidationSource {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const keyFromPayload = options.keyFromPayload ?? defaultKeyFromPayload;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+  const backoff = options.backoff ?? {};
+  const createClient = options.createClient ?? defaultCreateClient;
+  const logger = options.logger;
+
+  let listener: InvalidationListener | undefined;
+  let client: PgClientLike | undefined;
+  let stopped = true;
+  let connected = false;
+  let attempt = 0;
+  let reconnectTimer: TimerHandle | undefined;
+  let heartbeatTimer: TimerHandle | undefined;
+  /** Bumped on every (re)connect so callbacks of an old client are ignored. */
+  let epoch = 0;
+
+  const setConnected = (value: boolean) => {
+    if (connected === value) return;
+    connected = value;
+    listener?.onConnectionChange?.(value);
+  };
+
+  const timed = <T>(promise: Promise<T>, what: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = clock.setTimeout(
+        () => reject(new Error(`${what} timed out after ${heartbeatTimeoutMs} ms`)),
+        heartbeatTimeoutMs,
+      );
+      promise.then(
+        (value) => {
+          clock.clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+
+  const dispose = (old: PgClientLike | undefined) => {
+    if (!old) return;
+    old.removeAllListeners();
+    // Keep a late 'error' from an abandoned socket from becoming an uncaught exception.
+    old.on('error', () => {});
+    old.end().catch(() => {});
+  };
+
+  const dropped = (myEpoch: number, reason: string) => {
+    if (stopped || myEpoch !== epoch) return;
+    epoch++;
+    if (heartbeatTimer !== undefined) clock.clearTimeout(heartbeatTimer);
+    heartbeatTimer = undefined;
+    const old = client;
+    client = undefined;
+    dispose(old);
+    setConnected(false);
+    logger?.warn('config-cache: LISTEN connection lost; reconnecting', { channel: options.channel, reason });
+    scheduleReconnect();
+  };
+
+  const scheduleReconnect = () => {
+    if (stopped || reconnectTimer !== undefined) return;
+    const delay = backoffDelay(attempt++, backoff, random);
+    reconnectTimer = clock.setTimeout(() => {
+      reconnectTimer = undefined;
+      void connect(false);
+    }, delay);
+  };
+
+  const scheduleHeartbeat = (myEpoch: number) => {
+    if (heartbeatIntervalMs <= 0) return;
+    heartbeatTimer = clock.setTimeout(() => {
+      heartbeatTimer = undefined;
+      const current = client;
+      if (stopped || myEpoch !== epoch || !current) return;
+      timed(current.query('SELECT 1'), 'heartbeat').then(
+        () => {
+          if (myEpoch === epoch) scheduleHeartbeat(myEpoch);
+        },
+        (error: unknown) => dropped(myEpoch, safeMessage(error)),
+      );
+    }, heartbeatIntervalMs);
+  };
+
+  const connect = async (initial: boolean): Promise<boolean> => {
+    if (stopped) return false;
+    const myEpoch = ++epoch;
+    let next: PgClientLike | undefined;
+    try {
+      next = await createClient(options.connectionString);
+      const fresh = next;
+      fresh.on('error', (error) => dropped(myEpoch, safeMessage(error)));
+      fresh.on('end', () => dropped(myEpoch, 'connection ended'));
+      fresh.on('notification', (message) => {
+        if (myEpoch !== epoch || message.channel !== options.channel) return;
+        const payload = message.payload ?? '';
+        listener?.onInvalidate({ key: keyFromPayload(payload), payload });
+      });
+      await timed(fresh.connect(), 'connect');
+      await timed(fresh.query(`LISTEN ${quoteIdentifier(options.channel)}`), 'LISTEN');
+    } catch (error) {
+      dispose(next);
+      if (myEpoch === epoch) {
+        logger?.warn('config-cache: LISTEN connect failed; retrying', {
+          channel: options.channel,
+          error: safeMessage(error),
+        });
+        epoch++;
+        scheduleReconnect();
+      }
+      return false;
+    }
+    if (stopped || myEpoch !== epoch) {
+      dispose(next);
+      return false;
+    }
+    client = next;
+    attempt = 0;
+    setConnected(true);
+    scheduleHeartbeat(myEpoch);
+    // Only the very first attempt (inside start()) precedes everything the cache holds; any later
+    // success follows a gap in which notifications were lost.
+    if (!initial) listener?.onResync();
+    return true;
+  };
+
+  return {
+    async start(next: InvalidationListener) {
+      if (!stopped) return;
+      listener = next;
+      stopped = false;
+      attempt = 0;
+      // Resolve after the first attempt either way: a database that is down at boot must not
+      // block startup; retries continue in the background and end in a resync.
+      await connect(true);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      epoch++;
+      if (reconnectTimer !== undefined) clock.clearTimeout(reconnectTimer);
+      if (heartbeatTimer !== undefined) clock.clearTimeout(heartbeatTimer);
+      reconnectTimer = undefined;
+      heartbeatTimer = undefined;
+      const old = client;
+      client = undefined;
+      setConnected(false);
+      listener = undefined;
+      if (old) {
+        old.removeAllListeners();
+        old.on('error', () => {});
+        await old.end().catch(() => {});
+      }
+    },
+  };
+}

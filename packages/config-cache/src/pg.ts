@@ -1,0 +1,6 @@
+export {
+  createPgListenInvalidationSource,
+  type PgClientLike,
+  type PgListenInvalidationSourceOptions,
+  quoteIdentifier,
+} from './pg-listen-source.js';

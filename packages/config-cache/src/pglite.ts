@@ -1,0 +1,5 @@
+export {
+  createPgliteInvalidationSource,
+  type PGliteLike,
+  type PgliteInvalidationSourceOptions,
+} from './pglite-source.js';
