@@ -1,1 +1,44 @@
-export {};
+export type { RetryOptions } from './backoff.js';
+export {
+  createRetailCrmClient,
+  MAX_CALLS_PER_UPLOAD,
+  type RateLimitOptions,
+  type RequestOptions,
+  type RetailCrmClient,
+  type RetailCrmClientOptions,
+} from './client.js';
+export { type RandomSource, type RetailCrmClock, systemClock } from './clock.js';
+export { formatRetailCrmDateTime } from './datetime.js';
+export { encodeForm, encodeQuery, type QueryValue } from './encoding.js';
+export {
+  formatErrorDetails,
+  isRetailCrmError,
+  RetailCrmAccountNotFoundError,
+  RetailCrmApiError,
+  RetailCrmAuthError,
+  RetailCrmError,
+  type RetailCrmErrorCode,
+  type RetailCrmErrorDetails,
+  RetailCrmInvalidResponseError,
+  RetailCrmNetworkError,
+  RetailCrmRateLimitError,
+  type RetailCrmRequestInfo,
+  RetailCrmTimeoutError,
+  RetailCrmValidationError,
+} from './errors.js';
+export { buildTelephonyIntegrationModule, type TelephonyIntegrationModuleInput } from './integration-module-builder.js';
+export type { RetailCrmLogger } from './logger.js';
+export {
+  createSlidingWindowLimiter,
+  type RateLimiter,
+  type RateLimitPermit,
+  type SlidingWindowLimiterOptions,
+} from './rate-limiter.js';
+export { maskApiKey } from './redact.js';
+export * from './schemas/common.js';
+export * from './schemas/credentials.js';
+export * from './schemas/customers.js';
+export * from './schemas/integration-module.js';
+export * from './schemas/sites.js';
+export * from './schemas/telephony.js';
+export * from './schemas/users.js';

@@ -1,1 +1,119 @@
-export {};
+export {
+  type AmiClient,
+  type AmiClientOptions,
+  type AmiFields,
+  type AmiStatus,
+  createAmiClient,
+  type OriginateParams,
+  type RedirectParams,
+} from './ami/ami-client.js';
+export { AmiActionError, AmiAuthError, AmiConnectionError, AmiTimeoutError } from './ami/errors.js';
+export {
+  type AmiMessage,
+  AmiParser,
+  field as amiField,
+  serializeAction as serializeAmiAction,
+} from './ami/protocol.js';
+export {
+  createTelephonyPipeline,
+  type HandleResult,
+  type PipelineStats,
+  type TelephonyPipeline,
+  type TelephonyPipelineOptions,
+} from './delivery/pipeline.js';
+export {
+  type AttemptResult,
+  type BreakerState,
+  createDeliveryPolicies,
+  type DeliveryPolicies,
+  type DeliveryPolicyOptions,
+} from './delivery/policies.js';
+export { createKeyedRateLimiter, type KeyedRateLimiter, type RateLimiterOptions } from './delivery/rate-limiter.js';
+export type { CrmSink, SinkCalls, SinkOutcome, SinkSkip } from './delivery/sink.js';
+export {
+  createInMemoryDeadLetterStore,
+  createInMemoryIntegrationLog,
+  type DeadLetterStore,
+  type InMemoryDeadLetterStore,
+  type InMemoryIntegrationLog,
+} from './delivery/stores.js';
+export { describeError, type ErrorInfo, isRetryableError, TelephonyEventsError } from './errors.js';
+export { telephonyEventJsonSchema } from './events/json-schema.js';
+export {
+  type CallDirection,
+  type CallFields,
+  deriveDirection,
+  deriveManagerCode,
+  derivePhone,
+  durationSeconds,
+  idempotencyKey,
+  internalExtensions,
+  isAnswered,
+  isInternalNumber,
+  userIdByExtension,
+} from './events/mapping.js';
+export {
+  type BridgePayload,
+  bridgePayloadSchema,
+  callTypeSchema,
+  type DialPayload,
+  type DownloadPayload,
+  dialPayloadSchema,
+  downloadPayloadSchema,
+  EVENT_TYPES,
+  type EventType,
+  type HangupPayload,
+  hangupPayloadSchema,
+  pbxDateTimeSchema,
+  type TelephonyEvent,
+  type TelephonyEventInput,
+  telephonyEventSchema,
+} from './events/schema.js';
+export {
+  type CallEvent,
+  type CallEventResponse,
+  type CallEventType,
+  type CallRecord,
+  type CallResult,
+  type Clock,
+  type EnablementMatrix,
+  type EnablementReader,
+  type HangupStatus,
+  type IntegrationLogRecord,
+  type IntegrationLogSink,
+  type KeyedReader,
+  type Logger,
+  type ResponsibleManagerResponse,
+  type RetailCrmApiFactory,
+  type RetailCrmConfigReader,
+  type RetailCrmEnterpriseConfig,
+  type RetailCrmTelephonyApi,
+  retailCrmEnterpriseConfigSchema,
+  systemClock,
+  type UploadCallsResponse,
+} from './ports.js';
+export { createInProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
+export { createRedisQueue, type RedisDeliveryQueue, type RedisQueueOptions } from './queue/redis-queue.js';
+export type {
+  DeadLetter,
+  DeadLetterHandler,
+  DeliveryJob,
+  DeliveryQueue,
+  EnqueueResult,
+  JobContext,
+  JobHandler,
+  QueueRetryOptions,
+  QueueStats,
+} from './queue/types.js';
+export { redact } from './redact.js';
+export { type ChannelRedirector, createAmiChannelRedirector } from './redirect/channel-redirector.js';
+export {
+  createSmartRedirect,
+  type RedirectOutcome,
+  type ResolveFailure,
+  type ResolveResult,
+  type SmartRedirect,
+  type SmartRedirectOptions,
+} from './redirect/smart-redirect.js';
+export { formatRetailCrmDate } from './retailcrm/format.js';
+export { buildCallRecord, createRetailCrmSink, type RetailCrmSinkOptions } from './retailcrm/retailcrm-sink.js';

@@ -1,0 +1,102 @@
+import { type RetailCrmClock, systemClock } from './clock.js';
+
+/** A granted slot. Call `commit()` right before sending: the slot is counted from that moment. */
+export interface RateLimitPermit {
+  /** Idempotent. Until committed, the permit occupies a slot in every window. */
+  commit(): void;
+}
+
+/** At most `limit` requests SENT in any window of `windowMs`, waiters served first come, first served. */
+export interface RateLimiter {
+  acquire(signal?: AbortSignal): Promise<RateLimitPermit>;
+  /** Waiters not yet granted. */
+  queued(): number;
+}
+
+export interface SlidingWindowLimiterOptions {
+  limit: number;
+  windowMs?: number;
+  clock?: RetailCrmClock;
+}
+
+interface Waiter {
+  resolve: (permit: RateLimitPermit) => void;
+  reject: (reason: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/**
+ * Sliding-log limiter: remembers when each of the last `limit` requests was actually sent, so the bound holds
+ * for every window rather than aligned one-second buckets (RetailCRM counts per key in a sliding second).
+ * A granted but not yet sent permit counts as "sent now" until committed: CPU stalls between the grant and
+ * the send therefore cannot squeeze an extra request into a window.
+ */
+export function createSlidingWindowLimiter(options: SlidingWindowLimiterOptions): RateLimiter {
+  const limit = Math.max(1, Math.floor(options.limit));
+  const windowMs = options.windowMs ?? 1000;
+  const clock = options.clock ?? systemClock;
+  const sent: number[] = []; // ascending send times still inside the window
+  const queue: Waiter[] = [];
+  let uncommitted = 0;
+  let pumping = false;
+
+  const permit = (): RateLimitPermit => {
+    let done = false;
+    return {
+      commit() {
+        if (done) return;
+        done = true;
+        uncommitted--;
+        sent.push(clock.now());
+        void pump();
+      },
+    };
+  };
+
+  async function pump() {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (queue.length > 0) {
+        const now = clock.now();
+        while (sent.length > 0 && sent[0]! <= now - windowMs) sent.shift();
+        if (sent.length + uncommitted < limit) {
+          const waiter = queue.shift()!;
+          if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
+          uncommitted++;
+          waiter.resolve(permit());
+          continue;
+        }
+        // Only expiring send times free a slot; with none, the next commit() restarts the pump.
+        if (sent.length === 0) return;
+        await clock.sleep(sent[0]! + windowMs - now);
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  return {
+    acquire(signal) {
+      return new Promise<RateLimitPermit>((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        const waiter: Waiter = { resolve, reject, signal };
+        if (signal) {
+          waiter.onAbort = () => {
+            const index = queue.indexOf(waiter);
+            if (index >= 0) queue.splice(index, 1);
+            reject(signal.reason);
+          };
+          signal.addEventListener('abort', waiter.onAbort, { once: true });
+        }
+        queue.push(waiter);
+        void pump();
+      });
+    },
+    queued: () => queue.length,
+  };
+}

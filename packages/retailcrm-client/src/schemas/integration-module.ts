@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { jsonStringOr, phpObject } from './preprocess.js';
+
+export const additionalCodeSchema = z.looseObject({
+  userId: z.union([z.string(), z.number()]),
+  code: z.union([z.string(), z.number()]),
+});
+export type AdditionalCode = z.infer<typeof additionalCodeSchema>;
+
+export const externalPhoneSchema = z.looseObject({ siteCode: z.string(), externalPhone: z.string() });
+export type ExternalPhone = z.infer<typeof externalPhoneSchema>;
+
+export const telephonySettingsSchema = z.looseObject({
+  makeCallUrl: z.string().optional(),
+  changeUserStatusUrl: z.string().optional(),
+  allowEdit: z.boolean().optional(),
+  inputEventSupported: z.boolean().optional(),
+  outputEventSupported: z.boolean().optional(),
+  hangupEventSupported: z.boolean().optional(),
+  additionalCodes: z.array(additionalCodeSchema).optional(),
+  externalPhones: z.array(externalPhoneSchema).optional(),
+});
+export type TelephonySettings = z.infer<typeof telephonySettingsSchema>;
+
+export const integrationModuleSchema = z.looseObject({
+  code: z.string(),
+  integrationCode: z.string().optional(),
+  active: z.boolean().optional(),
+  freeze: z.boolean().optional(),
+  name: z.string().optional(),
+  logo: z.string().optional(),
+  clientId: z.string().optional(),
+  baseUrl: z.string().optional(),
+  accountUrl: z.string().optional(),
+  availableCountries: z.array(z.string()).optional(),
+  /** Read-only view of what the account holds; the telephony builder never sends `actions`. */
+  actions: phpObject(z.record(z.string(), z.string())).optional(),
+  integrations: z
+    .looseObject({
+      telephony: telephonySettingsSchema.optional(),
+    })
+    .optional(),
+});
+export type IntegrationModule = z.infer<typeof integrationModuleSchema>;
+
+/** `GET /integration-modules/{code}`: `integrationModule` may arrive as an object or a JSON string. */
+export const integrationModuleResponseSchema = z.looseObject({
+  success: z.literal(true),
+  integrationModule: jsonStringOr(integrationModuleSchema),
+});
+export type IntegrationModuleResponse = z.infer<typeof integrationModuleResponseSchema>;
+
+/** `POST /integration-modules/{code}/edit`: `info` is `[]` when empty. */
+export const integrationModuleEditResponseSchema = z.looseObject({
+  success: z.literal(true),
+  info: phpObject(z.record(z.string(), z.unknown())).optional(),
+});
+export type IntegrationModuleEditResponse = z.infer<typeof integrationModuleEditResponseSchema>;

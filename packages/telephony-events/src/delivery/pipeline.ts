@@ -1,0 +1,254 @@
+import type { z } from 'zod';
+import { describeError } from '../errors.js';
+import { idempotencyKey } from '../events/mapping.js';
+import { type EventType, type TelephonyEvent, telephonyEventSchema } from '../events/schema.js';
+import {
+  type Clock,
+  type EnablementReader,
+  type IntegrationLogSink,
+  type Logger,
+  readKey,
+  silentLogger,
+  systemClock,
+} from '../ports.js';
+import { createInProcessQueue } from '../queue/in-process-queue.js';
+import type { DeadLetter, DeliveryJob, DeliveryQueue, JobContext } from '../queue/types.js';
+import { redact } from '../redact.js';
+import { createDeliveryPolicies, type DeliveryPolicies, type DeliveryPolicyOptions } from './policies.js';
+import type { CrmSink, SinkCalls } from './sink.js';
+import { createInMemoryDeadLetterStore, type DeadLetterStore } from './stores.js';
+
+export interface TelephonyPipelineOptions {
+  /** Enablement matrix per enterprise (e.g. a `ConfigCache<Record<string, boolean>>`). */
+  enablement: EnablementReader;
+  sinks: CrmSink[];
+  /** Default: an in-process queue. */
+  queue?: DeliveryQueue;
+  policies?: DeliveryPolicies | DeliveryPolicyOptions;
+  integrationLog?: IntegrationLogSink;
+  deadLetters?: DeadLetterStore;
+  /** How long a hangup makes a later dial of the same call stale (default 10 min). */
+  hangupMemoryMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export type HandleResult =
+  | {
+      ok: true;
+      enterprise_number: string;
+      event_type: EventType;
+      /** CRMs a delivery job was enqueued for. */
+      enqueued: string[];
+      /** CRMs for which this event was already enqueued inside the de-duplication window. */
+      duplicates: string[];
+      /** Enabled CRMs that need no call for this event (e.g. bridge), or a dial that arrived after its hangup. */
+      ignored: string[];
+    }
+  | { ok: false; error: 'invalid_event'; issues: z.core.$ZodIssue[] }
+  | { ok: false; error: 'enablement_unavailable' | 'queue_unavailable'; message: string };
+
+export interface PipelineStats {
+  received: Record<EventType, number>;
+  invalid: number;
+  enqueued: number;
+  duplicates: number;
+  ignored: number;
+  staleDials: number;
+  delivered: number;
+  skipped: Record<string, number>;
+  deadLettered: number;
+  crmCalls: { success: number; error: number };
+}
+
+export interface TelephonyPipeline {
+  /** Validates, reads the enablement matrix, enqueues one job per enabled CRM and returns; never waits for a CRM. */
+  handle(input: unknown): Promise<HandleResult>;
+  start(): Promise<void>;
+  onIdle(): Promise<void>;
+  stats(): PipelineStats;
+  close(): Promise<void>;
+}
+
+const isPolicies = (value: DeliveryPolicies | DeliveryPolicyOptions | undefined): value is DeliveryPolicies =>
+  typeof (value as DeliveryPolicies | undefined)?.execute === 'function';
+
+export function createTelephonyPipeline(options: TelephonyPipelineOptions): TelephonyPipeline {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const queue = options.queue ?? createInProcessQueue({ clock });
+  const policies = isPolicies(options.policies) ? options.policies : createDeliveryPolicies(options.policies);
+  const deadLetters = options.deadLetters ?? createInMemoryDeadLetterStore();
+  const sinks = new Map(options.sinks.map((sink) => [sink.name, sink]));
+  const hangupMemoryMs = options.hangupMemoryMs ?? 600_000;
+  const hungUp = new Map<string, number>(); // enterprise|UniqueId -> expiry
+  const stats: PipelineStats = {
+    received: { dial: 0, bridge: 0, hangup: 0, download: 0 },
+    invalid: 0,
+    enqueued: 0,
+    duplicates: 0,
+    ignored: 0,
+    staleDials: 0,
+    delivered: 0,
+    skipped: {},
+    deadLettered: 0,
+    crmCalls: { success: 0, error: 0 },
+  };
+
+  const rememberHangup = (key: string) => {
+    const now = clock.now();
+    hungUp.delete(key);
+    hungUp.set(key, now + hangupMemoryMs);
+    for (const [k, until] of hungUp) {
+      if (until > now && hungUp.size <= 100_000) break;
+      hungUp.delete(k);
+    }
+  };
+  const sawHangup = (key: string) => (hungUp.get(key) ?? 0) > clock.now();
+
+  const writeLog = async (record: Parameters<IntegrationLogSink['write']>[0]) => {
+    if (record.status === 'success') stats.crmCalls.success++;
+    else stats.crmCalls.error++;
+    try {
+      await options.integrationLog?.write(record);
+    } catch (error) {
+      logger.error({ err: describeError(error) }, 'integration log write failed');
+    }
+  };
+
+  const callsFor = (job: DeliveryJob, context: JobContext): SinkCalls => ({
+    async call(step) {
+      if (context.isStepDone(step.name)) return undefined;
+      const base = {
+        enterpriseNumber: job.enterpriseNumber,
+        integrationType: job.crm,
+        eventType: job.event.event_type,
+        operation: step.operation,
+        requestData: redact(step.request, step.secrets),
+      };
+      const logError = (error: unknown, durationMs: number) => {
+        const info = redact(describeError(error), step.secrets);
+        const response = (error as { response?: unknown } | undefined)?.response;
+        return writeLog({
+          ...base,
+          responseData: response === undefined ? null : redact(response, step.secrets),
+          status: 'error',
+          errorMessage: `${info.code ?? info.name}: ${info.message}`,
+          durationMs,
+          createdAt: new Date(clock.now()),
+        });
+      };
+      const observed = new Set<unknown>();
+      try {
+        const response = await policies.execute(
+          { enterpriseNumber: job.enterpriseNumber, crm: job.crm },
+          step.run,
+          async (outcome) => {
+            if (outcome.status === 'error') {
+              observed.add(outcome.error);
+              return logError(outcome.error, outcome.durationMs);
+            }
+            return writeLog({
+              ...base,
+              responseData: redact(outcome.value, step.secrets),
+              status: 'success',
+              durationMs: outcome.durationMs,
+              createdAt: new Date(clock.now()),
+            });
+          },
+        );
+        await context.markStepDone(step.name);
+        return response;
+      } catch (error) {
+        // Rejections that never reached the CRM (open breaker, full bulkhead) are logged here.
+        if (!observed.has(error)) await logError(error, 0);
+        throw error;
+      }
+    },
+  });
+
+  const runJob = async (job: DeliveryJob, context: JobContext) => {
+    const sink = sinks.get(job.crm);
+    if (!sink) throw Object.assign(new Error(`no sink for ${job.crm}`), { isRetryable: false, code: 'unknown_crm' });
+    const outcome = await sink.deliver(job, callsFor(job, context));
+    if (outcome === 'delivered') stats.delivered++;
+    else stats.skipped[outcome.skipped] = (stats.skipped[outcome.skipped] ?? 0) + 1;
+  };
+
+  const onDeadLetter = async (entry: DeadLetter) => {
+    stats.deadLettered++;
+    logger.error(
+      { job: entry.job.id, attempts: entry.attempts, err: entry.error },
+      'delivery given up; moved to dead letters',
+    );
+    try {
+      await deadLetters.add(entry);
+    } catch (error) {
+      logger.error({ job: entry.job.id, err: describeError(error) }, 'dead-letter store write failed');
+    }
+  };
+
+  return {
+    async handle(input) {
+      const parsed = telephonyEventSchema.safeParse(input);
+      if (!parsed.success) {
+        stats.invalid++;
+        return { ok: false, error: 'invalid_event', issues: parsed.error.issues };
+      }
+      const event: TelephonyEvent = parsed.data;
+      const enterprise = event.enterprise_number;
+      const uniqueId = event.payload.UniqueId;
+      stats.received[event.event_type]++;
+      let matrix: Record<string, boolean> | undefined;
+      try {
+        matrix = await readKey(options.enablement, enterprise);
+      } catch (error) {
+        logger.error({ enterprise, err: describeError(error) }, 'enablement matrix unavailable');
+        return { ok: false, error: 'enablement_unavailable', message: describeError(error).message };
+      }
+      const result = {
+        ok: true as const,
+        enterprise_number: enterprise,
+        event_type: event.event_type,
+        enqueued: [] as string[],
+        duplicates: [] as string[],
+        ignored: [] as string[],
+      };
+      const callKey = `${enterprise}|${uniqueId}`;
+      // A dial that arrives after its call's hangup would pop a ringing card for a finished call.
+      const staleDial = event.event_type === 'dial' && sawHangup(callKey);
+      if (event.event_type === 'hangup') rememberHangup(callKey);
+      for (const [crm, enabled] of Object.entries(matrix ?? {})) {
+        const sink = sinks.get(crm);
+        if (!enabled || !sink) continue;
+        if (!sink.accepts(event.event_type) || staleDial) {
+          result.ignored.push(crm);
+          stats.ignored++;
+          if (staleDial) stats.staleDials++;
+          continue;
+        }
+        const id = `${idempotencyKey(enterprise, uniqueId, event.event_type)}|${crm}`;
+        let outcome: Awaited<ReturnType<DeliveryQueue['enqueue']>>;
+        try {
+          outcome = await queue.enqueue({ id, enterpriseNumber: enterprise, crm, event, receivedAt: clock.now() });
+        } catch (error) {
+          // The PBX side should retry (e.g. answer 503): the event is not stored anywhere yet.
+          logger.error({ enterprise, crm, err: describeError(error) }, 'enqueue failed');
+          return { ok: false, error: 'queue_unavailable', message: describeError(error).message };
+        }
+        if (outcome === 'duplicate') {
+          result.duplicates.push(crm);
+          stats.duplicates++;
+        } else {
+          result.enqueued.push(crm);
+          stats.enqueued++;
+        }
+      }
+      return result;
+    },
+    start: () => queue.start(runJob, onDeadLetter),
+    onIdle: () => queue.onIdle(),
+    stats: () => structuredClone(stats),
+    close: () => queue.close(),
+  };
+}

@@ -1,0 +1,146 @@
+import {
+  BrokenCircuitError,
+  type BulkheadPolicy,
+  BulkheadRejectedError,
+  bulkhead,
+  type CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  DelegateBackoff,
+  handleWhen,
+  type IRetryBackoffContext,
+  retry,
+  TimeoutStrategy,
+  timeout,
+} from 'cockatiel';
+import { isRetryableError } from '../errors.js';
+import { type Clock, systemClock } from '../ports.js';
+import { createKeyedRateLimiter, type KeyedRateLimiter } from './rate-limiter.js';
+
+export interface DeliveryPolicyOptions {
+  /** Hard timeout of one CRM call (default 2500 ms). */
+  timeoutMs?: number;
+  /** Retries after the first try of one CRM call (default 2). */
+  retries?: number;
+  /** Exponential backoff with equal jitter: delay n = rand(½, 1) × min(maxMs, initialMs × 2^(n−1)). */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Per enterprise+CRM: open after N consecutive failed calls, try one call again after `halfOpenAfterMs`. */
+  breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
+  /** Per enterprise: CRM calls in flight and waiting (default 4 and 100). */
+  bulkhead?: { perEnterprise?: number; queue?: number };
+  /** Per enterprise token bucket (default 10/s, RetailCRM's per-key limit), or false. */
+  rateLimit?: { perSecond?: number; burst?: number } | false;
+  random?: () => number;
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type AttemptResult<T> =
+  | { status: 'success'; value: T; durationMs: number }
+  | { status: 'error'; error: unknown; durationMs: number };
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface DeliveryPolicies {
+  /** Runs one CRM call under bulkhead -> retry -> breaker -> rate limit -> timeout. */
+  execute<T>(
+    target: { enterpriseNumber: string; crm: string },
+    fn: (signal: AbortSignal) => Promise<T>,
+    /** Called after every single attempt (success, error or timeout), e.g. to write an integration log. */
+    observe?: (outcome: AttemptResult<T>) => void | Promise<void>,
+  ): Promise<T>;
+  breakerState(target: { enterpriseNumber: string; crm: string }): BreakerState;
+}
+
+const stateName: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/** cockatiel policies keyed per enterprise (bulkhead, rate) and per enterprise+CRM (breaker). */
+export function createDeliveryPolicies(options: DeliveryPolicyOptions = {}): DeliveryPolicies {
+  const timeoutMs = options.timeoutMs ?? 2500;
+  const retries = options.retries ?? 2;
+  const initialMs = options.backoff?.initialMs ?? 200;
+  const maxMs = options.backoff?.maxMs ?? 2000;
+  const random = options.random ?? Math.random;
+  const threshold = options.breaker?.consecutiveFailures ?? 5;
+  const halfOpenAfter = options.breaker?.halfOpenAfterMs ?? 30_000;
+  const now = () => (options.clock ?? systemClock).now();
+  const perEnterprise = options.bulkhead?.perEnterprise ?? 4;
+  const bulkheadQueue = options.bulkhead?.queue ?? 100;
+  const limiter: KeyedRateLimiter | undefined =
+    options.rateLimit === false
+      ? undefined
+      : createKeyedRateLimiter({
+          ...options.rateLimit,
+          ...(options.clock ? { clock: options.clock } : {}),
+          ...(options.sleep ? { sleep: options.sleep } : {}),
+        });
+
+  const backoff = new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
+    const base = Math.min(maxMs, initialMs * 2 ** Math.max(0, context.attempt - 1));
+    return base / 2 + (random() * base) / 2;
+  });
+  // An open breaker or a full bulkhead is not retried here: the queue retries the job later.
+  const retryPolicy = retry(
+    handleWhen(
+      (error) =>
+        !(error instanceof BrokenCircuitError) && !(error instanceof BulkheadRejectedError) && isRetryableError(error),
+    ),
+    { maxAttempts: retries, backoff },
+  );
+  const timeoutPolicy = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+  const breakers = new Map<string, CircuitBreakerPolicy>();
+  const bulkheads = new Map<string, BulkheadPolicy>();
+
+  const breakerFor = (key: string) => {
+    let policy = breakers.get(key);
+    if (!policy) {
+      // Only failures that say "the CRM is unwell" count; a 400 for one bad event must not pause the tenant.
+      policy = circuitBreaker(handleWhen(isRetryableError), {
+        halfOpenAfter: halfOpenAfter,
+        breaker: new ConsecutiveBreaker(threshold),
+      });
+      breakers.set(key, policy);
+    }
+    return policy;
+  };
+  const bulkheadFor = (enterprise: string) => {
+    let policy = bulkheads.get(enterprise);
+    if (!policy) {
+      policy = bulkhead(perEnterprise, bulkheadQueue);
+      bulkheads.set(enterprise, policy);
+    }
+    return policy;
+  };
+
+  return {
+    execute(target, fn, observe) {
+      const breaker = breakerFor(`${target.enterpriseNumber}|${target.crm}`);
+      return bulkheadFor(target.enterpriseNumber).execute(() =>
+        retryPolicy.execute(() =>
+          breaker.execute(async () => {
+            await limiter?.acquire(target.enterpriseNumber);
+            const startedAt = now();
+            try {
+              const value = await timeoutPolicy.execute(({ signal }) => fn(signal));
+              await observe?.({ status: 'success', value, durationMs: now() - startedAt });
+              return value;
+            } catch (error) {
+              await observe?.({ status: 'error', error, durationMs: now() - startedAt });
+              throw error;
+            }
+          }),
+        ),
+      );
+    },
+    breakerState(target) {
+      const policy = breakers.get(`${target.enterpriseNumber}|${target.crm}`);
+      return policy ? stateName[policy.state] : 'closed';
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Clock } from '../ports.js';
+import { systemClock } from '../ports.js';
+
+export interface RateLimiterOptions {
+  /** Sustained rate per key (default 10/s). */
+  perSecond?: number;
+  /** Bucket size (default = perSecond). */
+  burst?: number;
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface KeyedRateLimiter {
+  /** Waits until `key` may make one more call. */
+  acquire(key: string): Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Token bucket per key; callers of one key are served in arrival order (a reservation never goes back). */
+export function createKeyedRateLimiter(options: RateLimiterOptions = {}): KeyedRateLimiter {
+  const perSecond = options.perSecond ?? 10;
+  const burst = Math.max(1, options.burst ?? perSecond);
+  const clock = options.clock ?? systemClock;
+  const sleep = options.sleep ?? realSleep;
+  const intervalMs = 1000 / perSecond;
+  // Per key: the virtual time at which the bucket is empty again ("GCRA" form of the token bucket).
+  const theoretical = new Map<string, number>();
+  return {
+    async acquire(key) {
+      const now = clock.now();
+      const tat = Math.max(theoretical.get(key) ?? now, now);
+      const allowedAt = tat - (burst - 1) * intervalMs;
+      theoretical.set(key, tat + intervalMs);
+      if (theoretical.size > 10_000) {
+        for (const [k, t] of theoretical) if (t < now) theoretical.delete(k);
+      }
+      const wait = allowedAt - now;
+      if (wait > 0) await sleep(wait);
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { EventType } from './schema.js';
+
+/** Internal numbers (extensions) are 2–5 digits; anything else is an external phone. */
+export function isInternalNumber(value: string | null | undefined): boolean {
+  return typeof value === 'string' && /^\d{2,5}$/.test(value.trim());
+}
+
+/** The payload fields the mapping rules read (present on every event kind). */
+export interface CallFields {
+  CallType?: number | null;
+  Phone?: string | null;
+  Extensions?: string[] | null;
+  CallerIDNum?: string | null;
+  ConnectedLineNum?: string | null;
+}
+
+export type CallDirection = 'in' | 'out';
+
+const nonEmpty = (value: string | null | undefined): string | undefined => {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+};
+
+/** The external party: `Phone` || `CallerIDNum` || `ConnectedLineNum` (original rule). */
+export function derivePhone(payload: CallFields): string | undefined {
+  return nonEmpty(payload.Phone) ?? nonEmpty(payload.CallerIDNum) ?? nonEmpty(payload.ConnectedLineNum);
+}
+
+/**
+ * CallType 0 -> in, 1 -> out. Otherwise (missing or 2): an internal caller dialling an external number is out,
+ * an external caller reaching an internal extension is in, and anything else defaults to in.
+ */
+export function deriveDirection(payload: CallFields): CallDirection {
+  if (payload.CallType === 0) return 'in';
+  if (payload.CallType === 1) return 'out';
+  const caller = nonEmpty(payload.CallerIDNum);
+  const target = nonEmpty(payload.Phone) ?? nonEmpty(payload.ConnectedLineNum);
+  if (caller && isInternalNumber(caller) && target && !isInternalNumber(target)) return 'out';
+  const extensions = (payload.Extensions ?? []).map((e) => e.trim()).filter(Boolean);
+  if (caller && !isInternalNumber(caller) && extensions.some(isInternalNumber)) return 'in';
+  return 'in';
+}
+
+/** Manager code: the first internal number in `CallerIDNum`, then `Extensions`, then `ConnectedLineNum`. */
+export function deriveManagerCode(payload: CallFields): string | undefined {
+  const candidates = [payload.CallerIDNum, ...(payload.Extensions ?? []), payload.ConnectedLineNum];
+  for (const candidate of candidates) {
+    if (isInternalNumber(candidate)) return (candidate as string).trim();
+  }
+  return undefined;
+}
+
+/** Every internal number of `Extensions` (a dial's ring group), in order, without duplicates. */
+export function internalExtensions(extensions: readonly string[] | null | undefined): string[] {
+  const seen = new Set<string>();
+  for (const item of extensions ?? []) {
+    const trimmed = item.trim();
+    if (isInternalNumber(trimmed)) seen.add(trimmed);
+  }
+  return [...seen];
+}
+
+/** Reverse of `user_extensions` (`{retailcrm_user_id: extension|null}`): extension -> user id. */
+export function userIdByExtension(userExtensions: Record<string, string | null | undefined> | undefined) {
+  const map = new Map<string, number>();
+  for (const [userId, extension] of Object.entries(userExtensions ?? {})) {
+    const id = Number(userId);
+    if (!extension || !Number.isInteger(id)) continue;
+    map.set(String(extension).trim(), id);
+  }
+  return map;
+}
+
+/** Seconds between two `YYYY-MM-DD HH:MM:SS` stamps (same clock, so the zone cancels out); never negative. */
+export function durationSeconds(start: string | null | undefined, end: string | null | undefined): number | undefined {
+  if (!start || !end) return undefined;
+  const toMs = (value: string) => Date.parse(`${value.replace(' ', 'T')}Z`);
+  const diff = (toMs(end) - toMs(start)) / 1000;
+  return Number.isFinite(diff) ? Math.max(0, Math.round(diff)) : undefined;
+}
+
+/** `CallStatus` "2" means answered; anything else is not. */
+export function isAnswered(callStatus: string | null | undefined): boolean {
+  return String(callStatus ?? '').trim() === '2';
+}
+
+/** The idempotency key of an event: enterprise + UniqueId + event type. */
+export function idempotencyKey(enterpriseNumber: string, uniqueId: string, eventType: EventType): string {
+  return `${enterpriseNumber}|${uniqueId}|${eventType}`;
+}

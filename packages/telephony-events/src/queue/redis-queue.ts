@@ -1,0 +1,159 @@
+import { type Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Clock } from '../ports.js';
+import { systemClock } from '../ports.js';
+import { runAttempt } from './attempt.js';
+import {
+  type DeadLetterHandler,
+  type DeliveryJob,
+  type DeliveryQueue,
+  defaultRetryDelayMs,
+  type EnqueueResult,
+  type JobHandler,
+  type QueueRetryOptions,
+  type QueueStats,
+} from './types.js';
+
+export interface RedisQueueOptions extends QueueRetryOptions {
+  /** A `redis://` URL or an ioredis client (not closed by the queue when passed in). */
+  connection: string | Redis;
+  /** BullMQ key prefix (default `callbridge`); use a random one per test. */
+  prefix?: string;
+  /** BullMQ queue name (default `telephony-deliveries`). */
+  queueName?: string;
+  /** Jobs this instance runs at once (default 16). */
+  concurrency?: number;
+  /** Whether this instance also runs jobs (default true; false = producer only). */
+  worker?: boolean;
+  /** A running job's lock; if its worker dies, the job is retried after this long (default 30 000 ms). */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died (default 30 000 ms). */
+  stalledIntervalMs?: number;
+  clock?: Clock;
+}
+
+export interface RedisDeliveryQueue extends DeliveryQueue {
+  /** Stops at once without waiting for running jobs: they stay in Redis and another instance runs them again. */
+  closeNow(): Promise<void>;
+}
+
+interface StoredJob {
+  job: DeliveryJob;
+  steps?: string[];
+}
+
+// BullMQ forbids ':' in custom job ids.
+const toJobId = (id: string) => id.replace(/:/g, '_');
+
+/**
+ * BullMQ-backed queue for several server instances: jobs survive a process crash (an interrupted job becomes
+ * stalled and is run again by another worker), retries are BullMQ delayed jobs, `jobId` = idempotency key and a
+ * `SET NX PX` key per id enforces the de-duplication window across instances.
+ */
+export function createRedisQueue(options: RedisQueueOptions): RedisDeliveryQueue {
+  const clock = options.clock ?? systemClock;
+  const prefix = options.prefix ?? 'callbridge';
+  const queueName = options.queueName ?? 'telephony-deliveries';
+  const maxAttempts = Math.max(1, options.attempts ?? 5);
+  const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+  const dedupeWindowMs = options.dedupeWindowMs ?? 600_000;
+  const owned: Redis[] = [];
+  const connect = (): Redis => {
+    if (typeof options.connection !== 'string') return options.connection.duplicate({ maxRetriesPerRequest: null });
+    const client = new Redis(options.connection, { maxRetriesPerRequest: null });
+    return client;
+  };
+  const client = connect();
+  owned.push(client);
+  const queue = new Queue<StoredJob>(queueName, { connection: client, prefix });
+  let worker: Worker<StoredJob> | undefined;
+  const stats: QueueStats = { enqueued: 0, duplicates: 0, completed: 0, failedAttempts: 0, deadLettered: 0 };
+
+  const processor = (handler: JobHandler, onDead: DeadLetterHandler) => async (job: Job<StoredJob>) => {
+    const steps = new Set(job.data.steps ?? []);
+    const context = {
+      attempt: job.attemptsMade + 1,
+      isStepDone: (step: string) => steps.has(step),
+      markStepDone: async (step: string) => {
+        steps.add(step);
+        await job.updateData({ ...job.data, steps: [...steps] });
+      },
+    };
+    const result = await runAttempt(job.data.job, context, maxAttempts, handler, onDead, clock.now);
+    if (result.outcome === 'completed') {
+      stats.completed++;
+      return;
+    }
+    stats.failedAttempts++;
+    if (result.outcome === 'dead') {
+      stats.deadLettered++;
+      return; // already dead-lettered; completing the BullMQ job stops its retries
+    }
+    throw result.error instanceof Error ? result.error : new Error(String(result.error));
+  };
+
+  return {
+    async enqueue(job) {
+      const dedupeKey = `${prefix}:${queueName}:dedupe:${job.id}`;
+      const claimed = await client.set(dedupeKey, '1', 'PX', dedupeWindowMs, 'NX');
+      if (claimed !== 'OK') {
+        stats.duplicates++;
+        return 'duplicate' satisfies EnqueueResult;
+      }
+      try {
+        await queue.add(
+          'deliver',
+          { job },
+          {
+            jobId: toJobId(job.id),
+            attempts: maxAttempts,
+            backoff: { type: 'custom' },
+            removeOnComplete: true,
+            removeOnFail: 1000,
+          },
+        );
+      } catch (error) {
+        // Not stored: release the id so the sender's retry is not mistaken for a duplicate.
+        await client.del(dedupeKey).catch(() => undefined);
+        throw error;
+      }
+      stats.enqueued++;
+      return 'enqueued';
+    },
+    async start(handler, onDead) {
+      if (options.worker === false || worker) return;
+      const workerConnection = connect();
+      owned.push(workerConnection);
+      worker = new Worker<StoredJob>(queueName, processor(handler, onDead), {
+        connection: workerConnection,
+        prefix,
+        concurrency: options.concurrency ?? 16,
+        ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+        ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+        settings: { backoffStrategy: (attemptsMade: number) => Math.max(0, retryDelayMs(attemptsMade)) },
+      });
+      worker.on('error', () => {
+        // Connection blips are retried by ioredis; job errors are handled in the processor.
+      });
+      await worker.waitUntilReady();
+    },
+    async onIdle() {
+      for (;;) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
+        if (Object.values(counts).every((n) => n === 0)) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    stats: () => ({ ...stats }),
+    async close() {
+      await worker?.close();
+      await queue.close();
+      await Promise.all(owned.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+    async closeNow() {
+      await worker?.close(true);
+      await queue.close();
+      for (const c of owned) c.disconnect();
+    },
+  };
+}

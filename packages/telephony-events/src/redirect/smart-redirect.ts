@@ -1,0 +1,173 @@
+import { describeError } from '../errors.js';
+import { isInternalNumber } from '../events/mapping.js';
+import {
+  type Clock,
+  type IntegrationLogSink,
+  type Logger,
+  type RetailCrmApiFactory,
+  type RetailCrmConfigReader,
+  readKey,
+  silentLogger,
+  systemClock,
+} from '../ports.js';
+import { redact } from '../redact.js';
+import { createApiCache } from '../retailcrm/api-cache.js';
+import type { ChannelRedirector } from './channel-redirector.js';
+
+export interface SmartRedirectOptions {
+  config: RetailCrmConfigReader;
+  createApi: RetailCrmApiFactory;
+  /** Hard budget of one lookup, config read included (default 1500 ms). */
+  budgetMs?: number;
+  /** How long a found extension is reused per enterprise+phone (default 60 s). */
+  cacheTtlMs?: number;
+  /** How long "no manager / no extension" is reused (default 15 s). */
+  negativeCacheTtlMs?: number;
+  maxCacheEntries?: number;
+  /** Needed only for {@link SmartRedirect.redirectCall}. */
+  redirector?: ChannelRedirector;
+  /** Dialplan context for redirects (default `from-internal`). */
+  context?: string;
+  integrationLog?: IntegrationLogSink;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export type ResolveFailure = 'not_configured' | 'disabled' | 'no_manager' | 'no_extension' | 'timeout' | 'error';
+
+export type ResolveResult =
+  | { extension: string; managerId: number; source: 'crm' | 'cache' }
+  | { extension: undefined; reason: ResolveFailure; source: 'crm' | 'cache' | 'none' };
+
+export type RedirectOutcome =
+  | { redirected: true; extension: string }
+  | { redirected: false; reason: ResolveFailure | 'redirect_failed' | 'no_redirector' };
+
+export interface SmartRedirect {
+  /** Responsible manager's extension for a caller, within the time budget. Never throws: no extension = default route. */
+  resolveResponsibleExtension(params: { enterprise: string; phone: string }): Promise<ResolveResult>;
+  /** Resolves and redirects `channel` to the extension; on any failure leaves the call on its default route. */
+  redirectCall(params: {
+    enterprise: string;
+    phone: string;
+    channel: string;
+    context?: string;
+    priority?: number;
+  }): Promise<RedirectOutcome>;
+}
+
+class BudgetExceeded extends Error {}
+
+export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirect {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const budgetMs = options.budgetMs ?? 1500;
+  const ttl = options.cacheTtlMs ?? 60_000;
+  const negativeTtl = options.negativeCacheTtlMs ?? 15_000;
+  const maxEntries = options.maxCacheEntries ?? 10_000;
+  const cache = new Map<string, { result: ResolveResult; expiresAt: number }>();
+  const inFlight = new Map<string, Promise<ResolveResult>>();
+  const apiFor = createApiCache(options.createApi);
+
+  const remember = (key: string, result: ResolveResult) => {
+    const cacheable =
+      result.extension !== undefined || result.reason === 'no_manager' || result.reason === 'no_extension';
+    if (!cacheable) return;
+    cache.delete(key);
+    cache.set(key, { result, expiresAt: clock.now() + (result.extension ? ttl : negativeTtl) });
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+  };
+
+  const lookup = async (enterprise: string, phone: string): Promise<ResolveResult> => {
+    const config = await readKey(options.config, enterprise);
+    if (!config) return { extension: undefined, reason: 'not_configured', source: 'none' };
+    if (config.enabled === false) return { extension: undefined, reason: 'disabled', source: 'none' };
+    const api = apiFor(enterprise, config);
+    const request = { phone, details: true };
+    const startedAt = clock.now();
+    const log = (status: 'success' | 'error', responseData: unknown, errorMessage?: string) =>
+      Promise.resolve(
+        options.integrationLog?.write({
+          enterpriseNumber: enterprise,
+          integrationType: 'retailcrm',
+          eventType: 'smart_redirect',
+          operation: 'telephony.responsibleManager',
+          requestData: request,
+          responseData: redact(responseData, [config.api_key]),
+          status,
+          ...(errorMessage ? { errorMessage: redact(errorMessage, [config.api_key]) } : {}),
+          durationMs: clock.now() - startedAt,
+          createdAt: new Date(clock.now()),
+        }),
+      ).catch(() => undefined);
+    let response: Awaited<ReturnType<typeof api.responsibleManager>>;
+    try {
+      response = await api.responsibleManager(request);
+    } catch (error) {
+      const info = describeError(error);
+      void log('error', null, `${info.code ?? info.name}: ${info.message}`);
+      throw error;
+    }
+    void log('success', response);
+    const manager = response.manager;
+    if (!manager) return { extension: undefined, reason: 'no_manager', source: 'crm' };
+    const code = manager.code?.trim();
+    const mapped = config.user_extensions?.[String(manager.id)]?.trim();
+    const extension = code && isInternalNumber(code) ? code : mapped || undefined;
+    if (!extension) return { extension: undefined, reason: 'no_extension', source: 'crm' };
+    return { extension, managerId: manager.id, source: 'crm' };
+  };
+
+  const resolve: SmartRedirect['resolveResponsibleExtension'] = async ({ enterprise, phone }) => {
+    const key = `${enterprise}|${phone.replace(/\D/g, '')}`;
+    const cached = cache.get(key);
+    if (cached && cached.expiresAt > clock.now()) return { ...cached.result, source: 'cache' } as ResolveResult;
+    let running = inFlight.get(key);
+    if (!running) {
+      running = lookup(enterprise, phone).then((result) => {
+        remember(key, result);
+        return result;
+      });
+      inFlight.set(key, running);
+      const clear = () => inFlight.delete(key);
+      running.then(clear, clear);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const budget = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BudgetExceeded()), budgetMs);
+    });
+    try {
+      return await Promise.race([running, budget]);
+    } catch (error) {
+      if (error instanceof BudgetExceeded) {
+        logger.warn({ enterprise, budgetMs }, 'smart redirect lookup exceeded its budget; default route');
+        return { extension: undefined, reason: 'timeout', source: 'none' };
+      }
+      logger.warn({ enterprise, err: describeError(error) }, 'smart redirect lookup failed; default route');
+      return { extension: undefined, reason: 'error', source: 'none' };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    resolveResponsibleExtension: resolve,
+    async redirectCall(params) {
+      const result = await resolve(params);
+      if (result.extension === undefined) return { redirected: false, reason: result.reason };
+      if (!options.redirector) return { redirected: false, reason: 'no_redirector' };
+      try {
+        await options.redirector.redirect({
+          channel: params.channel,
+          exten: result.extension,
+          context: params.context ?? options.context ?? 'from-internal',
+          priority: params.priority ?? 1,
+        });
+        return { redirected: true, extension: result.extension };
+      } catch (error) {
+        logger.warn({ enterprise: params.enterprise, err: describeError(error) }, 'redirect failed; default route');
+        return { redirected: false, reason: 'redirect_failed' };
+      }
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import type { CrmSink, SinkOutcome } from '../delivery/sink.js';
+import { TelephonyEventsError } from '../errors.js';
+import {
+  type CallDirection,
+  deriveDirection,
+  deriveManagerCode,
+  derivePhone,
+  durationSeconds,
+  internalExtensions,
+  isAnswered,
+  userIdByExtension,
+} from '../events/mapping.js';
+import type { DownloadPayload, HangupPayload } from '../events/schema.js';
+import {
+  type CallEvent,
+  type CallRecord,
+  type Clock,
+  type RetailCrmApiFactory,
+  type RetailCrmConfigReader,
+  type RetailCrmEnterpriseConfig,
+  readKey,
+  systemClock,
+} from '../ports.js';
+import type { DeliveryJob } from '../queue/types.js';
+import { createApiCache } from './api-cache.js';
+import { formatRetailCrmDate } from './format.js';
+
+export interface RetailCrmSinkOptions {
+  /** `integrations_config.retailcrm` per enterprise. */
+  config: RetailCrmConfigReader;
+  /** Builds the telephony API for one enterprise; called again when its domain or key changes. */
+  createApi: RetailCrmApiFactory;
+  /** A dial older than this when its job runs is dropped: a ringing card for a finished call helps nobody (60 s). */
+  maxDialAgeMs?: number;
+  clock?: Clock;
+}
+
+const codesToUserIds = (codes: string[], byExtension: Map<string, number>) =>
+  codes.map((code) => byExtension.get(code)).filter((id): id is number => id !== undefined);
+
+/** Call-history record of a finished call (hangup or download). */
+export function buildCallRecord(
+  payload: HangupPayload | DownloadPayload,
+  config: Pick<RetailCrmEnterpriseConfig, 'user_extensions' | 'site'>,
+  fallbackDate: string,
+  recordUrl?: string,
+): CallRecord | undefined {
+  const phone = derivePhone(payload);
+  if (!phone) return undefined;
+  const code = deriveManagerCode(payload);
+  const userId = code === undefined ? undefined : userIdByExtension(config.user_extensions).get(code);
+  const answered = isAnswered(payload.CallStatus);
+  const duration = durationSeconds(payload.StartTime, payload.EndTime);
+  return {
+    date: payload.StartTime ?? fallbackDate,
+    type: deriveDirection(payload),
+    phone,
+    ...(code ? { code } : {}),
+    ...(userId !== undefined ? { userId } : {}),
+    result: answered ? 'answered' : 'failed',
+    ...(duration !== undefined ? { duration } : {}),
+    externalId: payload.UniqueId,
+    ...(recordUrl ? { recordUrl } : {}),
+    ...(config.site ? { site: config.site } : {}),
+  };
+}
+
+/** RetailCRM mapping of the original system: dial -> in/out event, hangup -> hangup event + upload, download -> upload. */
+export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
+  const clock = options.clock ?? systemClock;
+  const maxDialAgeMs = options.maxDialAgeMs ?? 60_000;
+  const apiFor = createApiCache(options.createApi);
+
+  const missingPhone = (job: DeliveryJob) =>
+    new TelephonyEventsError('missing_phone', `event ${job.id} has no Phone, CallerIDNum or ConnectedLineNum`);
+
+  return {
+    name: 'retailcrm',
+    accepts: (eventType) => eventType !== 'bridge',
+    async deliver(job, calls): Promise<SinkOutcome> {
+      const config = await readKey(options.config, job.enterpriseNumber);
+      if (!config) {
+        throw new TelephonyEventsError('retailcrm_not_configured', `no RetailCRM config for ${job.enterpriseNumber}`, {
+          isRetryable: true,
+        });
+      }
+      if (config.enabled === false) return { skipped: 'disabled' };
+      const { event } = job;
+      if (config.events?.[event.event_type as 'dial' | 'hangup' | 'download'] === false) {
+        return { skipped: `${event.event_type}_disabled` };
+      }
+      const api = apiFor(job.enterpriseNumber, config);
+      const secrets = [config.api_key];
+      const byExtension = userIdByExtension(config.user_extensions);
+      const site = config.site ? { site: config.site } : {};
+
+      if (event.event_type === 'dial') {
+        if (clock.now() - job.receivedAt > maxDialAgeMs) return { skipped: 'dial_expired' };
+        const payload = event.payload;
+        const phone = derivePhone(payload);
+        if (!phone) throw missingPhone(job);
+        const type: CallDirection = deriveDirection(payload);
+        // Incoming: the whole ring group sees the card; outgoing: the manager who dials.
+        const manager = deriveManagerCode(payload);
+        const codes = type === 'in' ? internalExtensions(payload.Extensions) : manager ? [manager] : [];
+        const callEvent: CallEvent = {
+          phone,
+          type,
+          ...(codes.length ? { codes } : {}),
+          ...(codes.length ? { userIds: codesToUserIds(codes, byExtension) } : {}),
+          callExternalId: payload.UniqueId,
+          ...site,
+        };
+        await calls.call({
+          name: 'callEvent',
+          operation: 'telephony.callEvent',
+          request: callEvent,
+          secrets,
+          run: () => api.callEvent(callEvent),
+        });
+        return 'delivered';
+      }
+
+      if (event.event_type === 'hangup') {
+        const payload = event.payload;
+        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt));
+        if (!record) throw missingPhone(job);
+        const callEvent: CallEvent = {
+          phone: record.phone,
+          type: 'hangup',
+          hangupStatus: record.result === 'answered' ? 'answered' : 'no answered',
+          ...(record.code ? { codes: [record.code] } : {}),
+          ...(record.userId !== undefined ? { userIds: [record.userId] } : {}),
+          callExternalId: payload.UniqueId,
+          ...site,
+        };
+        await calls.call({
+          name: 'callEvent',
+          operation: 'telephony.callEvent',
+          request: callEvent,
+          secrets,
+          run: () => api.callEvent(callEvent),
+        });
+        await calls.call({
+          name: 'upload',
+          operation: 'telephony.uploadCalls',
+          request: [record],
+          secrets,
+          run: () => api.uploadCalls([record]),
+        });
+        return 'delivered';
+      }
+
+      if (event.event_type === 'download') {
+        const payload = event.payload;
+        const recordUrl = payload.RecordUrl ?? payload.RecordingUrl ?? payload.recording_url ?? undefined;
+        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt), recordUrl);
+        if (!record) throw missingPhone(job);
+        await calls.call({
+          name: 'upload',
+          operation: 'telephony.uploadCalls',
+          request: [record],
+          secrets,
+          run: () => api.uploadCalls([record]),
+        });
+        return 'delivered';
+      }
+      return { skipped: 'no_crm_call' };
+    },
+  };
+}

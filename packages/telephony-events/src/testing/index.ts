@@ -1,0 +1,2 @@
+export { type ScriptedAmiPeer, type ScriptedAmiPeerOptions, startScriptedAmiPeer } from './ami-peer.js';
+export { createFakeTelephonyApi, FakeCrmError, type FakeFailure, type FakeTelephonyApi } from './fake-telephony-api.js';
