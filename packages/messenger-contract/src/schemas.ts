@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { TimestampSchema } from './timestamp.js';
+import { SPECIFICATION_VERSION } from './version.js';
+
+export const ChannelSchema = z.enum(['telegram', 'whatsapp', 'avito']);
+export type Channel = z.infer<typeof ChannelSchema>;
+export const CHANNELS: readonly Channel[] = ChannelSchema.options;
+
+/** Tenant id: a positive integer; numeric strings (query strings, form posts) are accepted. */
+export const TenantSchema = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/)
+    .transform(Number),
+]);
+
+/** Provider message/reply ids may be numbers (Telegram) or strings (WhatsApp, Avito); kept as strings. */
+const IdSchema = z.union([z.string().min(1).max(256), z.number().int()]).transform(String);
+
+export const AttachmentSchema = z.looseObject({
+  type: z.string().min(1).max(32),
+  url: z.url({ protocol: /^https?$/ }),
+  name: z.string().max(255).optional(),
+  mime: z.string().max(255).optional(),
+  caption: z.string().max(4096).optional(),
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+export const TransportMessageSchema = z
+  .looseObject({
+    tenant: TenantSchema,
+    channel: ChannelSchema,
+    /** Channel-specific recipient: see normaliseWhatsAppAddress / resolveTelegramTarget / Avito chat id. */
+    to: z.union([z.string().trim().min(1).max(256), z.number().int()]),
+    text: z.string().max(65536).optional(),
+    attachments: z.array(AttachmentSchema).max(10).optional(),
+    meta: z.looseObject({ reply_to: z.union([z.string().min(1), z.number().int()]).optional() }).optional(),
+    /** Caller's idempotency key for the send: the same key is delivered at most once. */
+    client_msg_id: z.string().min(1).max(128).optional(),
+  })
+  .refine((m) => (m.text !== undefined && m.text.trim() !== '') || (m.attachments?.length ?? 0) > 0, {
+    message: 'at least one of text or attachments is required',
+    path: ['text'],
+  });
+export type TransportMessage = z.infer<typeof TransportMessageSchema>;
+export type TransportMessageInput = z.input<typeof TransportMessageSchema>;
+
+export const InboundMediaSchema = z
+  .looseObject({
+    type: z.string().min(1).max(32),
+    url: z.string().min(1).optional(),
+    id: z.string().min(1).optional(),
+    name: z.string().optional(),
+    mime: z.string().optional(),
+    mime_type: z.string().optional(),
+    caption: z.string().optional(),
+  })
+  .refine((m) => m.url !== undefined || m.id !== undefined, { message: 'media needs url or id' });
+export type InboundMedia = z.infer<typeof InboundMediaSchema>;
+
+const ProviderSchema = ChannelSchema;
+
+const IncomingSchema = z
+  .looseObject({
+    event: z.literal('messages.incoming'),
+    tenant: TenantSchema,
+    provider: ProviderSchema.optional(),
+    channel: ChannelSchema,
+    message_id: IdSchema,
+    from: z
+      .union([z.string().min(1), z.number().int()])
+      .transform(String)
+      .optional(),
+    from_jid: z.string().min(1).optional(),
+    peer: z
+      .union([z.string().min(1), z.number().int()])
+      .transform(String)
+      .optional(),
+    peer_id: z
+      .union([z.string().min(1), z.number().int()])
+      .transform(String)
+      .optional(),
+    telegram_user_id: z
+      .union([z.string().regex(/^\d+$/), z.number().int()])
+      .transform(String)
+      .optional(),
+    username: z.string().min(1).optional(),
+    chat_id: z
+      .union([z.string().min(1), z.number().int()])
+      .transform(String)
+      .optional(),
+    text: z.string().optional(),
+    ts: TimestampSchema,
+    media: z.array(InboundMediaSchema).optional(),
+    attachments: z.array(InboundMediaSchema).optional(),
+    meta: z.looseObject({ reply_to: IdSchema.optional() }).optional(),
+  })
+  .refine(
+    (m) => (m.text !== undefined && m.text.trim() !== '') || (m.media?.length ?? 0) + (m.attachments?.length ?? 0) > 0,
+    { message: 'at least one of text or media/attachments is required', path: ['text'] },
+  )
+  .refine((m) => m.channel !== 'whatsapp' || m.from !== undefined || m.from_jid !== undefined, {
+    message: 'whatsapp messages need from or from_jid',
+    path: ['from'],
+  });
+
+const QrSchema = z.looseObject({
+  event: z.literal('qr'),
+  tenant: TenantSchema,
+  provider: ProviderSchema.optional(),
+  channel: ChannelSchema.optional(),
+  qr_id: IdSchema,
+  svg: z.string().trim().min(1),
+  ts: TimestampSchema.optional(),
+});
+
+const ReadySchema = z.looseObject({
+  event: z.literal('ready'),
+  tenant: TenantSchema,
+  provider: ProviderSchema.optional(),
+  channel: ChannelSchema.optional(),
+  state: z.string().optional(),
+  ts: TimestampSchema.optional(),
+});
+
+export const DeliveryStatusSchema = z.enum(['sent', 'delivered', 'read', 'failed']);
+export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
+
+const StatusSchema = z.looseObject({
+  event: z.literal('messages.status'),
+  tenant: TenantSchema,
+  provider: ProviderSchema.optional(),
+  channel: ChannelSchema,
+  message_id: IdSchema,
+  status: DeliveryStatusSchema,
+  ts: TimestampSchema,
+  error: z.string().optional(),
+});
+
+/** Inbound event posted by a provider to POST /webhook. `ts` is always normalised to integer epoch seconds. */
+export const MessageInSchema = z.discriminatedUnion('event', [IncomingSchema, QrSchema, ReadySchema, StatusSchema]);
+export type MessageIn = z.infer<typeof MessageInSchema>;
+export type MessageInInput = z.input<typeof MessageInSchema>;
+export type IncomingMessage = Extract<MessageIn, { event: 'messages.incoming' }>;
+export type QrEvent = Extract<MessageIn, { event: 'qr' }>;
+export type ReadyEvent = Extract<MessageIn, { event: 'ready' }>;
+export type DeliveryStatusEvent = Extract<MessageIn, { event: 'messages.status' }>;
+export const MESSAGE_IN_EVENTS = ['messages.incoming', 'qr', 'ready', 'messages.status'] as const;
+export type MessageInEvent = (typeof MESSAGE_IN_EVENTS)[number];
+
+/** Normalised worker answer: `{ok:true}` or `{ok:false,error}`. */
+export const WorkerResultSchema = z.union([
+  z.looseObject({ ok: z.literal(true) }),
+  z.looseObject({ ok: z.literal(false), error: z.string() }),
+]);
+export type WorkerResult = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
+
+/** JSON Schema (draft 2020-12) of what senders may post; generated from the zod schemas. */
+export function transportMessageJsonSchema(): Record<string, unknown> {
+  return withId(z.toJSONSchema(TransportMessageSchema, { io: 'input', unrepresentable: 'any' }), 'transport-message');
+}
+
+/** JSON Schema (draft 2020-12) of what providers may post to the webhook. */
+export function messageInJsonSchema(): Record<string, unknown> {
+  return withId(z.toJSONSchema(MessageInSchema, { io: 'input', unrepresentable: 'any' }), 'message-in');
+}
+
+function withId(schema: Record<string, unknown>, name: string): Record<string, unknown> {
+  return { $id: `https://callbridge.dev/schemas/${SPECIFICATION_VERSION}/${name}.json`, ...schema };
+}

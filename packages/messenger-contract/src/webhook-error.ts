@@ -1,0 +1,13 @@
+import { type ErrorCodes, MessengerContractError } from './errors.js';
+import type { ContractIssue } from './normalise.js';
+
+/** A webhook body that violates the contract; answer `httpStatus` (422) with `{ok:false,error:code}`. */
+export class WebhookPayloadError extends MessengerContractError {
+  readonly httpStatus = 422;
+  readonly issues: ContractIssue[];
+  constructor(code: typeof ErrorCodes.invalidPayload | typeof ErrorCodes.invalidQr | string, issues: ContractIssue[]) {
+    super(code, `webhook payload rejected: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'WebhookPayloadError';
+    this.issues = issues;
+  }
+}

@@ -1,0 +1,124 @@
+import type { ProviderAdapter } from './adapter.js';
+import type { HeaderBag, QueryBag } from './auth.js';
+import type { InboundDedup } from './dedup.js';
+import { ErrorCodes } from './errors.js';
+import { inboundKeyOf } from './keys.js';
+import { type Logger, silentLogger } from './ports.js';
+import type { MessageIn } from './schemas.js';
+import { TenantSchema } from './schemas.js';
+import { WebhookPayloadError } from './webhook-error.js';
+
+export interface WebhookHttpRequest {
+  body: unknown;
+  query?: QueryBag;
+  headers?: HeaderBag;
+  /** Tenant from the route (`/webhook/avito/:tenant`); otherwise `body.tenant` is used. */
+  tenant?: number;
+}
+
+export interface WebhookHttpResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface WebhookHandlerOptions {
+  adapter: ProviderAdapter;
+  /** Stores / enqueues one accepted event (webhook_events + LPUSH inbox:message_in). Throwing answers 503. */
+  onEvent: (event: MessageIn) => Promise<void>;
+  /** Drops repeated (tenant, provider, message_id); without it every delivery is processed. */
+  dedup?: InboundDedup;
+  logger?: Logger;
+}
+
+/**
+ * Framework-free POST /webhook: authenticate (401), validate (422 invalid_payload / invalid_qr), de-duplicate, hand
+ * events to `onEvent`. Answers the seed's bodies: `{ok:true,queued:true}` for messages and ready,
+ * `{ok:true,queued:false,event:"qr"}` for QR codes.
+ */
+export function createWebhookHandler(
+  options: WebhookHandlerOptions,
+): (request: WebhookHttpRequest) => Promise<WebhookHttpResponse> {
+  const logger = options.logger ?? silentLogger;
+  const { adapter } = options;
+
+  return async (request) => {
+    const tenant = request.tenant ?? tenantOf(request.body);
+    if (tenant === undefined) {
+      return {
+        status: 422,
+        body: {
+          ok: false,
+          error: ErrorCodes.invalidPayload,
+          issues: [{ path: 'tenant', message: 'tenant is required' }],
+        },
+      };
+    }
+    // Authenticate before parsing: unauthenticated bodies are not worth validating.
+    const authorised = await adapter.verifyWebhook({ tenant, query: request.query, headers: request.headers });
+    if (!authorised) {
+      logger.warn('webhook_unauthorized', { provider: adapter.provider, tenant });
+      return { status: 401, body: { ok: false, error: ErrorCodes.providerTokenUnauthorized } };
+    }
+
+    let parsed: Awaited<ReturnType<ProviderAdapter['parseWebhook']>>;
+    try {
+      parsed = await adapter.parseWebhook(request.body, { tenant });
+    } catch (error) {
+      if (error instanceof WebhookPayloadError) {
+        return { status: 422, body: { ok: false, error: error.code, issues: error.issues } };
+      }
+      throw error;
+    }
+    for (const ignored of parsed.ignored) {
+      logger.warn('webhook_skip', { provider: adapter.provider, tenant, reason: ignored.reason });
+    }
+
+    let queued = 0;
+    let duplicates = 0;
+    let qr = 0;
+    for (const event of parsed.events) {
+      // The token proves the tenant in the route/body; an event may not claim another tenant.
+      if (event.tenant !== tenant) {
+        return {
+          status: 422,
+          body: {
+            ok: false,
+            error: ErrorCodes.invalidPayload,
+            issues: [{ path: 'tenant', message: 'tenant mismatch' }],
+          },
+        };
+      }
+      const key = inboundKeyOf(event);
+      if (key !== undefined && options.dedup !== undefined && !(await options.dedup.claim(key))) {
+        duplicates += 1;
+        continue;
+      }
+      try {
+        await options.onEvent(event);
+      } catch (error) {
+        if (key !== undefined) await options.dedup?.release(key);
+        logger.warn('webhook_enqueue_failed', {
+          provider: adapter.provider,
+          tenant,
+          event: event.event,
+          error: error instanceof Error ? error.name : typeof error,
+        });
+        // 503 makes the provider retry; the released claim lets that retry through.
+        return { status: 503, body: { ok: false, error: 'enqueue_failed' } };
+      }
+      if (event.event === 'qr') qr += 1;
+      else queued += 1;
+    }
+
+    if (queued > 0) return { status: 200, body: { ok: true, queued: true } };
+    if (qr > 0) return { status: 200, body: { ok: true, queued: false, event: 'qr' } };
+    if (duplicates > 0) return { status: 200, body: { ok: true, queued: false, duplicate: true } };
+    return { status: 200, body: { ok: true, queued: false, ignored: parsed.ignored.map((i) => i.reason) } };
+  };
+}
+
+function tenantOf(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const parsed = TenantSchema.safeParse((body as { tenant?: unknown }).tenant);
+  return parsed.success ? parsed.data : undefined;
+}
