@@ -10,6 +10,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   noExternal: [/^@callbridge\//],
+  // Only `--demo` loads msw (a dev dependency), lazily.
+  external: ['msw', 'msw/node'],
   esbuildOptions(options) {
     options.conditions = ['@callbridge/source'];
   },

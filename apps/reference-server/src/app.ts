@@ -1,0 +1,151 @@
+import { fileURLToPath } from 'node:url';
+import type { ConfigCache } from '@callbridge/config-cache';
+import { createRetailCrmClient } from '@callbridge/retailcrm-client';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { createAuthenticator } from './auth.js';
+import type { AppConfig } from './config.js';
+import { errorHandler } from './error-handler.js';
+import { HttpError } from './errors.js';
+import { createLogger, redactUrl } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
+import { type RetailCrmClientFactory, RetailCrmService } from './retailcrm/service.js';
+import { createAdminApiRouter } from './routes/admin-api.js';
+import { createPbxRouter } from './routes/pbx.js';
+import { type CallOriginator, createRetailCrmCallbacksRouter } from './routes/retailcrm-callbacks.js';
+import { createSystemRouter } from './routes/system.js';
+import { createSecretBox } from './secret-box.js';
+import type { Storage } from './storage/types.js';
+import type { Telephony } from './telephony.js';
+
+export interface AppDeps {
+  storage: Storage;
+  logger?: Logger;
+  /** How RetailCRM clients are made (tests inject msw-backed fetch through here). */
+  clientFactory?: RetailCrmClientFactory;
+  configCache?: ConfigCache<RetailCrmRuntimeConfig>;
+  enablementCache?: ConfigCache<Record<string, boolean>>;
+  isShuttingDown?: () => boolean;
+  metrics?: Metrics;
+  now?: () => Date;
+  /** Event delivery + smart redirect (telephony-events); routes are absent without it. */
+  telephony?: Telephony;
+  /** Click-to-call for RetailCRM's makeCallUrl (AMI Originate in production). */
+  originator?: CallOriginator;
+  /** Every enterprise the config cache has seen (for active-enterprises). */
+  knownCacheKeys?: () => string[];
+}
+
+export interface AppContext {
+  app: Express;
+  service: RetailCrmService;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Static admin UI (no build step): `public/` next to `src/` and `dist/`. */
+export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+export const defaultClientFactory: RetailCrmClientFactory = ({ url, apiKey }) =>
+  createRetailCrmClient({ url, apiKey, timeoutMs: 10_000 });
+
+/** Builds the Express app; no listening, no background work (see `startServer`). */
+export function createApp(config: AppConfig, deps: AppDeps): AppContext {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const metrics = deps.metrics ?? createMetrics();
+  const secrets = createSecretBox(config.secretKey);
+  const auth = createAuthenticator({
+    adminToken: config.adminToken,
+    jwtSecret: config.jwtSecret,
+    storage: deps.storage,
+  });
+  const service = new RetailCrmService({
+    storage: deps.storage,
+    secrets,
+    auth,
+    clientFactory: deps.clientFactory ?? defaultClientFactory,
+    publicBaseUrl: config.publicBaseUrl,
+    moduleCode: config.moduleCode,
+    now: deps.now,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      logger.debug(
+        { method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(seconds * 1000) },
+        'request',
+      );
+    });
+    next();
+  });
+
+  app.use(express.json({ limit: config.bodyLimitJson, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: true, limit: config.bodyLimitForm, parameterLimit: 200 }));
+
+  app.use(
+    createSystemRouter({
+      storage: deps.storage,
+      metrics,
+      startedAt: Date.now(),
+      configCache: deps.configCache,
+      enablementCache: deps.enablementCache,
+      isShuttingDown: deps.isShuttingDown ?? (() => false),
+      telephony: deps.telephony,
+    }),
+  );
+
+  let openapi: unknown;
+  app.get('/openapi.json', (_req, res) => {
+    openapi ??= buildOpenApi(config.publicBaseUrl);
+    res.json(openapi);
+  });
+
+  app.use('/retailcrm', createRetailCrmCallbacksRouter({ storage: deps.storage, originator: deps.originator }));
+  // Before the admin router: it authenticates everything under /api with admin credentials.
+  if (deps.telephony) app.use('/api', createPbxRouter({ storage: deps.storage, telephony: deps.telephony, metrics }));
+
+  const adminApi = createAdminApiRouter({
+    auth,
+    service,
+    storage: deps.storage,
+    metrics,
+    configCache: deps.configCache,
+    enablementCache: deps.enablementCache,
+    knownCacheKeys: deps.knownCacheKeys,
+  });
+  app.use('/retailcrm-admin/api', adminApi);
+  app.use('/api', adminApi);
+
+  // The page itself holds no data: every read goes through the authenticated API.
+  app.get('/retailcrm-admin', (req, res, next) => {
+    // Express routing is not strict: `/retailcrm-admin/` matches here too and goes to the static files.
+    if ((req.originalUrl.split('?')[0] ?? '').endsWith('/')) return next();
+    const q = req.originalUrl.indexOf('?');
+    res.redirect(301, `/retailcrm-admin/${q >= 0 ? req.originalUrl.slice(q) : ''}`);
+  });
+  app.use(
+    '/retailcrm-admin',
+    express.static(PUBLIC_DIR, {
+      index: 'index.html',
+      maxAge: 0,
+      setHeaders: (res) => res.setHeader('Referrer-Policy', 'no-referrer'),
+    }),
+  );
+
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
+  app.use(errorHandler(logger));
+  return { app, service, metrics, logger };
+}

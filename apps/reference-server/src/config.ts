@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/** Thrown at start when the environment is invalid; the message names every bad variable. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+/** Decodes a 32-byte key given as base64 (44 chars) or hex (64 chars). */
+function decodeKey(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  const buf = Buffer.from(value, 'base64');
+  return buf.length === 32 ? buf : undefined;
+}
+
+const url = (what: string) =>
+  z.string().refine((v) => {
+    try {
+      new URL(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, `must be a valid ${what} URL`);
+
+export const envSchema = z.object({
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(8080)),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  DATABASE_URL: z.preprocess(emptyToUndefined, url('postgres').optional()),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  REDIS_URL: z.preprocess(emptyToUndefined, url('redis').optional()),
+  ADMIN_TOKEN: z.preprocess(
+    emptyToUndefined,
+    z.string({ error: 'is required (admin API bearer token)' }).min(16, 'must be at least 16 characters'),
+  ),
+  SECRET_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string({ error: 'is required (32-byte AES-256-GCM key, base64 or hex)' })
+      .refine(
+        (v) => decodeKey(v) !== undefined,
+        'must be a 32-byte key encoded as base64 (44 chars) or hex (64 chars)',
+      ),
+  ),
+  JWT_SECRET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string({ error: 'is required (HS256 secret for RetailCRM account links)' })
+      .min(32, 'must be at least 32 characters'),
+  ),
+  PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, url('http(s)').default('http://localhost:8080')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  BODY_LIMIT_JSON: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+(b|kb|mb)?$/i, 'must look like 100kb')
+      .default('100kb'),
+  ),
+  BODY_LIMIT_FORM: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+(b|kb|mb)?$/i, 'must look like 100kb')
+      .default('100kb'),
+  ),
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(10_000)),
+  AMI_HOST: z.preprocess(emptyToUndefined, z.string().optional()),
+  AMI_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).default(5038)),
+  AMI_USERNAME: z.preprocess(emptyToUndefined, z.string().optional()),
+  AMI_SECRET: z.preprocess(emptyToUndefined, z.string().optional()),
+  AMI_CONTEXT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[\w-]+$/)
+      .default('from-internal'),
+  ),
+  RETAILCRM_MODULE_CODE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .default('callbridge-telephony'),
+  ),
+});
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  redisUrl: string | undefined;
+  adminToken: string;
+  secretKey: Buffer;
+  jwtSecret: string;
+  publicBaseUrl: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  bodyLimitJson: string;
+  bodyLimitForm: string;
+  shutdownTimeoutMs: number;
+  moduleCode: string;
+  /** Asterisk Manager Interface for click-to-call and smart redirect; undefined = not configured. */
+  ami: { host: string; port: number; username: string; secret: string; context: string } | undefined;
+}
+
+/** Parses and validates the environment; throws {@link ConfigError} listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.AMI_HOST && (!e.AMI_USERNAME || !e.AMI_SECRET)) {
+    throw new ConfigError(['AMI_USERNAME / AMI_SECRET: required when AMI_HOST is set']);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    adminToken: e.ADMIN_TOKEN,
+    secretKey: decodeKey(e.SECRET_KEY) as Buffer,
+    jwtSecret: e.JWT_SECRET,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    logLevel: e.LOG_LEVEL,
+    bodyLimitJson: e.BODY_LIMIT_JSON,
+    bodyLimitForm: e.BODY_LIMIT_FORM,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    moduleCode: e.RETAILCRM_MODULE_CODE,
+    ami: e.AMI_HOST
+      ? {
+          host: e.AMI_HOST,
+          port: e.AMI_PORT,
+          username: e.AMI_USERNAME as string,
+          secret: e.AMI_SECRET as string,
+          context: e.AMI_CONTEXT,
+        }
+      : undefined,
+  };
+}

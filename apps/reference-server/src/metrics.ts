@@ -1,0 +1,34 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per app instance, so tests can run several apps in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'callbridge_' });
+  const httpRequests = new Counter({
+    name: 'callbridge_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'callbridge_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: 'callbridge_auth_failures_total',
+    help: 'Refused admin requests',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const cacheEntries = new Gauge({
+    name: 'callbridge_config_cache_entries',
+    help: 'Enterprises in the RetailCRM config cache',
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, authFailures, cacheEntries };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/** Form posts send booleans as strings ("on", "true", "1"); JSON sends booleans. */
+const formBool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['true', 'on', '1', 'yes'].includes(s)) return true;
+  if (['false', 'off', '0', 'no', ''].includes(s)) return false;
+  return v;
+}, z.boolean());
+
+/** `example.retailcrm.ru` or `https://example.retailcrm.ru/...` -> `https://example.retailcrm.ru`. */
+export const domainSchema = z
+  .string()
+  .trim()
+  .min(1, 'domain is required')
+  .transform((v, ctx) => {
+    const withScheme = /^https?:\/\//i.test(v) ? v : `https://${v}`;
+    try {
+      const u = new URL(withScheme);
+      if (!u.hostname.includes('.')) throw new Error('no dot');
+      return u.origin;
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'domain must be a RetailCRM account URL like https://example.retailcrm.ru',
+      });
+      return z.NEVER;
+    }
+  });
+
+export const eventFlagsSchema = z.object({
+  incoming: formBool.default(true),
+  outgoing: formBool.default(true),
+  hangup: formBool.default(true),
+  /** Upload finished calls to RetailCRM call history. */
+  history: formBool.default(true),
+  smart_redirect: formBool.default(false),
+});
+export type EventFlags = z.infer<typeof eventFlagsSchema>;
+
+export const apiKeySchema = z.string().trim().min(8, 'api_key is too short').max(200);
+
+/** PUT body: the full settings (user_extensions is never taken from here, so a save cannot wipe it). */
+export const putConfigBodySchema = z.object({
+  domain: domainSchema,
+  /** Omitted, empty or the masked value sent back by the UI = keep the stored key. */
+  api_key: z.string().trim().max(200).optional(),
+  enabled: formBool.default(true),
+  events: eventFlagsSchema.default(eventFlagsSchema.parse({})),
+});
+
+/** PATCH body: any subset. */
+export const patchConfigBodySchema = z.object({
+  domain: domainSchema.optional(),
+  api_key: z.string().trim().max(200).optional(),
+  enabled: formBool.optional(),
+  events: eventFlagsSchema.partial().optional(),
+});
+
+export const extensionSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{2,5}$/, 'an internal number is 2-5 digits');
+
+const userIdSchema = z.string().regex(/^\d+$/, 'RetailCRM user id must be numeric');
+
+/**
+ * Save extensions body: `{extensions: {userId: ext|null}}` (JSON) or `{user_id, extension}` (one row,
+ * what a form posts). `null` / empty string unassigns.
+ */
+export const saveExtensionsBodySchema = z.union([
+  z.object({
+    extensions: z.record(userIdSchema, z.union([extensionSchema, z.literal('').transform(() => null), z.null()])),
+  }),
+  z
+    .object({
+      user_id: z.union([userIdSchema, z.number().int().positive().transform(String)]),
+      extension: z.union([extensionSchema, z.literal('').transform(() => null), z.null()]),
+    })
+    .transform((b) => ({ extensions: { [b.user_id]: b.extension } })),
+]);
+
+/** What is stored under `integrations_config.retailcrm` (api_key encrypted). */
+export const storedConfigSchema = z.looseObject({
+  domain: z.string().optional(),
+  api_key: z.string().optional(),
+  enabled: z.boolean().default(false),
+  events: eventFlagsSchema.default(eventFlagsSchema.parse({})),
+  user_extensions: z.record(z.string(), z.string().nullable()).default({}),
+  last_sync: z.string().nullable().default(null),
+  registered: z.boolean().default(false),
+  registered_at: z.string().nullable().default(null),
+});
+export type StoredRetailCrmConfig = z.infer<typeof storedConfigSchema>;
+
+export const logsQuerySchema = z.object({
+  status: z.enum(['success', 'error']).optional(),
+  event_type: z.string().max(64).optional(),
+  call_unique_id: z.string().max(128).optional(),
+  integration_type: z.string().max(32).default('retailcrm'),
+  since: z.coerce.date().optional(),
+  until: z.coerce.date().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const enterpriseNumberSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'invalid enterprise_number');

@@ -1,0 +1,407 @@
+import {
+  buildTelephonyIntegrationModule,
+  isRetailCrmError,
+  type RetailCrmClient,
+  type RetailCrmUser,
+} from '@callbridge/retailcrm-client';
+import type { z } from 'zod';
+import type { Authenticator } from '../auth.js';
+import { HttpError, notFound } from '../errors.js';
+import { looksMasked, maskSecret, type SecretBox } from '../secret-box.js';
+import type { Enterprise, Storage } from '../storage/types.js';
+import {
+  apiKeySchema,
+  type patchConfigBodySchema,
+  type putConfigBodySchema,
+  type StoredRetailCrmConfig,
+  storedConfigSchema,
+} from './config-schema.js';
+import { applyExtensions } from './extensions.js';
+import { LOGO_SVG } from './logo.js';
+
+export const INTEGRATION = 'retailcrm';
+
+export type RetailCrmClientFactory = (options: { url: string; apiKey: string }) => RetailCrmClient;
+
+/** Config as returned by the API: the key is masked, never the full value. */
+export interface PublicRetailCrmConfig {
+  domain: string | null;
+  api_key: string | null;
+  has_api_key: boolean;
+  enabled: boolean;
+  events: StoredRetailCrmConfig['events'];
+  user_extensions: Record<string, string | null>;
+  last_sync: string | null;
+  registered: boolean;
+  registered_at: string | null;
+}
+
+export interface ManagerView {
+  id: number;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  active: boolean;
+  extension: string | null;
+  retailcrm_extension: string | null;
+}
+
+export interface RetailCrmServiceOptions {
+  storage: Storage;
+  secrets: SecretBox;
+  auth: Authenticator;
+  clientFactory: RetailCrmClientFactory;
+  publicBaseUrl: string;
+  moduleCode: string;
+  now?: () => Date;
+}
+
+/** The RetailCRM integration use cases behind the admin API; knows nothing of HTTP frameworks. */
+export class RetailCrmService {
+  private readonly now: () => Date;
+  constructor(private readonly o: RetailCrmServiceOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  async enterprise(number: string): Promise<Enterprise> {
+    const e = await this.o.storage.getEnterprise(number);
+    if (!e) throw notFound(`enterprise ${number}`);
+    return e;
+  }
+
+  stored(e: Enterprise): StoredRetailCrmConfig {
+    return storedConfigSchema.parse(e.integrationsConfig[INTEGRATION] ?? {});
+  }
+
+  decryptKey(cfg: StoredRetailCrmConfig): string | undefined {
+    if (!cfg.api_key) return undefined;
+    return this.o.secrets.isEncrypted(cfg.api_key) ? this.o.secrets.decrypt(cfg.api_key) : cfg.api_key;
+  }
+
+  toPublic(cfg: StoredRetailCrmConfig): PublicRetailCrmConfig {
+    const key = cfg.api_key ? this.decryptKey(cfg) : undefined;
+    return {
+      domain: cfg.domain ?? null,
+      api_key: maskSecret(key),
+      has_api_key: Boolean(key),
+      enabled: cfg.enabled,
+      events: cfg.events,
+      user_extensions: cfg.user_extensions,
+      last_sync: cfg.last_sync,
+      registered: cfg.registered,
+      registered_at: cfg.registered_at,
+    };
+  }
+
+  async getConfig(number: string) {
+    const e = await this.enterprise(number);
+    return { enterprise: { number: e.number, name: e.name, active: e.active }, config: this.toPublic(this.stored(e)) };
+  }
+
+  /** Resolves the api_key of a save: new plaintext -> encrypted; omitted/empty/masked -> keep the stored one. */
+  private nextKey(incoming: string | undefined, current: StoredRetailCrmConfig): string | undefined {
+    if (incoming === undefined || incoming === '' || looksMasked(incoming)) return current.api_key;
+    const parsed = apiKeySchema.safeParse(incoming);
+    if (!parsed.success)
+      throw new HttpError(422, 'validation_failed', parsed.error.issues[0]?.message ?? 'bad api_key');
+    return this.o.secrets.encrypt(parsed.data);
+  }
+
+  async putConfig(number: string, body: z.infer<typeof putConfigBodySchema>) {
+    await this.enterprise(number);
+    const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
+      const current = storedConfigSchema.parse(raw ?? {});
+      const apiKey = this.nextKey(body.api_key, current);
+      if (!apiKey) throw new HttpError(422, 'validation_failed', 'api_key is required');
+      // Spread the current config first: user_extensions, last_sync and registration survive a save.
+      return { ...current, domain: body.domain, api_key: apiKey, enabled: body.enabled, events: body.events };
+    });
+    return this.toPublic(storedConfigSchema.parse(next));
+  }
+
+  async patchConfig(number: string, body: z.infer<typeof patchConfigBodySchema>) {
+    await this.enterprise(number);
+    const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
+      const current = storedConfigSchema.parse(raw ?? {});
+      return {
+        ...current,
+        ...(body.domain !== undefined ? { domain: body.domain } : {}),
+        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+        api_key: this.nextKey(body.api_key, current),
+        events: { ...current.events, ...stripUndefined(body.events ?? {}) },
+      };
+    });
+    return this.toPublic(storedConfigSchema.parse(next));
+  }
+
+  /** Removes the integration: deactivates the module in RetailCRM (best effort) and revokes account links. */
+  async deleteConfig(number: string) {
+    const e = await this.enterprise(number);
+    const cfg = this.stored(e);
+    let retailcrm: { ok: boolean; error?: string } | undefined;
+    if (cfg.registered) retailcrm = await this.deactivateModule(e, cfg);
+    await this.o.storage.updateIntegrationConfig(number, INTEGRATION, () => undefined);
+    await this.o.storage.bumpAdminTokenVersion(number);
+    return { retailcrm };
+  }
+
+  client(cfg: StoredRetailCrmConfig, override?: { domain?: string; apiKey?: string }): RetailCrmClient {
+    const url = override?.domain ?? cfg.domain;
+    const apiKey = override?.apiKey ?? this.decryptKey(cfg);
+    if (!url || !apiKey) throw new HttpError(409, 'not_configured', 'RetailCRM domain and api_key must be saved first');
+    return this.o.clientFactory({ url, apiKey });
+  }
+
+  /** Runs a RetailCRM call, writes an integration log row, maps failures to a 502 with the client's code. */
+  private async logged<T>(e: Enterprise, eventType: string, request: unknown, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await fn();
+      await this.o.storage.insertIntegrationLog({
+        enterpriseNumber: e.number,
+        integrationType: INTEGRATION,
+        eventType,
+        requestData: request,
+        responseData: result,
+        status: 'success',
+        durationMs: performance.now() - started,
+      });
+      return result;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await this.o.storage.insertIntegrationLog({
+        enterpriseNumber: e.number,
+        integrationType: INTEGRATION,
+        eventType,
+        requestData: request,
+        status: 'error',
+        errorMessage: message,
+        durationMs: performance.now() - started,
+      });
+      if (isRetailCrmError(err)) {
+        throw new HttpError(502, err.code.toLowerCase(), `RetailCRM: ${message}`);
+      }
+      throw err;
+    }
+  }
+
+  async testConnection(number: string, override?: { domain?: string; api_key?: string }) {
+    const e = await this.enterprise(number);
+    const cfg = this.stored(e);
+    const apiKey = override?.api_key && !looksMasked(override.api_key) ? override.api_key : undefined;
+    const client = this.client(cfg, { domain: override?.domain, apiKey });
+    const res = await this.logged(e, 'test_connection', { domain: client.url }, () => client.credentials());
+    return { domain: client.url, credentials: res.credentials ?? [] };
+  }
+
+  private accountUrl(number: string, token: string) {
+    const u = new URL(`${this.o.publicBaseUrl}/retailcrm-admin/`);
+    u.searchParams.set('enterprise_number', number);
+    u.searchParams.set('token', token);
+    return u.toString();
+  }
+
+  private async buildModule(e: Enterprise, cfg: StoredRetailCrmConfig, active: boolean, token: string) {
+    try {
+      return buildTelephonyIntegrationModule({
+        code: this.o.moduleCode,
+        name: 'Callbridge',
+        baseUrl: this.o.publicBaseUrl,
+        logoSvg: LOGO_SVG,
+        clientId: e.number,
+        accountUrl: this.accountUrl(e.number, token),
+        makeCallUrl: `${this.o.publicBaseUrl}/retailcrm/make-call`,
+        changeUserStatusUrl: `${this.o.publicBaseUrl}/retailcrm/status`,
+        additionalCodes: cfg.user_extensions,
+        inboundEvents: cfg.events.incoming,
+        outboundEvents: cfg.events.outgoing,
+        hangupEvents: cfg.events.hangup,
+        active,
+      });
+    } catch (err) {
+      throw new HttpError(422, 'invalid_module', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /**
+   * Registers (or re-registers) the telephony module. The account link gets a fresh JWT; the token
+   * version is bumped only after RetailCRM accepted the module, which revokes every earlier link.
+   */
+  async register(number: string) {
+    const e = await this.enterprise(number);
+    const cfg = this.stored(e);
+    const client = this.client(cfg);
+    const ver = e.adminTokenVersion + 1;
+    const token = await this.o.auth.issueAccountToken(e.number, ver);
+    const module = await this.buildModule(e, cfg, true, token);
+    const redacted = { ...module, accountUrl: this.accountUrl(e.number, '***') };
+    await this.logged(e, 'register_module', redacted, () => client.integrationModules.edit(module));
+    const newVer = await this.o.storage.bumpAdminTokenVersion(number);
+    const at = this.now().toISOString();
+    await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => ({
+      ...storedConfigSchema.parse(raw ?? {}),
+      registered: true,
+      registered_at: at,
+      last_sync: at,
+    }));
+    // A concurrent registration won the race: its link is the valid one, re-issue ours to match.
+    const finalToken = newVer === ver ? token : await this.o.auth.issueAccountToken(e.number, newVer);
+    return { code: this.o.moduleCode, account_url: this.accountUrl(e.number, finalToken) };
+  }
+
+  private async deactivateModule(e: Enterprise, cfg: StoredRetailCrmConfig): Promise<{ ok: boolean; error?: string }> {
+    try {
+      const client = this.client(cfg);
+      const module = await this.buildModule(e, cfg, false, 'revoked');
+      await this.logged(e, 'unregister_module', { code: module.code, active: false }, () =>
+        client.integrationModules.edit(module),
+      );
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: err instanceof HttpError ? err.code : 'internal_error' };
+    }
+  }
+
+  /** Deactivates the module and revokes every account link, even when RetailCRM is unreachable. */
+  async unregister(number: string) {
+    const e = await this.enterprise(number);
+    const cfg = this.stored(e);
+    const retailcrm = await this.deactivateModule(e, cfg);
+    await this.o.storage.bumpAdminTokenVersion(number);
+    await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => ({
+      ...storedConfigSchema.parse(raw ?? {}),
+      registered: false,
+      registered_at: null,
+    }));
+    return { retailcrm };
+  }
+
+  async internalPhones(number: string) {
+    const e = await this.enterprise(number);
+    const cfg = this.stored(e);
+    const phones = await this.o.storage.listInternalPhones(number);
+    const managerByExt = new Map(Object.entries(cfg.user_extensions).flatMap(([u, x]) => (x ? [[x, u] as const] : [])));
+    return phones.map((p) => ({
+      phone_number: p.phoneNumber,
+      owner_user_id: p.userId,
+      owner_name: p.ownerName,
+      retailcrm_user_id: managerByExt.get(p.phoneNumber) ?? null,
+    }));
+  }
+
+  private async retailCrmCodes(client: RetailCrmClient): Promise<Record<string, string>> {
+    try {
+      const res = await client.integrationModules.get(this.o.moduleCode);
+      const codes = res.integrationModule?.integrations?.telephony?.additionalCodes ?? [];
+      return Object.fromEntries(codes.map((c) => [String(c.userId), String(c.code)]));
+    } catch (err) {
+      // Not registered yet (404): nothing in RetailCRM to compare with.
+      if (isRetailCrmError(err) && err.status === 404) return {};
+      throw err;
+    }
+  }
+
+  /**
+   * Managers from RetailCRM with their extensions. The local map wins; when it is still empty,
+   * RetailCRM's additionalCodes are imported once (first run after a migration).
+   */
+  async managers(number: string): Promise<{ managers: ManagerView[]; imported: boolean }> {
+    const e = await this.enterprise(number);
+    let cfg = this.stored(e);
+    const client = this.client(cfg);
+    const { users, remote } = await this.logged(e, 'list_managers', { domain: client.url }, async () => {
+      const users: RetailCrmUser[] = [];
+      for await (const u of client.users.iterate({ limit: 100 })) users.push(u);
+      return { users, remote: await this.retailCrmCodes(client) };
+    });
+    let imported = false;
+    if (Object.keys(cfg.user_extensions).length === 0 && Object.keys(remote).length > 0) {
+      const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
+        const current = storedConfigSchema.parse(raw ?? {});
+        if (Object.keys(current.user_extensions).length > 0) return current;
+        imported = true;
+        return { ...current, user_extensions: { ...remote } };
+      });
+      cfg = storedConfigSchema.parse(next);
+    }
+    const managers = users
+      .filter((u) => u.isManager !== false || u.isAdmin)
+      .map((u) => ({
+        id: u.id,
+        first_name: u.firstName ?? null,
+        last_name: u.lastName ?? null,
+        email: u.email ?? null,
+        active: u.active !== false,
+        extension: cfg.user_extensions[String(u.id)] ?? null,
+        retailcrm_extension: remote[String(u.id)] ?? null,
+      }));
+    return { managers, imported };
+  }
+
+  /**
+   * Saves extension assignments locally (the source of truth) and then pushes them to RetailCRM's
+   * additionalCodes when the module is registered. A failed push keeps the local save and says so.
+   */
+  async saveExtensions(number: string, patch: Record<string, string | null>) {
+    await this.enterprise(number);
+    const known = new Set((await this.o.storage.listInternalPhones(number)).map((p) => p.phoneNumber));
+    for (const ext of Object.values(patch)) {
+      if (ext !== null && !known.has(ext)) {
+        throw new HttpError(
+          422,
+          'unknown_extension',
+          `extension ${ext} is not an internal phone of enterprise ${number}`,
+        );
+      }
+    }
+    let displaced: string[] = [];
+    const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
+      const current = storedConfigSchema.parse(raw ?? {});
+      const applied = applyExtensions(current.user_extensions, patch);
+      displaced = applied.displaced;
+      return { ...current, user_extensions: applied.next };
+    });
+    let cfg = storedConfigSchema.parse(next);
+    let sync: { ok: boolean; error?: string; skipped?: string } = { ok: false, skipped: 'not_registered' };
+    if (cfg.registered) {
+      sync = await this.pushCodes(await this.enterprise(number), cfg);
+      if (sync.ok) {
+        const at = this.now().toISOString();
+        cfg = storedConfigSchema.parse(
+          await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => ({
+            ...storedConfigSchema.parse(raw ?? {}),
+            last_sync: at,
+          })),
+        );
+      }
+    }
+    return { user_extensions: cfg.user_extensions, displaced, sync };
+  }
+
+  /** Pushes the local map to RetailCRM (re-sends the module with the current, not rotated, token version). */
+  async pushCodes(e: Enterprise, cfg: StoredRetailCrmConfig): Promise<{ ok: boolean; error?: string }> {
+    try {
+      const client = this.client(cfg);
+      const token = await this.o.auth.issueAccountToken(e.number, e.adminTokenVersion);
+      const module = await this.buildModule(e, cfg, true, token);
+      const codes = module.integrations?.telephony?.additionalCodes ?? [];
+      await this.logged(e, 'sync_extensions', { additionalCodes: codes }, () => client.integrationModules.edit(module));
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: err instanceof HttpError ? err.code : 'internal_error' };
+    }
+  }
+
+  async syncExtensions(number: string) {
+    const e = await this.enterprise(number);
+    const cfg = this.stored(e);
+    if (!cfg.registered) throw new HttpError(409, 'not_registered', 'register the module first');
+    const sync = await this.pushCodes(e, cfg);
+    if (!sync.ok) throw new HttpError(502, sync.error ?? 'sync_failed', 'additionalCodes sync failed');
+    return { user_extensions: cfg.user_extensions };
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,100 @@
+import { type Request, Router } from 'express';
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import { storedConfigSchema } from '../retailcrm/config-schema.js';
+import { INTEGRATION } from '../retailcrm/service.js';
+import type { Storage } from '../storage/types.js';
+
+/** Places a click-to-call: rings the manager's extension, then dials the customer. */
+export interface CallOriginator {
+  originate(params: { enterpriseNumber: string; extension: string; phone: string }): Promise<void>;
+}
+
+const str = z.union([z.string(), z.number()]).transform(String);
+const makeCallSchema = z.looseObject({
+  clientId: str.pipe(z.string().min(1)),
+  phone: str.pipe(z.string().regex(/^\+?[\d\s()-]{3,32}$/, 'phone must be a phone number')),
+  userId: str.optional(),
+  code: str.optional(),
+  externalPhone: str.optional(),
+});
+const statusSchema = z.looseObject({
+  clientId: str.pipe(z.string().min(1)),
+  userId: str.optional(),
+  code: str.optional(),
+  status: z.enum(['free', 'busy', 'dinner', 'break']),
+});
+
+/** RetailCRM's method/encoding is undocumented: accept GET query and POST form/JSON alike. */
+const params = (req: Request): unknown => ({
+  ...(req.query as object),
+  ...(req.body && typeof req.body === 'object' ? req.body : {}),
+});
+
+/**
+ * RetailCRM callbacks (makeCallUrl, changeUserStatusUrl). RetailCRM identifies the account only by
+ * `clientId` (= our enterprise number); an unknown or unregistered one is refused with 401.
+ */
+export function createRetailCrmCallbacksRouter(deps: { storage: Storage; originator?: CallOriginator }): Router {
+  const r = Router();
+
+  const registeredEnterprise = async (clientId: string) => {
+    const e = await deps.storage.getEnterprise(clientId);
+    const cfg = storedConfigSchema.parse(e?.integrationsConfig[INTEGRATION] ?? {});
+    if (!e?.active || !cfg.registered) throw new HttpError(401, 'unknown_client', 'unknown clientId');
+    return { e, cfg };
+  };
+
+  const makeCall = async (req: Request, res: import('express').Response) => {
+    const p = makeCallSchema.parse(params(req));
+    const { e, cfg } = await registeredEnterprise(p.clientId);
+    const extension =
+      (p.code && /^\d{2,5}$/.test(p.code) ? p.code : undefined) ??
+      (p.userId ? cfg.user_extensions[p.userId] : undefined);
+    if (!extension) throw new HttpError(400, 'no_extension', 'the manager has no extension assigned');
+    if (!deps.originator)
+      throw new HttpError(503, 'click_to_call_unavailable', 'no PBX connection configured (AMI_HOST)');
+    const started = performance.now();
+    try {
+      await deps.originator.originate({ enterpriseNumber: e.number, extension, phone: p.phone });
+    } catch (err) {
+      await deps.storage.insertIntegrationLog({
+        enterpriseNumber: e.number,
+        integrationType: INTEGRATION,
+        eventType: 'make_call',
+        requestData: { extension, phone: p.phone },
+        status: 'error',
+        errorMessage: err instanceof Error ? err.message : String(err),
+        durationMs: performance.now() - started,
+      });
+      throw new HttpError(502, 'originate_failed', 'the PBX refused the call');
+    }
+    await deps.storage.insertIntegrationLog({
+      enterpriseNumber: e.number,
+      integrationType: INTEGRATION,
+      eventType: 'make_call',
+      requestData: { extension, phone: p.phone },
+      status: 'success',
+      durationMs: performance.now() - started,
+    });
+    res.json({ ok: true, success: true, extension });
+  };
+  r.get('/make-call', makeCall);
+  r.post('/make-call', makeCall);
+
+  const status = async (req: Request, res: import('express').Response) => {
+    const p = statusSchema.parse(params(req));
+    const { e } = await registeredEnterprise(p.clientId);
+    await deps.storage.insertIntegrationLog({
+      enterpriseNumber: e.number,
+      integrationType: INTEGRATION,
+      eventType: 'user_status',
+      requestData: { userId: p.userId ?? null, code: p.code ?? null, status: p.status },
+      status: 'success',
+    });
+    res.json({ ok: true, success: true });
+  };
+  r.get('/status', status);
+  r.post('/status', status);
+  return r;
+}

@@ -1,0 +1,227 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type ConfigCache,
+  createConfigCache,
+  createPgListenInvalidationSource,
+  createPgliteInvalidationSource,
+  type InvalidationSource,
+} from '@callbridge/config-cache';
+import {
+  type AmiClient,
+  type ChannelRedirector,
+  createAmiChannelRedirector,
+  createAmiClient,
+} from '@callbridge/telephony-events';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from 'pino';
+import { type AppContext, createApp, defaultClientFactory } from './app.js';
+import type { AppConfig } from './config.js';
+import { createLogger } from './logger.js';
+import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
+import { createRuntimeConfigLoader } from './retailcrm/runtime-config.js';
+import type { RetailCrmClientFactory } from './retailcrm/service.js';
+import { withRewarm } from './rewarm-source.js';
+import type { CallOriginator } from './routes/retailcrm-callbacks.js';
+import { createSecretBox } from './secret-box.js';
+import { CONFIG_CHANGED_CHANNEL } from './storage/migrations.js';
+import { createPgliteStorage } from './storage/pglite.js';
+import { createPostgresStorage } from './storage/postgres.js';
+import type { Storage } from './storage/types.js';
+import { createTelephony, type Telephony } from './telephony.js';
+
+export interface StartServerOptions {
+  config: AppConfig;
+  logger?: Logger;
+  clientFactory?: RetailCrmClientFactory;
+  /** PGlite: keep data in memory instead of `config.dataDir` (tests). */
+  inMemory?: boolean;
+  /** Click-to-call; default: AMI Originate when AMI_HOST is configured. */
+  originator?: CallOriginator;
+  /** Smart-redirect channel redirector; default: AMI Redirect when AMI_HOST is configured. */
+  redirector?: ChannelRedirector;
+  /** BullMQ key prefix when REDIS_URL is set (tests use a random one). */
+  redisPrefix?: string;
+  /** Cache timings (tests shorten them). */
+  cache?: { fullRefreshIntervalMs?: number };
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  storage: Storage;
+  context: AppContext;
+  configCache: ConfigCache<RetailCrmRuntimeConfig>;
+  enablementCache: ConfigCache<Record<string, boolean>>;
+  telephony: Telephony;
+  /** Graceful: stop accepting, finish in-flight requests (bounded), stop caches, close storage. */
+  close(): Promise<void>;
+}
+
+/** Opens storage (PGlite unless DATABASE_URL), starts the config caches and listens. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  let storage: Storage;
+  let pglite: PGlite | undefined;
+  if (config.databaseUrl) {
+    storage = await createPostgresStorage(config.databaseUrl);
+  } else {
+    const opened = await createPgliteStorage(options.inMemory ? undefined : config.dataDir);
+    storage = opened.storage;
+    pglite = opened.db;
+  }
+  const invalidation = (): InvalidationSource =>
+    pglite
+      ? createPgliteInvalidationSource({ db: pglite, channel: CONFIG_CHANGED_CHANNEL })
+      : createPgListenInvalidationSource({
+          connectionString: config.databaseUrl as string,
+          channel: CONFIG_CHANGED_CHANNEL,
+        });
+
+  const secrets = createSecretBox(config.secretKey);
+  const loader = createRuntimeConfigLoader(storage, secrets);
+  const cacheLogger = {
+    debug: (msg: string, meta?: Record<string, unknown>) => logger.debug(meta ?? {}, msg),
+    info: (msg: string, meta?: Record<string, unknown>) => logger.info(meta ?? {}, msg),
+    warn: (msg: string, meta?: Record<string, unknown>) => logger.warn(meta ?? {}, msg),
+    error: (msg: string, meta?: Record<string, unknown>) => logger.error(meta ?? {}, msg),
+  };
+  const knownKeys = new Set<string>();
+  const rewarm = (cache: () => ConfigCache<unknown>) => (key: string | undefined) => {
+    if (key === undefined) {
+      cache()
+        .refreshAll()
+        .catch(() => undefined);
+      return;
+    }
+    knownKeys.add(key);
+    // Reload right away so the call path never pays the miss; failures are counted by the cache.
+    setImmediate(() =>
+      cache()
+        .get(key)
+        .catch(() => undefined),
+    );
+  };
+  const configCache: ConfigCache<RetailCrmRuntimeConfig> = createConfigCache<RetailCrmRuntimeConfig>({
+    name: 'retailcrm-config',
+    loader,
+    invalidation: withRewarm(
+      invalidation(),
+      rewarm(() => configCache),
+    ),
+    fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
+    logger: cacheLogger,
+  });
+  // Enablement matrix for the call path: enterprise -> {retailcrm: bool}.
+  const enablementCache: ConfigCache<Record<string, boolean>> = createConfigCache<Record<string, boolean>>({
+    name: 'enablement-matrix',
+    loader: {
+      async load(key, signal) {
+        const v = await loader.load(key, signal);
+        return v ? { retailcrm: v.enabled } : undefined;
+      },
+      async loadAll(signal) {
+        return [...(await loader.loadAll(signal))].map(([k, v]) => [k, { retailcrm: v.enabled }] as const);
+      },
+    },
+    invalidation: withRewarm(
+      invalidation(),
+      rewarm(() => enablementCache),
+    ),
+    fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
+    logger: cacheLogger,
+  });
+  await configCache.start();
+  await configCache.refreshAll().catch((err) => logger.warn({ err }, 'initial config cache load failed'));
+  await enablementCache.refreshAll().catch(() => undefined);
+  for (const k of configCache.keys()) knownKeys.add(k);
+  await enablementCache.start();
+
+  const clientFactory = options.clientFactory ?? defaultClientFactory;
+  let ami: AmiClient | undefined;
+  if (config.ami && (!options.originator || !options.redirector)) {
+    ami = createAmiClient({
+      host: config.ami.host,
+      port: config.ami.port,
+      username: config.ami.username,
+      secret: config.ami.secret,
+    });
+    // Connects in the background with backoff; actions fail fast until it is up.
+    ami.connect().catch((err) => logger.error({ err: String(err) }, 'AMI login failed'));
+  }
+  const amiContext = config.ami?.context ?? 'from-internal';
+  const originator: CallOriginator | undefined =
+    options.originator ??
+    (ami
+      ? {
+          async originate({ extension, phone }) {
+            await (ami as AmiClient).originate({
+              channel: `Local/${extension}@${amiContext}`,
+              exten: phone,
+              context: amiContext,
+              priority: 1,
+              callerId: phone,
+              timeoutMs: 30_000,
+            });
+          },
+        }
+      : undefined);
+  const telephony = createTelephony({
+    storage,
+    configCache,
+    enablementCache,
+    clientFactory,
+    logger,
+    redisUrl: config.redisUrl,
+    redisPrefix: options.redisPrefix,
+    redirector: options.redirector ?? (ami ? createAmiChannelRedirector(ami) : undefined),
+  });
+  await telephony.pipeline.start();
+
+  let shuttingDown = false;
+  const context = createApp(config, {
+    storage,
+    logger,
+    clientFactory,
+    telephony,
+    originator,
+    configCache,
+    enablementCache,
+    isShuttingDown: () => shuttingDown,
+    knownCacheKeys: () => {
+      for (const k of configCache.keys()) knownKeys.add(k);
+      return [...knownKeys];
+    },
+  });
+  const server = createServer(context.app);
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  logger.info({ url, storage: storage.kind }, 'reference-server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      // Drain accepted events before the caches and storage they need go away.
+      await telephony.close().catch((err) => logger.error({ err }, 'telephony close failed'));
+      await ami?.close().catch(() => undefined);
+      await Promise.allSettled([configCache.close(), enablementCache.close()]);
+      await storage.close();
+      logger.info('reference-server stopped');
+    })();
+    return closing;
+  };
+  return { url, server, storage, context, configCache, enablementCache, telephony, close };
+}

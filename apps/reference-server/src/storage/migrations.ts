@@ -1,0 +1,108 @@
+/**
+ * SQL migrations shared by the PGlite and PostgreSQL storages. Append only: an applied migration
+ * is never edited, a change is a new entry.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const CONFIG_CHANGED_CHANNEL = 'integrations_config_changed';
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core tables',
+    sql: `
+CREATE TABLE IF NOT EXISTS enterprises (
+  number text PRIMARY KEY,
+  name text NOT NULL,
+  pbx_token text UNIQUE,
+  active boolean NOT NULL DEFAULT true,
+  integrations_config jsonb NOT NULL DEFAULT '{}'::jsonb,
+  admin_token_version integer NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS integration_logs (
+  id bigserial PRIMARY KEY,
+  enterprise_number text NOT NULL,
+  integration_type text NOT NULL,
+  event_type text NOT NULL,
+  call_unique_id text,
+  request_data jsonb,
+  response_data jsonb,
+  status text NOT NULL CHECK (status IN ('success', 'error')),
+  error_message text,
+  duration_ms integer,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS integration_logs_enterprise_created
+  ON integration_logs (enterprise_number, integration_type, created_at DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS users (
+  id bigserial PRIMARY KEY,
+  enterprise_number text NOT NULL REFERENCES enterprises(number) ON DELETE CASCADE,
+  first_name text,
+  last_name text,
+  email text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS user_internal_phones (
+  id bigserial PRIMARY KEY,
+  enterprise_number text NOT NULL REFERENCES enterprises(number) ON DELETE CASCADE,
+  phone_number text NOT NULL,
+  user_id bigint REFERENCES users(id) ON DELETE SET NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (enterprise_number, phone_number)
+);
+
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id bigserial PRIMARY KEY,
+  queue text NOT NULL,
+  enterprise_number text,
+  job_id text,
+  payload jsonb NOT NULL,
+  error_message text,
+  attempts integer NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'integrations_config NOTIFY trigger',
+    // One NOTIFY per integration whose sub-config changed; PostgreSQL delivers it after COMMIT.
+    sql: `
+CREATE OR REPLACE FUNCTION callbridge_notify_integrations_config() RETURNS trigger AS $fn$
+DECLARE
+  k text;
+  old_cfg jsonb := '{}'::jsonb;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    old_cfg := COALESCE(OLD.integrations_config, '{}'::jsonb);
+  END IF;
+  FOR k IN
+    SELECT key FROM jsonb_object_keys(COALESCE(NEW.integrations_config, '{}'::jsonb)) AS key
+    UNION
+    SELECT key FROM jsonb_object_keys(old_cfg) AS key
+  LOOP
+    IF (NEW.integrations_config -> k) IS DISTINCT FROM (old_cfg -> k) THEN
+      PERFORM pg_notify('${CONFIG_CHANGED_CHANNEL}',
+        jsonb_build_object('enterprise_number', NEW.number, 'integration_type', k)::text);
+    END IF;
+  END LOOP;
+  RETURN NEW;
+END
+$fn$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS enterprises_integrations_config_changed ON enterprises;
+CREATE TRIGGER enterprises_integrations_config_changed
+  AFTER INSERT OR UPDATE OF integrations_config ON enterprises
+  FOR EACH ROW EXECUTE FUNCTION callbridge_notify_integrations_config();
+`,
+  },
+];

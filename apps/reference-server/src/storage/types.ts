@@ -1,0 +1,100 @@
+/** Storage port of the reference server; implemented over PGlite and node-postgres with the same SQL. */
+
+export interface Enterprise {
+  number: string;
+  name: string;
+  pbxToken: string | null;
+  active: boolean;
+  integrationsConfig: Record<string, unknown>;
+  adminTokenVersion: number;
+}
+
+export interface IntegrationLogInput {
+  enterpriseNumber: string;
+  integrationType: string;
+  eventType: string;
+  callUniqueId?: string | null;
+  requestData?: unknown;
+  responseData?: unknown;
+  status: 'success' | 'error';
+  errorMessage?: string | null;
+  durationMs?: number | null;
+}
+
+export interface IntegrationLog extends Required<IntegrationLogInput> {
+  id: number;
+  createdAt: string;
+}
+
+export interface IntegrationLogFilter {
+  enterpriseNumber: string;
+  integrationType?: string;
+  eventType?: string;
+  status?: 'success' | 'error';
+  callUniqueId?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  offset: number;
+}
+
+export interface InternalPhone {
+  phoneNumber: string;
+  userId: number | null;
+  ownerName: string | null;
+}
+
+export interface DeadLetterInput {
+  queue: string;
+  enterpriseNumber?: string | null;
+  jobId?: string | null;
+  payload: unknown;
+  errorMessage?: string | null;
+  attempts: number;
+}
+
+export interface DeadLetter extends Required<DeadLetterInput> {
+  id: number;
+  createdAt: string;
+}
+
+/** Receives the current sub-config (or undefined) and returns the new one (undefined removes it). */
+export type ConfigUpdater = (
+  current: Record<string, unknown> | undefined,
+) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+
+export interface Storage {
+  readonly kind: 'pglite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  upsertEnterprise(e: {
+    number: string;
+    name: string;
+    pbxToken?: string | null;
+    active?: boolean;
+  }): Promise<Enterprise>;
+  getEnterprise(number: string): Promise<Enterprise | undefined>;
+  findEnterpriseByPbxToken(token: string): Promise<Enterprise | undefined>;
+  listEnterprises(): Promise<Enterprise[]>;
+  /** Atomically read-modify-write one integration's sub-config (row locked for the transaction). */
+  updateIntegrationConfig(
+    number: string,
+    integrationType: string,
+    updater: ConfigUpdater,
+  ): Promise<Record<string, unknown> | undefined>;
+  /** Increments and returns the enterprise's admin token version (revokes every earlier JWT). */
+  bumpAdminTokenVersion(number: string): Promise<number>;
+
+  insertIntegrationLog(log: IntegrationLogInput): Promise<number>;
+  listIntegrationLogs(filter: IntegrationLogFilter): Promise<{ items: IntegrationLog[]; total: number }>;
+
+  createUser(u: { enterpriseNumber: string; firstName?: string; lastName?: string; email?: string }): Promise<number>;
+  upsertInternalPhone(p: { enterpriseNumber: string; phoneNumber: string; userId?: number | null }): Promise<void>;
+  listInternalPhones(enterpriseNumber: string): Promise<InternalPhone[]>;
+
+  insertDeadLetter(d: DeadLetterInput): Promise<number>;
+  listDeadLetters(queue?: string, limit?: number): Promise<DeadLetter[]>;
+  countDeadLetters(): Promise<number>;
+}

@@ -1,0 +1,133 @@
+import type { ConfigCache } from '@callbridge/config-cache';
+import {
+  type ChannelRedirector,
+  createRedisQueue,
+  createRetailCrmSink,
+  createSmartRedirect,
+  createTelephonyPipeline,
+  type DeliveryQueue,
+  type RetailCrmEnterpriseConfig,
+  type SmartRedirect,
+  type TelephonyPipeline,
+} from '@callbridge/telephony-events';
+import type { Logger } from 'pino';
+import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
+import type { RetailCrmClientFactory } from './retailcrm/service.js';
+import type { Storage } from './storage/types.js';
+
+export const DELIVERY_QUEUE = 'telephony-deliveries';
+
+/** Maps our cached runtime config to the `integrations_config.retailcrm` shape telephony-events reads. */
+export function toTelephonyConfig(v: RetailCrmRuntimeConfig | undefined): RetailCrmEnterpriseConfig | undefined {
+  if (!v?.domain || !v.apiKey) return undefined;
+  return {
+    domain: v.domain,
+    api_key: v.apiKey,
+    enabled: v.enabled,
+    user_extensions: v.userExtensions,
+    events: {
+      dial: v.events.incoming || v.events.outgoing,
+      hangup: v.events.hangup || v.events.history,
+      download: v.events.history,
+    },
+  };
+}
+
+export interface TelephonyDeps {
+  storage: Storage;
+  configCache: ConfigCache<RetailCrmRuntimeConfig>;
+  enablementCache: ConfigCache<Record<string, boolean>>;
+  clientFactory: RetailCrmClientFactory;
+  logger: Logger;
+  redisUrl?: string;
+  redisPrefix?: string;
+  redirector?: ChannelRedirector;
+}
+
+export interface Telephony {
+  pipeline: TelephonyPipeline;
+  smartRedirect: SmartRedirect;
+  close(): Promise<void>;
+}
+
+/**
+ * Event delivery (telephony-events pipeline + RetailCRM sink) and smart redirect, wired to our
+ * config cache, integration_logs and dead_letters. Redis-backed queue when REDIS_URL is set.
+ */
+export function createTelephony(deps: TelephonyDeps): Telephony {
+  const config = async (n: string) => toTelephonyConfig(await deps.configCache.get(n));
+  const createApi = (c: RetailCrmEnterpriseConfig) =>
+    deps.clientFactory({ url: c.domain, apiKey: c.api_key }).telephony;
+  const integrationLog = {
+    async write(r: {
+      enterpriseNumber: string;
+      integrationType: string;
+      eventType: string;
+      operation: string;
+      requestData: unknown;
+      responseData: unknown;
+      status: 'success' | 'error';
+      errorMessage?: string;
+      durationMs: number;
+    }) {
+      const req = r.requestData as { callExternalId?: string; externalId?: string } | undefined;
+      await deps.storage
+        .insertIntegrationLog({
+          enterpriseNumber: r.enterpriseNumber,
+          integrationType: r.integrationType,
+          eventType: r.eventType,
+          callUniqueId: req?.callExternalId ?? req?.externalId ?? null,
+          requestData: { operation: r.operation, data: r.requestData },
+          responseData: r.responseData ?? null,
+          status: r.status,
+          errorMessage: r.errorMessage ?? null,
+          durationMs: r.durationMs,
+        })
+        .catch((err) => deps.logger.error({ err }, 'integration log write failed'));
+    },
+  };
+  let queue: DeliveryQueue | undefined;
+  if (deps.redisUrl) {
+    queue = createRedisQueue({
+      connection: deps.redisUrl,
+      prefix: deps.redisPrefix ?? 'callbridge',
+      queueName: DELIVERY_QUEUE,
+    });
+  }
+  const pipelineLogger = {
+    info: (o: object, m?: string) => deps.logger.info(o, m),
+    warn: (o: object, m?: string) => deps.logger.warn(o, m),
+    error: (o: object, m?: string) => deps.logger.error(o, m),
+  };
+  const pipeline = createTelephonyPipeline({
+    enablement: deps.enablementCache,
+    sinks: [createRetailCrmSink({ config, createApi })],
+    queue,
+    integrationLog,
+    deadLetters: {
+      async add(entry) {
+        await deps.storage.insertDeadLetter({
+          queue: DELIVERY_QUEUE,
+          enterpriseNumber: entry.job.enterpriseNumber,
+          jobId: entry.job.id,
+          payload: entry.job.event,
+          errorMessage: entry.error.message,
+          attempts: entry.attempts,
+        });
+      },
+    },
+    logger: pipelineLogger,
+  });
+  const smartRedirect = createSmartRedirect({
+    config,
+    createApi,
+    redirector: deps.redirector,
+    integrationLog,
+    logger: pipelineLogger,
+  });
+  return {
+    pipeline,
+    smartRedirect,
+    close: () => pipeline.close(),
+  };
+}

@@ -1,0 +1,204 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_CHANGED_CHANNEL } from '../src/storage/migrations.js';
+import { createPgliteDriver } from '../src/storage/pglite.js';
+import { createPostgresStorage } from '../src/storage/postgres.js';
+import { SqlStorage } from '../src/storage/sql-storage.js';
+import type { Storage } from '../src/storage/types.js';
+import { createTestDatabase } from './helpers.js';
+
+interface Harness {
+  storage: Storage;
+  /** Subscribes to the config channel; returns received payloads. */
+  listen(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function contract(name: string, make: () => Promise<Harness>) {
+  describe(name, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await make();
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('migrations are idempotent', async () => {
+      await h.storage.migrate();
+      await h.storage.ping();
+    });
+
+    it('creates and reads enterprises', async () => {
+      const e = await h.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx-0367' });
+      expect(e).toMatchObject({
+        number: '0367',
+        name: 'Shop',
+        active: true,
+        integrationsConfig: {},
+        adminTokenVersion: 0,
+      });
+      expect((await h.storage.findEnterpriseByPbxToken('pbx-0367'))?.number).toBe('0367');
+      expect(await h.storage.getEnterprise('nope')).toBeUndefined();
+      await h.storage.upsertEnterprise({ number: '0367', name: 'Shop 2', pbxToken: 'pbx-0367' });
+      expect((await h.storage.getEnterprise('0367'))?.name).toBe('Shop 2');
+    });
+
+    it('updates one integration sub-config atomically and NOTIFYs per changed integration', async () => {
+      const got = await h.listen();
+      await h.storage.updateIntegrationConfig('0367', 'retailcrm', () => ({
+        domain: 'https://a.retailcrm.ru',
+        enabled: true,
+      }));
+      await h.storage.updateIntegrationConfig('0367', 'other', () => ({ x: 1 }));
+      const e = await h.storage.getEnterprise('0367');
+      expect(e?.integrationsConfig).toEqual({
+        retailcrm: { domain: 'https://a.retailcrm.ru', enabled: true },
+        other: { x: 1 },
+      });
+      // same value again: no notification
+      await h.storage.updateIntegrationConfig('0367', 'retailcrm', (c) => c);
+      await h.storage.updateIntegrationConfig('0367', 'other', () => undefined);
+      await wait(150);
+      expect(got.map((p) => JSON.parse(p))).toEqual([
+        { enterprise_number: '0367', integration_type: 'retailcrm' },
+        { enterprise_number: '0367', integration_type: 'other' },
+        { enterprise_number: '0367', integration_type: 'other' },
+      ]);
+      expect((await h.storage.getEnterprise('0367'))?.integrationsConfig).toEqual({
+        retailcrm: { domain: 'https://a.retailcrm.ru', enabled: true },
+      });
+    });
+
+    it('a failing updater rolls back and sends nothing', async () => {
+      const got = await h.listen();
+      await expect(
+        h.storage.updateIntegrationConfig('0367', 'retailcrm', () => {
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      await expect(h.storage.updateIntegrationConfig('9999', 'retailcrm', () => ({}))).rejects.toMatchObject({
+        code: 'enterprise_not_found',
+      });
+      await wait(100);
+      expect(got).toEqual([]);
+    });
+
+    it('bumps the admin token version', async () => {
+      expect(await h.storage.bumpAdminTokenVersion('0367')).toBe(1);
+      expect(await h.storage.bumpAdminTokenVersion('0367')).toBe(2);
+      expect((await h.storage.getEnterprise('0367'))?.adminTokenVersion).toBe(2);
+    });
+
+    it('writes and filters integration logs with paging', async () => {
+      for (let i = 0; i < 5; i++) {
+        await h.storage.insertIntegrationLog({
+          enterpriseNumber: '0367',
+          integrationType: 'retailcrm',
+          eventType: i % 2 ? 'hangup' : 'dial',
+          callUniqueId: `u${i}`,
+          requestData: { i },
+          responseData: null,
+          status: i === 4 ? 'error' : 'success',
+          errorMessage: i === 4 ? 'bad' : null,
+          durationMs: 12.6,
+        });
+      }
+      const all = await h.storage.listIntegrationLogs({ enterpriseNumber: '0367', limit: 2, offset: 0 });
+      expect(all.total).toBe(5);
+      expect(all.items.map((l) => l.callUniqueId)).toEqual(['u4', 'u3']);
+      expect(all.items[0]).toMatchObject({
+        status: 'error',
+        errorMessage: 'bad',
+        requestData: { i: 4 },
+        durationMs: 13,
+      });
+      const page2 = await h.storage.listIntegrationLogs({ enterpriseNumber: '0367', limit: 2, offset: 2 });
+      expect(page2.items.map((l) => l.callUniqueId)).toEqual(['u2', 'u1']);
+      const dials = await h.storage.listIntegrationLogs({
+        enterpriseNumber: '0367',
+        eventType: 'dial',
+        status: 'success',
+        limit: 10,
+        offset: 0,
+      });
+      expect(dials.items.map((l) => l.callUniqueId)).toEqual(['u2', 'u0']);
+      const other = await h.storage.listIntegrationLogs({ enterpriseNumber: '0001', limit: 10, offset: 0 });
+      expect(other).toEqual({ items: [], total: 0 });
+    });
+
+    it('lists internal phones with owners', async () => {
+      const uid = await h.storage.createUser({ enterpriseNumber: '0367', firstName: 'Julai', lastName: 'Junovy' });
+      await h.storage.upsertInternalPhone({ enterpriseNumber: '0367', phoneNumber: '151' });
+      await h.storage.upsertInternalPhone({ enterpriseNumber: '0367', phoneNumber: '150', userId: uid });
+      await h.storage.upsertInternalPhone({ enterpriseNumber: '0367', phoneNumber: '1000' });
+      expect(await h.storage.listInternalPhones('0367')).toEqual([
+        { phoneNumber: '150', userId: uid, ownerName: 'Julai Junovy' },
+        { phoneNumber: '151', userId: null, ownerName: null },
+        { phoneNumber: '1000', userId: null, ownerName: null },
+      ]);
+    });
+
+    it('stores dead letters', async () => {
+      await h.storage.insertDeadLetter({
+        queue: 'crm',
+        enterpriseNumber: '0367',
+        jobId: 'j1',
+        payload: { a: 1 },
+        errorMessage: 'x',
+        attempts: 3,
+      });
+      expect(await h.storage.countDeadLetters()).toBe(1);
+      expect(await h.storage.listDeadLetters('crm')).toMatchObject([
+        { queue: 'crm', jobId: 'j1', payload: { a: 1 }, attempts: 3 },
+      ]);
+      expect(await h.storage.listDeadLetters('other')).toEqual([]);
+    });
+  });
+}
+
+contract('SqlStorage on PGlite', async () => {
+  const db = new PGlite();
+  const storage = new SqlStorage(createPgliteDriver(db));
+  await storage.migrate();
+  const unsubs: Array<() => Promise<void>> = [];
+  return {
+    storage,
+    async listen() {
+      for (const u of unsubs.splice(0)) await u();
+      const got: string[] = [];
+      unsubs.push(await db.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
+      return got;
+    },
+    close: () => storage.close(),
+  };
+});
+
+const baseUrl = process.env.TEST_DATABASE_URL;
+describe.skipIf(!baseUrl)('postgres', () => {
+  contract('SqlStorage on PostgreSQL', async () => {
+    const tdb = await createTestDatabase(baseUrl as string);
+    const storage = await createPostgresStorage(tdb.url, 3);
+    let listener: pg.Client | undefined;
+    return {
+      storage,
+      async listen() {
+        await listener?.end();
+        const got: string[] = [];
+        listener = new pg.Client({ connectionString: tdb.url });
+        await listener.connect();
+        listener.on('notification', (n) => got.push(n.payload ?? ''));
+        await listener.query(`LISTEN ${CONFIG_CHANGED_CHANNEL}`);
+        return got;
+      },
+      async close() {
+        await listener?.end();
+        await storage.close();
+        await tdb.drop();
+      },
+    };
+  });
+});
