@@ -156,18 +156,8 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
   get(key: string): Promise<V | undefined> {
     if (this.closed) return Promise.reject(new ConfigCacheClosedError(this.name));
     const now = this.clock.now();
-    const entry = this.snapshot.get(key);
-    if (entry !== undefined) {
-      if (now < entry.refreshAt) {
-        this.counters.hits++;
-        return entry.resolved;
-      }
-      if (now < entry.expireAt) {
-        this.counters.staleHits++;
-        this.refreshInBackground(key, entry);
-        return entry.resolved;
-      }
-    }
+    const entry = this.lookup(key, now);
+    if (entry !== undefined) return entry.resolved;
     if (this.negative.has(key, now)) {
       this.counters.negativeHits++;
       return Promise.resolve(undefined);
@@ -179,20 +169,26 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
   peek(key: string): V | undefined {
     if (this.closed) return undefined;
     const now = this.clock.now();
-    const entry = this.snapshot.get(key);
-    if (entry !== undefined) {
-      if (now < entry.refreshAt) {
-        this.counters.hits++;
-        return entry.value;
-      }
-      if (now < entry.expireAt) {
-        this.counters.staleHits++;
-        this.refreshInBackground(key, entry);
-        return entry.value;
-      }
-    }
+    const entry = this.lookup(key, now);
+    if (entry !== undefined) return entry.value;
     if (this.negative.has(key, now)) this.counters.negativeHits++;
     else this.counters.misses++;
+    return undefined;
+  }
+
+  /** The servable entry (fresh, or stale inside the grace window) with its hit counted; a stale hit schedules one reload. */
+  private lookup(key: string, now: number): Entry<V> | undefined {
+    const entry = this.snapshot.get(key);
+    if (entry === undefined) return undefined;
+    if (now < entry.refreshAt) {
+      this.counters.hits++;
+      return entry;
+    }
+    if (now < entry.expireAt) {
+      this.counters.staleHits++;
+      this.refreshInBackground(key, entry);
+      return entry;
+    }
     return undefined;
   }
 

@@ -4,17 +4,9 @@ export { type ConfigCacheOptions, createConfigCache } from './config-cache.js';
 export { ConfigCacheClosedError, ConfigCacheError, ConfigCacheLoadTimeoutError } from './errors.js';
 export { defaultKeyFromPayload } from './key-from-payload.js';
 export { createManualInvalidationSource, type ManualInvalidationSource } from './manual-source.js';
-export {
-  createPgListenInvalidationSource,
-  type PgClientLike,
-  type PgListenInvalidationSourceOptions,
-  quoteIdentifier,
-} from './pg-listen-source.js';
-export {
-  createPgliteInvalidationSource,
-  type PGliteLike,
-  type PgliteInvalidationSourceOptions,
-} from './pglite-source.js';
+// The subpath entries (`./pg`, `./pglite`) hold the same exports; the root re-exports them all.
+export * from './pg.js';
+export * from './pglite.js';
 export type {
   ConfigCache,
   ConfigCacheLoader,

@@ -1,6 +1,7 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { type Clock, type RandomSource, systemClock, type TimerHandle } from './clock.js';
 import { defaultKeyFromPayload } from './key-from-payload.js';
+import { withTimeout } from './timeout.js';
 import type { ConfigCacheLogger, InvalidationListener, InvalidationSource } from './types.js';
 
 /** The part of a node-postgres `Client` the source uses (structural, so `pg` stays an optional peer). */
@@ -45,8 +46,26 @@ async function defaultCreateClient(connectionString: string): Promise<PgClientLi
   return new Client({ connectionString }) as unknown as PgClientLike;
 }
 
-function safeMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** The connection string and its password, as they could appear inside a driver's error message. */
+export function connectionSecrets(connectionString: string): string[] {
+  const secrets = [connectionString];
+  try {
+    const password = new URL(connectionString).password;
+    if (password) secrets.push(password, decodeURIComponent(password));
+  } catch {
+    // Not a URL: the libpq key=value form is handled below.
+  }
+  const keyValue = /(?:^|\s)password\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S+))/i.exec(connectionString);
+  const password = keyValue?.[1] ?? keyValue?.[2];
+  if (password) secrets.push(password);
+  // Longest first, so a password inside the connection string does not break the longer match.
+  return [...new Set(secrets)].filter((s) => s.length >= 2).sort((a, b) => b.length - a.length);
+}
+
+/** An error's message with every secret masked: driver messages must not carry the password into logs. */
+export function maskedMessage(error: unknown, secrets: readonly string[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return secrets.reduce((text, secret) => text.split(secret).join('***'), message);
 }
 
 /**
@@ -63,6 +82,8 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
   const backoff = options.backoff ?? {};
   const createClient = options.createClient ?? defaultCreateClient;
   const logger = options.logger;
+  const secrets = connectionSecrets(options.connectionString);
+  const safeMessage = (error: unknown) => maskedMessage(error, secrets);
 
   let listener: InvalidationListener | undefined;
   let client: PgClientLike | undefined;
@@ -80,23 +101,15 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
     listener?.onConnectionChange?.(value);
   };
 
+  // A connect, LISTEN or heartbeat slower than this counts as a dropped connection.
   const timed = <T>(promise: Promise<T>, what: string): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const timer = clock.setTimeout(
-        () => reject(new Error(`${what} timed out after ${heartbeatTimeoutMs} ms`)),
-        heartbeatTimeoutMs,
-      );
-      promise.then(
-        (value) => {
-          clock.clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clock.clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    withTimeout(
+      () => promise,
+      heartbeatTimeoutMs,
+      clock,
+      new AbortController(),
+      () => new Error(`${what} timed out after ${heartbeatTimeoutMs} ms`),
+    );
 
   const dispose = (old: PgClientLike | undefined) => {
     if (!old) return;

@@ -1,8 +1,9 @@
 import type { Clock } from './clock.js';
 
 /**
- * Races `run(signal)` against a timer. On timeout the signal is aborted (a loader that honours it
- * stops) and the returned promise rejects at once, so a hung loader never pins its caller.
+ * Races `run(signal)` against a timer and against `controller` being aborted (e.g. by `close()`). On timeout the
+ * signal is aborted (a loader that honours it stops) and the returned promise rejects at once, so neither a hung
+ * loader nor one that ignores its signal can pin its caller. `ms <= 0` (or not finite) means no timer.
  */
 export function withTimeout<T>(
   run: (signal: AbortSignal) => Promise<T>,
@@ -11,28 +12,37 @@ export function withTimeout<T>(
   controller: AbortController,
   onTimeout: () => Error,
 ): Promise<T> {
-  if (!Number.isFinite(ms) || ms <= 0) return run(controller.signal);
+  const { signal } = controller;
   return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => {
-      const error = onTimeout();
-      controller.abort(error);
-      reject(error);
-    }, ms);
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = Number.isFinite(ms) && ms > 0 ? clock.setTimeout(() => controller.abort(onTimeout()), ms) : undefined;
+    const settle = () => {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      settle();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     let pending: Promise<T>;
     try {
-      pending = run(controller.signal);
+      pending = run(signal);
     } catch (error) {
-      clock.clearTimeout(timer);
+      settle();
       reject(error);
       return;
     }
-    pending.then(
+    Promise.resolve(pending).then(
       (value) => {
-        clock.clearTimeout(timer);
+        settle();
         resolve(value);
       },
       (error: unknown) => {
-        clock.clearTimeout(timer);
+        settle();
         reject(error);
       },
     );

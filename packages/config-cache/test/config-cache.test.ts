@@ -20,6 +20,15 @@ function make(loader: FakeLoader<Cfg>, options: Partial<ConfigCacheOptions<Cfg>>
   return cache;
 }
 
+/** A cache that has already loaded `k` = `{ v: 1 }` once. */
+async function warm(options: Partial<ConfigCacheOptions<Cfg>> = {}) {
+  const loader = new FakeLoader<Cfg>();
+  loader.data.set('k', { v: 1 });
+  const cache = make(loader, options);
+  await cache.get('k');
+  return { loader, cache };
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
 });
@@ -97,10 +106,7 @@ describe('reads', () => {
 
 describe('refresh-after / expire-after', () => {
   it('serves fresh until refresh-after, then stale with exactly one background reload', async () => {
-    const loader = new FakeLoader<Cfg>();
-    loader.data.set('k', { v: 1 });
-    const cache = make(loader, { graceMs: 30_000 });
-    await cache.get('k');
+    const { loader, cache } = await warm({ graceMs: 30_000 });
 
     await vi.advanceTimersByTimeAsync(59_999);
     await expect(cache.get('k')).resolves.toEqual({ v: 1 });
@@ -124,10 +130,7 @@ describe('refresh-after / expire-after', () => {
   });
 
   it('jitters refresh-after inside [min, max]', async () => {
-    const loader = new FakeLoader<Cfg>();
-    loader.data.set('k', { v: 1 });
-    const cache = make(loader, { random: () => 0.5, graceMs: 0 });
-    await cache.get('k');
+    const { loader, cache } = await warm({ random: () => 0.5, graceMs: 0 });
     await vi.advanceTimersByTimeAsync(89_999); // 60 s + 0.5 × 60 s = 90 s
     await cache.get('k');
     expect(loader.loads).toHaveLength(1);
@@ -137,10 +140,7 @@ describe('refresh-after / expire-after', () => {
   });
 
   it('after expire-after a read waits for the load (no stale value)', async () => {
-    const loader = new FakeLoader<Cfg>();
-    loader.data.set('k', { v: 1 });
-    const cache = make(loader, { graceMs: 10_000 });
-    await cache.get('k');
+    const { loader, cache } = await warm({ graceMs: 10_000 });
     loader.data.set('k', { v: 2 });
     await vi.advanceTimersByTimeAsync(70_000);
     expect(cache.peek('k')).toBeUndefined();
@@ -149,10 +149,7 @@ describe('refresh-after / expire-after', () => {
   });
 
   it('after expiry a failing loader rejects instead of serving the expired value', async () => {
-    const loader = new FakeLoader<Cfg>();
-    loader.data.set('k', { v: 1 });
-    const cache = make(loader, { graceMs: 10_000 });
-    await cache.get('k');
+    const { loader, cache } = await warm({ graceMs: 10_000 });
     await vi.advanceTimersByTimeAsync(70_000);
     loader.failNext.push(new Error('db down'));
     await expect(cache.get('k')).rejects.toThrow('db down');
@@ -188,10 +185,7 @@ describe('refresh-after / expire-after', () => {
   });
 
   it('graceMs 0 disables stale-while-revalidate', async () => {
-    const loader = new FakeLoader<Cfg>();
-    loader.data.set('k', { v: 1 });
-    const cache = make(loader, { graceMs: 0 });
-    await cache.get('k');
+    const { loader, cache } = await warm({ graceMs: 0 });
     loader.data.set('k', { v: 2 });
     await vi.advanceTimersByTimeAsync(60_000);
     await expect(cache.get('k')).resolves.toEqual({ v: 2 });
@@ -538,6 +532,20 @@ describe('invalidation source', () => {
     await flush();
     await cache.close();
     expect(loader.signals[0]?.aborted).toBe(true);
+  });
+
+  it('close rejects pending reads at once even when the loader ignores its abort signal', async () => {
+    const loader = new FakeLoader<Cfg>();
+    loader.gates.push(deferred<void>()); // never released, signal ignored
+    const cache = make(loader, { loadTimeoutMs: 60_000 });
+    loader.allGates.push(deferred<void>()); // never released either
+    const pending = cache.get('a');
+    const refresh = cache.refreshAll();
+    await flush();
+    await cache.close();
+    await expect(pending).rejects.toBeInstanceOf(ConfigCacheClosedError);
+    await expect(refresh).rejects.toBeInstanceOf(ConfigCacheClosedError);
+    expect(cache.metrics().loadsFailed).toBe(0);
   });
 });
 

@@ -68,3 +68,49 @@ export class FakeLoader<V> implements ConfigCacheLoader<V> {
 export async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
+
+/** Runs SQL and returns the rows (node-postgres and PGlite differ only in how they are called). */
+export type RowsQuery = (text: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+/** The reference server's loader shape over `enterprises(number, integrations_config)`, for the integration tests. */
+export function enterprisesLoader<V>(rows: RowsQuery): ConfigCacheLoader<V> {
+  return {
+    async load(key) {
+      const found = await rows('SELECT integrations_config FROM enterprises WHERE number = $1', [key]);
+      return found[0]?.integrations_config as V | undefined;
+    },
+    async loadAll() {
+      const all = await rows('SELECT number, integrations_config FROM enterprises');
+      return all.map((row) => [String(row.number), row.integrations_config as V] as const);
+    },
+  };
+}
+
+export const CONFIG_CHANNEL = 'integrations_config_changed';
+
+/** The reference server's table and its trigger: `pg_notify` inside the saving transaction is delivered after COMMIT. */
+export const ENTERPRISES_SCHEMA_SQL = `
+  CREATE TABLE enterprises (number text PRIMARY KEY, integrations_config jsonb NOT NULL);
+  CREATE FUNCTION notify_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('${CONFIG_CHANNEL}', json_build_object(
+      'enterprise_number', COALESCE(NEW.number, OLD.number), 'integration_type', 'retailcrm')::text);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER enterprises_config_changed AFTER INSERT OR UPDATE OR DELETE ON enterprises
+    FOR EACH ROW EXECUTE FUNCTION notify_config_changed();
+`;
+
+/** Polls until `check` passes (real time: the integration tests talk to a real database). */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}

@@ -8,6 +8,7 @@ import {
   type PgClientLike,
   quoteIdentifier,
 } from '../src/index.js';
+import { connectionSecrets } from '../src/pg-listen-source.js';
 import { flush } from './helpers.js';
 
 class FakeClient extends EventEmitter {
@@ -199,5 +200,23 @@ describe('createPgListenInvalidationSource (fake client)', () => {
     await flush();
     expect(client.ended).toBe(true);
     expect(listener.connection).toEqual([]);
+  });
+
+  it('masks the connection string and its password in logged driver errors', async () => {
+    const warn = vi.fn();
+    const { source, clients, listener } = setup([{}], { logger: { warn } });
+    await source.start(listener);
+    // Some drivers echo what they were given; the log line must not carry it on.
+    clients[0]?.emit('error', new Error('bad connection postgres://user:s3cret@db/app (password s3cret rejected)'));
+    const logged = JSON.stringify(warn.mock.calls);
+    expect(logged).toContain('LISTEN connection lost');
+    expect(logged).not.toContain('s3cret');
+    expect(logged).toContain('***');
+  });
+
+  it('connectionSecrets finds the password of URL and key=value connection strings', () => {
+    expect(connectionSecrets('postgres://u:p%40ss@h/db')).toEqual(['postgres://u:p%40ss@h/db', 'p%40ss', 'p@ss']);
+    expect(connectionSecrets("host=h user=u password='se cret' dbname=d")).toContain('se cret');
+    expect(connectionSecrets('host=h password=abc123 dbname=d')).toContain('abc123');
   });
 });

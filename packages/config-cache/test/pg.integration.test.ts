@@ -1,29 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ConfigCache,
-  type ConfigCacheLoader,
-  createConfigCache,
-  createPgListenInvalidationSource,
-} from '../src/index.js';
+import { type ConfigCache, createConfigCache, createPgListenInvalidationSource } from '../src/index.js';
+import { CONFIG_CHANNEL, ENTERPRISES_SCHEMA_SQL, enterprisesLoader, eventually } from './helpers.js';
 
-const CHANNEL = 'integrations_config_changed';
+const CHANNEL = CONFIG_CHANNEL;
 type Cfg = { v: number };
-
-/** Polls until `check` passes (real time: these tests talk to a real server). */
-async function eventually(check: () => void | Promise<void>, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 function withDatabase(url: string, database: string, applicationName?: string): string {
   const parsed = new URL(url);
@@ -39,21 +21,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invali
   let pool: pg.Pool;
   let caches: Array<ConfigCache<Cfg>> = [];
 
-  const loader: ConfigCacheLoader<Cfg> = {
-    async load(key) {
-      const result = await pool.query<{ integrations_config: Cfg }>(
-        'SELECT integrations_config FROM enterprises WHERE number = $1',
-        [key],
-      );
-      return result.rows[0]?.integrations_config;
-    },
-    async loadAll() {
-      const result = await pool.query<{ number: string; integrations_config: Cfg }>(
-        'SELECT number, integrations_config FROM enterprises',
-      );
-      return result.rows.map((row) => [row.number, row.integrations_config] as const);
-    },
-  };
+  const loader = enterprisesLoader<Cfg>((text, params) => pool.query(text, params).then((result) => result.rows));
 
   const setValue = (number: string, v: number) =>
     pool.query(
@@ -88,18 +56,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invali
     await admin.end();
     url = withDatabase(adminUrl, database);
     pool = new pg.Pool({ connectionString: url, max: 4 });
-    await pool.query(`
-      CREATE TABLE enterprises (number text PRIMARY KEY, integrations_config jsonb NOT NULL);
-      CREATE FUNCTION notify_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        -- pg_notify inside the saving transaction: PostgreSQL delivers it only after COMMIT.
-        PERFORM pg_notify('${CHANNEL}', json_build_object(
-          'enterprise_number', COALESCE(NEW.number, OLD.number), 'integration_type', 'retailcrm')::text);
-        RETURN NULL;
-      END $$;
-      CREATE TRIGGER enterprises_config_changed AFTER INSERT OR UPDATE OR DELETE ON enterprises
-        FOR EACH ROW EXECUTE FUNCTION notify_config_changed();
-    `);
+    await pool.query(ENTERPRISES_SCHEMA_SQL);
   });
 
   afterEach(async () => {

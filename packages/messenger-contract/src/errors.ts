@@ -26,13 +26,24 @@ export const ErrorCodes = {
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Base class: every error of this package has a stable `code`. */
+/**
+ * Base class: every error of this package has a stable `code`, and says whether repeating the same call can help
+ * (`isRetryable`, false unless an upstream failure says otherwise) and after how many seconds (`retryAfter`).
+ */
 export class MessengerContractError extends Error {
   readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly isRetryable: boolean;
+  readonly retryAfter: number | undefined;
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; isRetryable?: boolean; retryAfter?: number | undefined },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MessengerContractError';
     this.code = code;
+    this.isRetryable = options?.isRetryable ?? false;
+    this.retryAfter = options?.retryAfter;
   }
 }
 
@@ -63,16 +74,16 @@ export interface AdapterErrorOptions {
 /** Failure of an upstream call (worker or provider API). */
 export class AdapterError extends MessengerContractError {
   readonly provider: string;
-  readonly isRetryable: boolean;
-  readonly retryAfter: number | undefined;
   readonly status: number | undefined;
   readonly responseBody: string | undefined;
   constructor(options: AdapterErrorOptions) {
-    super(options.code, options.message, { cause: options.cause });
+    super(options.code, options.message, {
+      cause: options.cause,
+      isRetryable: options.isRetryable,
+      retryAfter: options.retryAfter,
+    });
     this.name = 'AdapterError';
     this.provider = options.provider;
-    this.isRetryable = options.isRetryable;
-    this.retryAfter = options.retryAfter;
     this.status = options.status;
     this.responseBody = options.responseBody;
   }

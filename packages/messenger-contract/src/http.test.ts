@@ -12,6 +12,8 @@ describe('parseRetryAfter', () => {
     [' 0 ', 0],
     ['Thu, 01 Jan 2026 00:00:30 GMT', 30],
     ['Wed, 31 Dec 2025 23:59:00 GMT', 0],
+    ['1.5', 2],
+    ['-1', undefined],
     ['soon', undefined],
     ['', undefined],
     [null, undefined],

@@ -14,9 +14,12 @@ const BODY_LIMIT = 500;
 
 /** Parses Retry-After (delta seconds or HTTP date) into seconds. */
 export function parseRetryAfter(value: string | null, clock: Clock): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
+  const trimmed = value?.trim() ?? '';
+  if (trimmed === '') return undefined;
+  // Fractional seconds are rounded up; other bare numbers ("-1") are not dates, whatever Date.parse thinks.
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed));
+  if (/^[-+]?[\d.]+$/.test(trimmed)) return undefined;
+  const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - clock.now()) / 1000));
 }

@@ -38,19 +38,10 @@ export function parseTransportMessage(
 ): ParseResult<{ message: TransportMessage; target: ResolvedTarget }> {
   const parsed = TransportMessageSchema.safeParse(body);
   if (!parsed.success) return invalid(ErrorCodes.invalidPayload, parsed.error);
-  try {
-    return { ok: true, value: { message: parsed.data, target: resolveTarget(parsed.data.channel, parsed.data.to) } };
-  } catch (error) {
-    if (error instanceof InvalidTargetError) {
-      return {
-        ok: false,
-        status: 422,
-        error: ErrorCodes.invalidPayload,
-        issues: [{ path: 'to', message: error.message }],
-      };
-    }
-    throw error;
-  }
+  return withTargetIssue('to', () => ({
+    message: parsed.data,
+    target: resolveTarget(parsed.data.channel, parsed.data.to),
+  }));
 }
 
 /** Resolves `to` for a channel. Throws InvalidTargetError. */
@@ -85,18 +76,16 @@ export function parseMessageIn(body: unknown): ParseResult<MessageIn> {
     const provider = event.provider ?? event.channel;
     return { ok: true, value: provider === undefined ? event : { ...event, provider } };
   }
+  return withTargetIssue('from', () => normaliseIncoming(event));
+}
+
+/** Runs an address normalisation; an InvalidTargetError becomes the 422 invalid_payload issue at `path`. */
+function withTargetIssue<T>(path: string, work: () => T): ParseResult<T> {
   try {
-    return { ok: true, value: normaliseIncoming(event) };
+    return { ok: true, value: work() };
   } catch (error) {
-    if (error instanceof InvalidTargetError) {
-      return {
-        ok: false,
-        status: 422,
-        error: ErrorCodes.invalidPayload,
-        issues: [{ path: 'from', message: error.message }],
-      };
-    }
-    throw error;
+    if (!(error instanceof InvalidTargetError)) throw error;
+    return { ok: false, status: 422, error: ErrorCodes.invalidPayload, issues: [{ path, message: error.message }] };
   }
 }
 

@@ -61,6 +61,9 @@ export type InboundMedia = z.infer<typeof InboundMediaSchema>;
 
 const ProviderSchema = ChannelSchema;
 
+/** Sender / chat identifiers (`from`, `peer`, `peer_id`, `chat_id`): a string or an integer, kept as a string. */
+const PartyIdSchema = z.union([z.string().min(1), z.number().int()]).transform(String);
+
 const IncomingSchema = z
   .looseObject({
     event: z.literal('messages.incoming'),
@@ -68,28 +71,16 @@ const IncomingSchema = z
     provider: ProviderSchema.optional(),
     channel: ChannelSchema,
     message_id: IdSchema,
-    from: z
-      .union([z.string().min(1), z.number().int()])
-      .transform(String)
-      .optional(),
+    from: PartyIdSchema.optional(),
     from_jid: z.string().min(1).optional(),
-    peer: z
-      .union([z.string().min(1), z.number().int()])
-      .transform(String)
-      .optional(),
-    peer_id: z
-      .union([z.string().min(1), z.number().int()])
-      .transform(String)
-      .optional(),
+    peer: PartyIdSchema.optional(),
+    peer_id: PartyIdSchema.optional(),
     telegram_user_id: z
       .union([z.string().regex(/^\d+$/), z.number().int()])
       .transform(String)
       .optional(),
     username: z.string().min(1).optional(),
-    chat_id: z
-      .union([z.string().min(1), z.number().int()])
-      .transform(String)
-      .optional(),
+    chat_id: PartyIdSchema.optional(),
     text: z.string().optional(),
     ts: TimestampSchema,
     media: z.array(InboundMediaSchema).optional(),
@@ -105,23 +96,24 @@ const IncomingSchema = z
     path: ['from'],
   });
 
-const QrSchema = z.looseObject({
-  event: z.literal('qr'),
+/** Fields shared by the session-state events (`qr`, `ready`): they may omit channel and ts. */
+const stateEventFields = <E extends 'qr' | 'ready'>(event: E) => ({
+  event: z.literal(event),
   tenant: TenantSchema,
   provider: ProviderSchema.optional(),
   channel: ChannelSchema.optional(),
-  qr_id: IdSchema,
-  svg: z.string().trim().min(1),
   ts: TimestampSchema.optional(),
 });
 
+const QrSchema = z.looseObject({
+  ...stateEventFields('qr'),
+  qr_id: IdSchema,
+  svg: z.string().trim().min(1),
+});
+
 const ReadySchema = z.looseObject({
-  event: z.literal('ready'),
-  tenant: TenantSchema,
-  provider: ProviderSchema.optional(),
-  channel: ChannelSchema.optional(),
+  ...stateEventFields('ready'),
   state: z.string().optional(),
-  ts: TimestampSchema.optional(),
 });
 
 export const DeliveryStatusSchema = z.enum(['sent', 'delivered', 'read', 'failed']);

@@ -102,6 +102,65 @@ describe('createWebhookHandler', () => {
     expect(onEvent).toHaveBeenCalledTimes(2);
   });
 
+  it('an unavailable token store answers 503 auth_unavailable, not an exception', async () => {
+    const warn = vi.fn();
+    const onEvent = vi.fn(async () => {});
+    const adapter = createWhatsAppWebAdapter({
+      baseUrlFor: () => 'http://unused.test',
+      authToken: 'x',
+      providerTokens: {
+        get: async () => {
+          throw new Error('pg down');
+        },
+      },
+    });
+    const handle = createWebhookHandler({ adapter, onEvent, logger: { warn } });
+    expect(await handle({ body: incoming('G'), query: { token: 't' } })).toEqual({
+      status: 503,
+      body: { ok: false, error: 'auth_unavailable' },
+    });
+    expect(onEvent).not.toHaveBeenCalled();
+    expect(warn).toHaveBeenCalledWith('webhook_auth_failed', expect.objectContaining({ tenant: 7 }));
+  });
+
+  it('an unavailable de-dup store answers 503 dedup_unavailable without handing the event on', async () => {
+    const token = await tokens.ensure(7);
+    const warn = vi.fn();
+    const onEvent = vi.fn(async () => {});
+    const broken = {
+      claim: async () => {
+        throw new Error('ECONNREFUSED');
+      },
+      release: async () => {},
+    };
+    const handle = createWebhookHandler({ adapter: whatsapp, dedup: broken, onEvent, logger: { warn } });
+    expect(await handle({ body: incoming('E'), query: { token } })).toEqual({
+      status: 503,
+      body: { ok: false, error: 'dedup_unavailable' },
+    });
+    expect(onEvent).not.toHaveBeenCalled();
+    expect(warn).toHaveBeenCalledWith('webhook_dedup_failed', expect.objectContaining({ tenant: 7, error: 'Error' }));
+  });
+
+  it('a failed release after a failed enqueue is logged, and the answer is still 503', async () => {
+    const token = await tokens.ensure(7);
+    const warn = vi.fn();
+    const dedup = new MemoryInboundDedup();
+    dedup.release = async () => {
+      throw new Error('redis down');
+    };
+    const handle = createWebhookHandler({
+      adapter: whatsapp,
+      dedup,
+      logger: { warn },
+      onEvent: async () => {
+        throw new Error('queue down');
+      },
+    });
+    expect(await handle({ body: incoming('F'), query: { token } })).toMatchObject({ status: 503 });
+    expect(warn.mock.calls.map((call) => call[0])).toEqual(['webhook_release_failed', 'webhook_enqueue_failed']);
+  });
+
   it('Avito: tenant from the route, echoes reported as ignored', async () => {
     const avitoTokens = new MemoryProviderTokenStore(() => 'avito-route-token');
     await avitoTokens.ensure(3);

@@ -43,18 +43,16 @@ export function createWebhookHandler(
 
   return async (request) => {
     const tenant = request.tenant ?? tenantOf(request.body);
-    if (tenant === undefined) {
-      return {
-        status: 422,
-        body: {
-          ok: false,
-          error: ErrorCodes.invalidPayload,
-          issues: [{ path: 'tenant', message: 'tenant is required' }],
-        },
-      };
-    }
+    if (tenant === undefined) return tenantIssue('tenant is required');
     // Authenticate before parsing: unauthenticated bodies are not worth validating.
-    const authorised = await adapter.verifyWebhook({ tenant, query: request.query, headers: request.headers });
+    let authorised: boolean;
+    try {
+      authorised = await adapter.verifyWebhook({ tenant, query: request.query, headers: request.headers });
+    } catch (error) {
+      // The token store is down: neither accept nor reject for good; the provider retries later.
+      logger.warn('webhook_auth_failed', { provider: adapter.provider, tenant, error: errorName(error) });
+      return { status: 503, body: { ok: false, error: 'auth_unavailable' } };
+    }
     if (!authorised) {
       logger.warn('webhook_unauthorized', { provider: adapter.provider, tenant });
       return { status: 401, body: { ok: false, error: ErrorCodes.providerTokenUnauthorized } };
@@ -78,31 +76,33 @@ export function createWebhookHandler(
     let qr = 0;
     for (const event of parsed.events) {
       // The token proves the tenant in the route/body; an event may not claim another tenant.
-      if (event.tenant !== tenant) {
-        return {
-          status: 422,
-          body: {
-            ok: false,
-            error: ErrorCodes.invalidPayload,
-            issues: [{ path: 'tenant', message: 'tenant mismatch' }],
-          },
-        };
-      }
+      if (event.tenant !== tenant) return tenantIssue('tenant mismatch');
       const key = inboundKeyOf(event);
-      if (key !== undefined && options.dedup !== undefined && !(await options.dedup.claim(key))) {
+      const fields = { provider: adapter.provider, tenant, event: event.event };
+      let claimed = true;
+      try {
+        if (key !== undefined && options.dedup !== undefined) claimed = await options.dedup.claim(key);
+      } catch (error) {
+        // Without the claim we cannot promise "at most once": refuse, the provider retries later.
+        logger.warn('webhook_dedup_failed', { ...fields, error: errorName(error) });
+        return { status: 503, body: { ok: false, error: 'dedup_unavailable' } };
+      }
+      if (!claimed) {
         duplicates += 1;
         continue;
       }
       try {
         await options.onEvent(event);
       } catch (error) {
-        if (key !== undefined) await options.dedup?.release(key);
-        logger.warn('webhook_enqueue_failed', {
-          provider: adapter.provider,
-          tenant,
-          event: event.event,
-          error: error instanceof Error ? error.name : typeof error,
-        });
+        if (key !== undefined) {
+          // A claim left behind would turn the provider's retry into a "duplicate": say so loudly.
+          await options.dedup
+            ?.release(key)
+            .catch((releaseError: unknown) =>
+              logger.warn('webhook_release_failed', { ...fields, error: errorName(releaseError) }),
+            );
+        }
+        logger.warn('webhook_enqueue_failed', { ...fields, error: errorName(error) });
         // 503 makes the provider retry; the released claim lets that retry through.
         return { status: 503, body: { ok: false, error: 'enqueue_failed' } };
       }
@@ -115,6 +115,12 @@ export function createWebhookHandler(
     if (duplicates > 0) return { status: 200, body: { ok: true, queued: false, duplicate: true } };
     return { status: 200, body: { ok: true, queued: false, ignored: parsed.ignored.map((i) => i.reason) } };
   };
+}
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
+
+function tenantIssue(message: string): WebhookHttpResponse {
+  return { status: 422, body: { ok: false, error: ErrorCodes.invalidPayload, issues: [{ path: 'tenant', message }] } };
 }
 
 function tenantOf(body: unknown): number | undefined {

@@ -17,6 +17,7 @@ describe('backoff', () => {
     expect(parseRetryAfter('2', now)).toBe(2000);
     expect(parseRetryAfter('Thu, 09 Jan 2025 19:20:05 GMT', now)).toBe(5000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('-1', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 });

@@ -31,6 +31,8 @@ export function parseRetryAfter(header: string | null, now: number): number | un
   if (!header) return undefined;
   const trimmed = header.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Other bare numbers ("-1") are malformed, not dates (Date.parse would read them as years).
+  if (/^[-+]?[\d.]+$/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { defaultRetryOptions, type RetryOptions } from './backoff.js';
 import { type RandomSource, type RetailCrmClock, systemClock } from './clock.js';
 import type { QueryValue } from './encoding.js';
@@ -9,6 +10,8 @@ import { createSlidingWindowLimiter, type RateLimiter } from './rate-limiter.js'
 import {
   type CreateResponse,
   createResponseSchema,
+  type PageLimit,
+  type Pagination,
   type SuccessResponse,
   successResponseSchema,
 } from './schemas/common.js';
@@ -175,7 +178,9 @@ function validate<T>(
   );
 }
 
-function pageQuery(params: { page?: number; limit?: number; filter?: Record<string, QueryValue> } | undefined) {
+type ListParams = { page?: number; limit?: PageLimit; filter?: Record<string, QueryValue> };
+
+function pageQuery(params: ListParams | undefined) {
   if (params?.limit !== undefined && ![20, 50, 100].includes(params.limit)) {
     throw new RetailCrmValidationError('Invalid page limit', [`limit must be 20, 50 or 100 (got ${params.limit})`]);
   }
@@ -196,6 +201,20 @@ function limitersFor(baseUrl: string, apiKey: string, rate: RateLimitOptions, cl
   return sharedKeyLimiters(baseUrl, apiKey, perSecond, telephonyPerSecond, windowMs);
 }
 
+/**
+ * The key travels in a header: surrounding whitespace is dropped (as fetch would), and a character fetch cannot put
+ * in a header is refused here, never at send time (where it would look like a retryable network error).
+ */
+function checkApiKey(raw: string | undefined): string {
+  const apiKey = typeof raw === 'string' ? raw.trim() : '';
+  if (!apiKey) throw new RetailCrmValidationError('Missing RetailCRM apiKey', []);
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    // The key itself is never echoed back.
+    throw new RetailCrmValidationError('Invalid RetailCRM apiKey', ['apiKey must be printable ASCII without spaces']);
+  }
+  return apiKey;
+}
+
 /** A number is RetailCRM's internal id, a string an externalId (RetailCRM's own default is externalId). */
 const lookupBy = (id: string | number, lookup?: CustomerLookupOptions) =>
   lookup?.by ?? (typeof id === 'number' ? 'id' : 'externalId');
@@ -204,14 +223,14 @@ const idSegment = (id: string | number) => encodeURIComponent(String(id));
 
 /** Typed RetailCRM API v5 client. Cheap to create; the rate-limit budget is per API key (see `RateLimitOptions`). */
 export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCrmClient {
-  if (!options.apiKey) throw new RetailCrmValidationError('Missing RetailCRM apiKey', []);
+  const apiKey = checkApiKey(options.apiKey);
   const baseUrl = normaliseBaseUrl(options.url);
   const clock = options.clock ?? systemClock;
   const rate = options.rateLimit === false ? undefined : (options.rateLimit ?? {});
-  const limiters = rate && limitersFor(baseUrl, options.apiKey, rate, options.clock);
+  const limiters = rate && limitersFor(baseUrl, apiKey, rate, options.clock);
   const send = createTransport({
     apiBase: `${baseUrl}/api/v5`,
-    apiKey: options.apiKey,
+    apiKey,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     timeoutMs: options.timeoutMs ?? 10_000,
     retry: options.retry === false ? false : { ...defaultRetryOptions, ...options.retry },
@@ -222,30 +241,28 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
     random: options.random ?? Math.random,
   });
 
+  /** Every GET is idempotent, hence retried. */
+  const get = <T>(path: string, schema: z.ZodType<T>, call?: RequestOptions, query?: Record<string, QueryValue>) =>
+    send({ method: 'GET', path, query, schema, idempotent: true, signal: call?.signal });
+
+  /** A paginated list endpoint: one page (`list`) or every item of every page (`iterate`). */
+  function listEndpoint<P extends ListParams, R extends { pagination: Pagination }, I>(
+    path: string,
+    schema: z.ZodType<R>,
+    items: (response: R) => readonly I[],
+  ) {
+    const list = async (params?: P, call?: RequestOptions) => get(path, schema, call, pageQuery(params));
+    const iterate = (params: P = {} as P, call?: RequestOptions) => paginate(params, (page) => list(page, call), items);
+    return { list, iterate };
+  }
+
   const users: RetailCrmClient['users'] = {
-    list: async (params, call) =>
-      send({
-        method: 'GET',
-        path: '/users',
-        query: pageQuery(params),
-        schema: usersListResponseSchema,
-        idempotent: true,
-        signal: call?.signal,
-      }),
-    iterate: (params = {}, call) =>
-      paginate(
-        params,
-        (page) => users.list(page, call),
-        (response) => response.users,
-      ),
-    get: (id, call) =>
-      send({
-        method: 'GET',
-        path: `/users/${idSegment(id)}`,
-        schema: userResponseSchema,
-        idempotent: true,
-        signal: call?.signal,
-      }),
+    ...listEndpoint<UsersListParams, UsersListResponse, RetailCrmUser>(
+      '/users',
+      usersListResponseSchema,
+      (response) => response.users,
+    ),
+    get: (id, call) => get(`/users/${idSegment(id)}`, userResponseSchema, call),
     setStatus: async (id, status, call) => {
       if (!userStatusValues.includes(status)) {
         throw new RetailCrmValidationError('Invalid user status', [
@@ -264,29 +281,15 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
   };
 
   const customers: RetailCrmClient['customers'] = {
-    list: async (params, call) =>
-      send({
-        method: 'GET',
-        path: '/customers',
-        query: pageQuery(params),
-        schema: customersListResponseSchema,
-        idempotent: true,
-        signal: call?.signal,
-      }),
-    iterate: (params = {}, call) =>
-      paginate(
-        params,
-        (page) => customers.list(page, call),
-        (response) => response.customers,
-      ),
+    ...listEndpoint<CustomersListParams, CustomersListResponse, RetailCrmCustomer>(
+      '/customers',
+      customersListResponseSchema,
+      (response) => response.customers,
+    ),
     get: (id, lookup) =>
-      send({
-        method: 'GET',
-        path: `/customers/${idSegment(id)}`,
-        query: { by: lookupBy(id, lookup), site: lookup?.site },
-        schema: customerResponseSchema,
-        idempotent: true,
-        signal: lookup?.signal,
+      get(`/customers/${idSegment(id)}`, customerResponseSchema, lookup, {
+        by: lookupBy(id, lookup),
+        site: lookup?.site,
       }),
     create: (customer, createOptions) =>
       send({
@@ -340,58 +343,24 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
       return merged;
     },
     responsibleManager: (params, call) =>
-      send({
-        method: 'GET',
-        path: '/telephony/manager',
-        query: { phone: params.phone, details: params.details, ignoreStatus: params.ignoreStatus },
-        schema: responsibleManagerResponseSchema,
-        idempotent: true,
-        signal: call?.signal,
+      get('/telephony/manager', responsibleManagerResponseSchema, call, {
+        phone: params.phone,
+        details: params.details,
+        ignoreStatus: params.ignoreStatus,
       }),
   };
 
   const client: RetailCrmClient = {
     url: baseUrl,
-    credentials: (call) =>
-      send({
-        method: 'GET',
-        path: '/credentials',
-        schema: credentialsResponseSchema,
-        idempotent: true,
-        signal: call?.signal,
-      }),
-    sites: {
-      list: (call) =>
-        send({
-          method: 'GET',
-          path: '/reference/sites',
-          schema: sitesResponseSchema,
-          idempotent: true,
-          signal: call?.signal,
-        }),
-    },
+    credentials: (call) => get('/credentials', credentialsResponseSchema, call),
+    sites: { list: (call) => get('/reference/sites', sitesResponseSchema, call) },
     users,
     userGroups: {
-      list: async (params, call) =>
-        send({
-          method: 'GET',
-          path: '/user-groups',
-          query: pageQuery(params),
-          schema: userGroupsResponseSchema,
-          idempotent: true,
-          signal: call?.signal,
-        }),
+      list: async (params, call) => get('/user-groups', userGroupsResponseSchema, call, pageQuery(params)),
     },
     customers,
     integrationModules: {
-      get: (code, call) =>
-        send({
-          method: 'GET',
-          path: `/integration-modules/${idSegment(code)}`,
-          schema: integrationModuleResponseSchema,
-          idempotent: true,
-          signal: call?.signal,
-        }),
+      get: (code, call) => get(`/integration-modules/${idSegment(code)}`, integrationModuleResponseSchema, call),
       edit: (module, call) =>
         send({
           method: 'POST',

@@ -28,6 +28,7 @@ export {
 } from './errors.js';
 export { buildTelephonyIntegrationModule, type TelephonyIntegrationModuleInput } from './integration-module-builder.js';
 export type { RetailCrmLogger } from './logger.js';
+export { paginate } from './pagination.js';
 export {
   createSlidingWindowLimiter,
   type RateLimiter,

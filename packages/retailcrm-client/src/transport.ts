@@ -14,6 +14,7 @@ import {
   RetailCrmRateLimitError,
   type RetailCrmRequestInfo,
   RetailCrmTimeoutError,
+  RetailCrmValidationError,
 } from './errors.js';
 import type { RetailCrmLogger } from './logger.js';
 import type { RateLimiter, RateLimitPermit } from './rate-limiter.js';
@@ -104,6 +105,7 @@ export function createTransport(options: TransportOptions): Transport {
     spec: RequestSpec<T>,
     request: RetailCrmRequestInfo,
     url: string,
+    body: string | undefined,
     permit: RateLimitPermit | undefined,
   ): Promise<T> {
     const controller = new AbortController();
@@ -122,11 +124,7 @@ export function createTransport(options: TransportOptions): Transport {
       let text: string;
       try {
         const headers: Record<string, string> = { 'X-API-KEY': apiKey, Accept: 'application/json' };
-        let body: string | undefined;
-        if (spec.method === 'POST') {
-          headers['Content-Type'] = 'application/x-www-form-urlencoded';
-          body = encodeForm(spec.form ?? {}).toString();
-        }
+        if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
         // Counted from the moment it leaves, not from the grant (see createSlidingWindowLimiter).
         permit?.commit();
         response = await options.fetch(url, { method: spec.method, headers, body, signal: controller.signal });
@@ -145,22 +143,22 @@ export function createTransport(options: TransportOptions): Transport {
           request,
         });
       }
-      const body = tryParseJson(text);
+      const parsedBody = tryParseJson(text);
       logger.debug?.('retailcrm response', {
         method: request.method,
         path: request.path,
         status: response.status,
         durationMs: clock.now() - started,
       });
-      const envelope = body && typeof body === 'object' ? (body as { success?: unknown }) : undefined;
-      if (!response.ok || envelope?.success === false) throw classify(request, response, body);
-      if (body === undefined) {
+      const envelope = parsedBody && typeof parsedBody === 'object' ? (parsedBody as { success?: unknown }) : undefined;
+      if (!response.ok || envelope?.success === false) throw classify(request, response, parsedBody);
+      if (parsedBody === undefined) {
         throw new RetailCrmInvalidResponseError(
           `RetailCRM ${request.method} ${request.path} answered ${response.status} with a non-JSON body`,
           { status: response.status, request },
         );
       }
-      const parsed = spec.schema.safeParse(body);
+      const parsed = spec.schema.safeParse(parsedBody);
       if (!parsed.success) {
         const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
         throw new RetailCrmInvalidResponseError(
@@ -181,12 +179,25 @@ export function createTransport(options: TransportOptions): Transport {
     const query = spec.query ? encodeQuery(spec.query).toString() : '';
     const url = `${options.apiBase}${spec.path}${query ? `?${query}` : ''}`;
     const limiter = spec.path.startsWith('/telephony/') ? options.telephonyLimiter : options.limiter;
+    // Encoded once, before anything is sent: a value JSON cannot carry (a cycle, a BigInt) is the caller's
+    // mistake, never a retryable network error.
+    let body: string | undefined;
+    if (spec.method === 'POST') {
+      try {
+        body = encodeForm(spec.form ?? {}).toString();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new RetailCrmValidationError(`Cannot encode the form of ${request.method} ${request.path}`, [
+          clean(reason),
+        ]);
+      }
+    }
     const retry = options.retry;
     for (let attemptNo = 0; ; attemptNo++) {
       try {
         spec.signal?.throwIfAborted();
         const permit = await limiter?.acquire(spec.signal);
-        return await attempt(spec, request, url, permit);
+        return await attempt(spec, request, url, body, permit);
       } catch (error) {
         if (!(error instanceof RetailCrmError)) throw error;
         const canRetry = retry !== false && spec.idempotent && error.isRetryable && attemptNo < retry.retries;

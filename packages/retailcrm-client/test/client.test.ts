@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   buildTelephonyIntegrationModule,
   type CallRecord,
+  type PageLimit,
+  paginate,
   RetailCrmApiError,
   RetailCrmValidationError,
 } from '../src/index.js';
@@ -35,6 +37,11 @@ const module = (overrides: Partial<Parameters<typeof buildTelephonyIntegrationMo
   });
 
 describe('reference data', () => {
+  it('a key with surrounding whitespace (read from a file) is sent trimmed', async () => {
+    const { client } = env.start({}, { apiKey: ' fake-retailcrm-api-key-0000\n' });
+    await expect(client.credentials()).resolves.toMatchObject({ success: true });
+  });
+
   it('credentials lists methods and sites', async () => {
     const { client } = env.start();
     const res = await client.credentials();
@@ -133,6 +140,15 @@ describe('customers', () => {
     fake.failNext({ status: 500, path: '/customers/create' });
     await expect(client.customers.create({ firstName: 'X' })).rejects.toMatchObject({ status: 500, isRetryable: true });
     expect(fake.requestsTo('/customers/create')).toHaveLength(2);
+  });
+
+  it('a form value JSON cannot encode is a validation error, never sent nor retried', async () => {
+    const { client, fake } = env.start({ customers });
+    const cyclic: Record<string, unknown> = { firstName: 'Loop' };
+    cyclic.self = cyclic;
+    await expect(client.customers.edit(10, cyclic)).rejects.toMatchObject({ code: 'RETAILCRM_VALIDATION' });
+    await expect(client.customers.edit(10, { custom: 10n })).rejects.toBeInstanceOf(RetailCrmValidationError);
+    expect(fake.state.requests).toHaveLength(0);
   });
 
   it('edit by id updates the stored customer (and is retried: it is idempotent)', async () => {
@@ -284,5 +300,80 @@ describe('telephony', () => {
     const ignoring = await client.telephony.responsibleManager({ phone: '89990000011', ignoreStatus: true });
     expect(ignoring.manager?.id).toBe(2);
     expect((await client.telephony.responsibleManager({ phone: '+10000000000' })).customer).toBeUndefined();
+  });
+
+  it('responsibleManager keeps manager/customer fields the schema does not list', async () => {
+    const { client, fake } = env.start();
+    fake.failNext({
+      status: 200,
+      path: '/telephony/manager',
+      body: {
+        success: true,
+        manager: { id: 7, code: 150, isAdmin: false },
+        customer: { externalId: 'c-1', tags: ['vip'] },
+        links: { newCustomerLink: 'x' },
+      },
+    });
+    const res = await client.telephony.responsibleManager({ phone: '+79991234567' });
+    expect(res.customer).toEqual({ externalId: 'c-1', tags: ['vip'] });
+    // A numeric code is read as the extension string; unknown manager fields pass through.
+    expect(res.manager).toEqual({ id: 7, code: '150', isAdmin: false });
+  });
+});
+
+describe('paginate (exported helper)', () => {
+  it('walks userGroups (pagination optional) like any other list', async () => {
+    const userGroups = Array.from({ length: 23 }, (_, i) => ({ id: i + 1, code: `g${i + 1}` }));
+    const { client } = env.start({ userGroups });
+    const codes: string[] = [];
+    for await (const group of paginate(
+      { limit: 20 },
+      (page) => client.userGroups.list(page),
+      (r) => r.groups,
+    )) {
+      codes.push(group.code ?? '');
+    }
+    expect(codes).toHaveLength(23);
+    expect(codes.at(-1)).toBe('g23');
+  });
+
+  it('treats an answer without pagination as a single page', async () => {
+    const calls: number[] = [];
+    const items: number[] = [];
+    const params: { page?: number; limit?: PageLimit } = {};
+    for await (const item of paginate(
+      params,
+      async (page) => {
+        calls.push(page.page ?? 0);
+        return { list: [1, 2], pagination: undefined };
+      },
+      (response) => response.list,
+    )) {
+      items.push(item);
+    }
+    expect(items).toEqual([1, 2]);
+    expect(calls).toEqual([1]);
+  });
+
+  it('walks pages from params.page to totalPageCount with limit 100 by default', async () => {
+    const seen: { page?: number; limit?: number }[] = [];
+    const pages = [['a', 'b'], ['c'], []];
+    const items: string[] = [];
+    const params: { page?: number; limit?: PageLimit } = { page: 1 };
+    for await (const item of paginate(
+      params,
+      async (params) => {
+        seen.push({ page: params.page, limit: params.limit });
+        return { pagination: { limit: 100, totalCount: 3, currentPage: params.page!, totalPageCount: 2 } };
+      },
+      (response) => pages[response.pagination.currentPage - 1]!,
+    )) {
+      items.push(item);
+    }
+    expect(items).toEqual(['a', 'b', 'c']);
+    expect(seen).toEqual([
+      { page: 1, limit: 100 },
+      { page: 2, limit: 100 },
+    ]);
   });
 });

@@ -189,6 +189,13 @@ describe('fake RetailCRM: account behaviour', () => {
     expect((await raw(fake.url, fake.apiKey, '/users')).status).toBe(200);
   });
 
+  it('a malformed escape in the path is a 404 envelope, not a handler crash', async () => {
+    const { fake } = env.start();
+    const response = await raw(fake.url, fake.apiKey, '/customers/%E0%A4%A');
+    expect(response.status).toBe(404);
+    expect(await body(response)).toEqual({ success: false, errorMsg: 'Not found' });
+  });
+
   it('unknown methods answer a RetailCRM 404 envelope', async () => {
     const { fake } = env.start();
     const response = await raw(fake.url, fake.apiKey, '/orders/history');

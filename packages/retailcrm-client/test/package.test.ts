@@ -30,5 +30,20 @@ describe('package shape', () => {
     expect(() => createRetailCrmClient({ url: 'ftp://demo.retailcrm.ru', apiKey: 'k' })).toThrow(/http or https/);
     expect(() => createRetailCrmClient({ url: 'https://u:p@demo.retailcrm.ru', apiKey: 'k' })).toThrow(/credentials/);
     expect(() => createRetailCrmClient({ url: 'https://demo.retailcrm.ru', apiKey: '' })).toThrow(/apiKey/);
+    expect(() => createRetailCrmClient({ url: 'https://demo.retailcrm.ru', apiKey: '   ' })).toThrow(/Missing/);
+  });
+
+  it('refuses a key fetch cannot send in a header, without echoing the key', () => {
+    const key = 'ключ-secret-0123456789';
+    let error: unknown;
+    try {
+      createRetailCrmClient({ url: 'https://demo.retailcrm.ru', apiKey: key });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RetailCrmValidationError);
+    expect(String(error)).not.toContain('secret-0123456789');
+    expect(JSON.stringify(error)).not.toContain('secret-0123456789');
+    expect(() => createRetailCrmClient({ url: 'https://demo.retailcrm.ru', apiKey: 'a b' })).toThrow(/printable ASCII/);
   });
 });

@@ -87,10 +87,13 @@ export interface ResponsibleManagerResponse {
   links?: unknown;
 }
 
-/** The slice of `RetailCrmClient['telephony']` this package calls. */
+/**
+ * The slice of `RetailCrmClient['telephony']` this package calls. Deliveries pass the policy timeout's `signal`, so
+ * a call that timed out for us is cancelled (with its own retries) instead of running on in the background.
+ */
 export interface RetailCrmTelephonyApi {
-  callEvent(event: CallEvent, options?: { retry?: boolean }): Promise<CallEventResponse>;
-  uploadCalls(calls: CallRecord[]): Promise<UploadCallsResponse>;
+  callEvent(event: CallEvent, options?: { retry?: boolean; signal?: AbortSignal }): Promise<CallEventResponse>;
+  uploadCalls(calls: CallRecord[], options?: { signal?: AbortSignal }): Promise<UploadCallsResponse>;
   responsibleManager(params: {
     phone: string;
     details?: boolean;

@@ -20,4 +20,13 @@ describe('redact', () => {
     expect(input.api_key).toBe('sk-live-123456');
     expect(redact('short', ['abc'])).toBe('short'); // secrets under 4 chars are ignored (would mask everything)
   });
+
+  it('never copies an unmasked object from below the depth limit, and survives cycles', () => {
+    let deep: Record<string, unknown> = { api_key: 'sk-live-123456' };
+    for (let i = 0; i < 12; i++) deep = { inner: deep };
+    expect(JSON.stringify(redact(deep))).not.toContain('sk-live-123456');
+    const cyclic: Record<string, unknown> = { name: 'a' };
+    cyclic.self = cyclic;
+    expect(() => JSON.stringify(redact(cyclic))).not.toThrow();
+  });
 });

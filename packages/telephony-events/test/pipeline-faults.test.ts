@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTelephonyPipeline, type TelephonyPipeline } from '../src/delivery/pipeline.js';
 import { createDeliveryPolicies } from '../src/delivery/policies.js';
 import { createInMemoryDeadLetterStore, createInMemoryIntegrationLog } from '../src/delivery/stores.js';
@@ -9,6 +8,7 @@ import { createRedisQueue } from '../src/queue/redis-queue.js';
 import type { DeliveryQueue } from '../src/queue/types.js';
 import { createRetailCrmSink } from '../src/retailcrm/retailcrm-sink.js';
 import { createFakeTelephonyApi } from '../src/testing/fake-telephony-api.js';
+import { redisTestPrefix } from './redis-prefix.js';
 
 const config = { domain: 'https://demo.retailcrm.ru', api_key: 'k-123456', enabled: true, user_extensions: {} };
 const open: TelephonyPipeline[] = [];
@@ -69,13 +69,7 @@ describe('breaker inside the pipeline', () => {
 
 const redisUrl = process.env.TEST_REDIS_URL;
 describe.skipIf(!redisUrl)('pipeline over the Redis queue', () => {
-  const prefix = `cbtest-${randomBytes(4).toString('hex')}`;
-  afterAll(async () => {
-    const redis = new Redis(redisUrl as string);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const prefix = redisTestPrefix(redisUrl);
 
   it('two instances share the work; a 503 phase is retried; every event reaches the CRM exactly once', async () => {
     const api = createFakeTelephonyApi();

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createInProcessQueue } from '../src/queue/in-process-queue.js';
 import { createRedisQueue } from '../src/queue/redis-queue.js';
 import type { DeadLetter, DeliveryJob, DeliveryQueue, QueueRetryOptions } from '../src/queue/types.js';
+import { redisTestPrefix } from './redis-prefix.js';
 
 type QueueFactory = (options: QueueRetryOptions) => DeliveryQueue;
 
@@ -121,15 +121,42 @@ function queueContract(name: string, factory: QueueFactory) {
 
 queueContract('in-process', (options) => createInProcessQueue(options));
 
+describe('in-process queue: close()', () => {
+  it('hands jobs that will not run (waiting, delayed, failing while closing) to the dead letters, not dropping them', async () => {
+    const queue = createInProcessQueue({ attempts: 3, retryDelayMs: () => 60_000, concurrency: 1 });
+    const dead: DeadLetter[] = [];
+    let release!: () => void;
+    await queue.start(
+      async (j) => {
+        if (j.id === 'c|retry') throw new Error('503');
+        await new Promise<void>((resolve) => (release = resolve));
+        if (j.id === 'c|running') throw new Error('503 while closing');
+      },
+      (entry) => {
+        dead.push(entry);
+      },
+    );
+    await queue.enqueue(job('c|retry')); // fails once, then waits 60 s for its retry
+    await sleep(5);
+    await queue.enqueue(job('c|running'));
+    await queue.enqueue(job('c|waiting'));
+    await sleep(5);
+    const closing = queue.close();
+    release();
+    await closing;
+    expect(dead.map((d) => [d.job.id, d.error.code, d.attempts]).sort()).toEqual([
+      ['c|retry', 'queue_closed', 1],
+      ['c|running', 'queue_closed', 1],
+      ['c|waiting', 'queue_closed', 0],
+    ]);
+    expect(queue.stats()).toMatchObject({ completed: 0, deadLettered: 3 });
+    await expect(queue.enqueue(job('c|late'))).rejects.toMatchObject({ code: 'queue_closed' });
+  });
+});
+
 const redisUrl = process.env.TEST_REDIS_URL;
 describe.skipIf(!redisUrl)('redis', () => {
-  const prefix = `cbtest-${randomBytes(4).toString('hex')}`;
-  afterAll(async () => {
-    const redis = new Redis(redisUrl as string);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const prefix = redisTestPrefix(redisUrl);
   queueContract('redis (BullMQ)', (options) =>
     createRedisQueue({
       connection: redisUrl as string,

@@ -244,6 +244,12 @@ describe('avito adapter: webhooks', () => {
       { tenant: 3 },
     );
     expect(call).toEqual({ events: [], ignored: [{ reason: 'unsupported_content:call', id: 'avito-msg-1' }] });
+    const body = avitoMessageWebhook({ userId: ACCOUNT, authorId: 7, chatId: 'c1', type: 'deleted' });
+    (body.payload as { value: Record<string, unknown> }).value.content = null;
+    expect(await adapter.parseWebhook(body, { tenant: 3 })).toEqual({
+      events: [],
+      ignored: [{ reason: 'unsupported_content:deleted', id: 'avito-msg-1' }],
+    });
   });
 
   it('needs the tenant from the route and rejects malformed bodies', async () => {

@@ -9,7 +9,7 @@ import type {
   WebhookParseResult,
   WebhookVerifyRequest,
 } from '../adapter.js';
-import { type ProviderTokenStore, verifyProviderToken } from '../auth.js';
+import type { ProviderTokenStore } from '../auth.js';
 import { AdapterError, assertChannel, ErrorCodes, MessengerContractError } from '../errors.js';
 import { errorFromResponse, httpCall, joinUrl, readJson } from '../http.js';
 import { parseMessageIn } from '../normalise.js';
@@ -18,6 +18,7 @@ import type { InboundMedia, MessageIn, TransportMessage } from '../schemas.js';
 import { SPECIFICATION_VERSION } from '../version.js';
 import { WebhookPayloadError } from '../webhook-error.js';
 import { type AvitoChatCache, type AvitoTokenStore, type AvitoTokens, MemoryAvitoChatCache } from './avito-stores.js';
+import { verifyWithProviderTokens } from './shared.js';
 
 export const AVITO_API_URL = 'https://api.avito.ru';
 export const AVITO_MAX_TEXT_LENGTH = 1000;
@@ -98,7 +99,8 @@ export const AvitoWebhookSchema = z.looseObject({
         type: z.string().optional(),
         chat_type: z.string().optional(),
         item_id: IdValue.optional(),
-        content: z.record(z.string(), z.unknown()).optional(),
+        // A content that is not an object (null on deleted messages) is "no content": reported as ignored, not 422.
+        content: z.record(z.string(), z.unknown()).optional().catch(undefined),
       })
       .optional(),
   }),
@@ -358,10 +360,7 @@ export function createAvitoAdapter(options: AvitoAdapterOptions): AvitoAdapter {
       return { events: [event.message], ignored: [] };
     },
 
-    async verifyWebhook(request: WebhookVerifyRequest): Promise<boolean> {
-      if (options.providerTokens === undefined) return false;
-      return (await verifyProviderToken(options.providerTokens, request.tenant, request)).ok;
-    },
+    verifyWebhook: (request: WebhookVerifyRequest) => verifyWithProviderTokens(options.providerTokens, request),
 
     async subscribe(tenant, url) {
       await api(tenant, 'POST', '/messenger/v3/webhook', { url });

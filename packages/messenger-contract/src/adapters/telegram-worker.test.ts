@@ -1,3 +1,4 @@
+import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toWorkerResult } from '../adapter.js';
@@ -109,6 +110,20 @@ describe('telegram worker adapter: QR login', () => {
     const again = await adapter.session.start(6);
     expect(again.state).toBe('need_qr');
     expect(again.qrId).not.toBe(started.qrId);
+  });
+
+  it('derives the state from authorized / needs_2fa / qr_id when the worker omits `state`', async () => {
+    const answers: Record<string, unknown>[] = [
+      { authorized: true },
+      { needs_2fa: true },
+      { qr_id: 'q-1', qr_url: '/auth/qr.png?qr_id=q-1' },
+      {},
+    ];
+    server.use(http.get(`${fake.baseUrl}/auth/status`, () => HttpResponse.json(answers.shift())));
+    expect(await adapter.session.status(1)).toMatchObject({ state: 'authorized', ready: true });
+    expect(await adapter.session.status(1)).toMatchObject({ state: 'need_2fa', needs2fa: true });
+    expect(await adapter.session.status(1)).toMatchObject({ state: 'need_qr', qrAvailable: true, qrId: 'q-1' });
+    expect(await adapter.session.status(1)).toMatchObject({ state: 'failed', ready: false });
   });
 
   it('worker down -> tg_unavailable', async () => {

@@ -9,15 +9,14 @@ import type {
   WebhookParseResult,
   WebhookVerifyRequest,
 } from '../adapter.js';
-import { type ProviderTokenStore, verifyProviderToken } from '../auth.js';
+import type { ProviderTokenStore } from '../auth.js';
 import { AdapterError, assertChannel, ErrorCodes } from '../errors.js';
 import { errorFromResponse, httpCall, joinUrl, readJson } from '../http.js';
-import { parseMessageIn } from '../normalise.js';
 import { type Clock, type FetchLike, systemClock } from '../ports.js';
 import type { TransportMessage } from '../schemas.js';
 import { resolveTelegramTarget, telegramTargetToWire } from '../telegram-target.js';
 import { SPECIFICATION_VERSION } from '../version.js';
-import { WebhookPayloadError } from '../webhook-error.js';
+import { parseWorkerWebhook, verifyWithProviderTokens, workerSendResult } from './shared.js';
 
 /** The seed's QR login stages. */
 export const TELEGRAM_LOGIN_STATES = ['need_qr', 'need_2fa', 'authorized', 'failed'] as const;
@@ -133,7 +132,10 @@ export function createTelegramWorkerAdapter(options: TelegramWorkerAdapterOption
         ? 'authorized'
         : raw.needs_2fa === true
           ? 'need_2fa'
-          : 'failed';
+          : // An older worker omits `state`: a live QR still means "waiting for the scan".
+            raw.qr_id !== undefined && raw.qr_id !== null
+            ? 'need_qr'
+            : 'failed';
     const status: TelegramLoginStatus = {
       state,
       ready: state === 'authorized',
@@ -212,36 +214,9 @@ export function createTelegramWorkerAdapter(options: TelegramWorkerAdapterOption
         typeof body === 'object' && body !== null
           ? { event: 'messages.incoming', channel: 'telegram', ...(body as Record<string, unknown>) }
           : body;
-      const parsed = parseMessageIn(withDefaults);
-      if (!parsed.ok) throw new WebhookPayloadError(parsed.error, parsed.issues);
-      return { events: [parsed.value], ignored: [] };
+      return parseWorkerWebhook(withDefaults);
     },
 
-    async verifyWebhook(request: WebhookVerifyRequest): Promise<boolean> {
-      if (options.providerTokens === undefined) return false;
-      return (await verifyProviderToken(options.providerTokens, request.tenant, request)).ok;
-    },
+    verifyWebhook: (request: WebhookVerifyRequest) => verifyWithProviderTokens(options.providerTokens, request),
   };
-}
-
-/** Maps a worker's `{ok:true,message_id}` / `{ok:false,error}` answer. */
-export function workerSendResult(
-  json: unknown,
-  provider: 'telegram' | 'whatsapp',
-  warnings: AdapterWarning[],
-): SendResult {
-  const answer = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-  if (answer.ok === false) {
-    const code = typeof answer.error === 'string' && answer.error !== '' ? answer.error : ErrorCodes.upstreamError;
-    throw new AdapterError({
-      provider,
-      code,
-      message: `${provider}: worker refused the message (${code})`,
-      isRetryable: answer.retryable === true,
-    });
-  }
-  const result: SendResult = { ok: true, provider, warnings };
-  const id = answer.message_id ?? answer.id;
-  if (typeof id === 'string' || typeof id === 'number') result.providerMessageId = String(id);
-  return result;
 }

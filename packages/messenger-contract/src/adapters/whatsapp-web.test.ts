@@ -82,6 +82,12 @@ describe('whatsapp web adapter: send', () => {
   it('rejects an invalid number before calling the worker', async () => {
     const before = fake.calls.length;
     await expect(adapter.send(msg(2, { to: '12345', text: 'x' }))).rejects.toBeInstanceOf(InvalidTargetError);
+    // Every error an adapter throws answers isRetryable / retryAfter, not only upstream failures.
+    await expect(adapter.send(msg(2, { to: '12345', text: 'x' }))).rejects.toMatchObject({
+      code: 'invalid_target',
+      isRetryable: false,
+      retryAfter: undefined,
+    });
     expect(fake.calls.length).toBe(before);
   });
 

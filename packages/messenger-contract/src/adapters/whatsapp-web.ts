@@ -9,16 +9,14 @@ import type {
   WebhookParseResult,
   WebhookVerifyRequest,
 } from '../adapter.js';
-import { type ProviderTokenStore, verifyProviderToken } from '../auth.js';
+import type { ProviderTokenStore } from '../auth.js';
 import { assertChannel } from '../errors.js';
 import { errorFromResponse, httpCall, joinUrl, readJson } from '../http.js';
-import { parseMessageIn } from '../normalise.js';
 import { type Clock, type FetchLike, systemClock } from '../ports.js';
 import type { TransportMessage } from '../schemas.js';
 import { SPECIFICATION_VERSION } from '../version.js';
-import { WebhookPayloadError } from '../webhook-error.js';
 import { normaliseWhatsAppAddress } from '../whatsapp-address.js';
-import { workerSendResult } from './telegram-worker.js';
+import { parseWorkerWebhook, verifyWithProviderTokens, workerSendResult } from './shared.js';
 
 export interface WhatsAppWebAdapterOptions {
   /** Base URL of the tenant's own waweb container (one container per tenant), e.g. http://waweb-7:9001. */
@@ -134,14 +132,9 @@ export function createWhatsAppWebAdapter(options: WhatsAppWebAdapterOptions): Wh
     },
 
     async parseWebhook(body: unknown): Promise<WebhookParseResult> {
-      const parsed = parseMessageIn(body);
-      if (!parsed.ok) throw new WebhookPayloadError(parsed.error, parsed.issues);
-      return { events: [parsed.value], ignored: [] };
+      return parseWorkerWebhook(body);
     },
 
-    async verifyWebhook(request: WebhookVerifyRequest): Promise<boolean> {
-      if (options.providerTokens === undefined) return false;
-      return (await verifyProviderToken(options.providerTokens, request.tenant, request)).ok;
-    },
+    verifyWebhook: (request: WebhookVerifyRequest) => verifyWithProviderTokens(options.providerTokens, request),
   };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { retailCrmDateTimeSchema } from './common.js';
+import { customerSchema } from './customers.js';
+import { userSchema } from './users.js';
 
 /** Call-event hangup statuses; note the space in `no answered`. */
 export const hangupStatusValues = ['answered', 'busy', 'cancel', 'failed', 'no answered'] as const;
@@ -51,29 +53,15 @@ export type UploadCallsResponse = z.infer<typeof uploadCallsResponseSchema>;
 
 export const responsibleManagerResponseSchema = z.looseObject({
   success: z.literal(true),
-  manager: z
-    .looseObject({
-      id: z.number(),
-      firstName: z.string().optional(),
-      lastName: z.string().optional(),
-      patronymic: z.string().optional(),
-      email: z.string().optional(),
+  manager: userSchema
+    .pick({ id: true, firstName: true, lastName: true, patronymic: true, email: true })
+    .extend({
       /** The manager's extension (additional code) when `details` was requested. */
       code: z.coerce.string().optional(),
     })
     .optional(),
-  customer: z
-    .looseObject({
-      id: z.number().optional(),
-      externalId: z.string().optional(),
-      type: z.string().optional(),
-      firstName: z.string().optional(),
-      lastName: z.string().optional(),
-      patronymic: z.string().optional(),
-      email: z.string().optional(),
-      phones: z.array(z.looseObject({ number: z.string() })).optional(),
-    })
-    .optional(),
+  /** The customer the phone belongs to (ids only when RetailCRM omits the rest). */
+  customer: customerSchema.partial().optional(),
   links: z
     .looseObject({
       newOrderLink: z.string().optional(),

@@ -147,6 +147,17 @@ function isSvgLogo(logo: unknown): boolean {
   }
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const blank = (value: unknown) => typeof value !== 'string' || value.trim() === '';
 
 function mergeModule(existing: IntegrationModule | undefined, patch: Record<string, unknown>): IntegrationModule {
@@ -290,22 +301,24 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     }
   }
 
-  function page<T>(items: T[], query: URLSearchParams): { pagination: Record<string, number>; items: T[] } | Response {
+  /** One page of a list endpoint as RetailCRM answers it: `{success, pagination, [key]: items}`. */
+  function listResponse<T>(key: string, items: T[], query: URLSearchParams): Response {
     const limit = Number(query.get('limit') ?? 20);
     const current = Number(query.get('page') ?? 1);
     const errors: Record<string, string> = {};
     if (![20, 50, 100].includes(limit)) errors.limit = 'The value you selected is not a valid choice.';
     if (!Number.isInteger(current) || current < 1) errors.page = 'This value should be greater than or equal to 1.';
     if (Object.keys(errors).length) return inputErrors(errors);
-    return {
+    return HttpResponse.json({
+      success: true,
       pagination: {
         limit,
         totalCount: items.length,
         currentPage: current,
         totalPageCount: Math.max(1, Math.ceil(items.length / limit)),
       },
-      items: items.slice((current - 1) * limit, current * limit),
-    };
+      [key]: items.slice((current - 1) * limit, current * limit),
+    });
   }
 
   function findCustomer(id: string, by: string | null): RetailCrmCustomer | undefined {
@@ -408,12 +421,11 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     }
     if (method === 'GET' && path === '/users') {
       const filter = readFilter(query);
-      const result = page(
+      return listResponse(
+        'users',
         state.users.filter((user) => userMatches(user, filter)),
         query,
       );
-      if (result instanceof Response) return result;
-      return HttpResponse.json({ success: true, pagination: result.pagination, users: result.items });
     }
     if (userId !== undefined) {
       const user = state.users.find((candidate) => candidate.id === Number(userId));
@@ -430,18 +442,15 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       return HttpResponse.json({ success: true });
     }
     if (method === 'GET' && path === '/user-groups') {
-      const result = page(state.userGroups, query);
-      if (result instanceof Response) return result;
-      return HttpResponse.json({ success: true, pagination: result.pagination, groups: result.items });
+      return listResponse('groups', state.userGroups, query);
     }
     if (method === 'GET' && path === '/customers') {
       const filter = readFilter(query);
-      const result = page(
+      return listResponse(
+        'customers',
         state.customers.filter((customer) => customerMatches(customer, filter)),
         query,
       );
-      if (result instanceof Response) return result;
-      return HttpResponse.json({ success: true, pagination: result.pagination, customers: result.items });
     }
     if (method === 'POST' && path === '/customers/create') {
       const field = jsonField(form, jsonBody, 'customer');
@@ -584,7 +593,8 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     return errorResponse(404, 'API method not found');
   }
 
-  const handler = http.all(`${url}/api/v5/*`, async ({ request }) => {
+  // A RegExp, not a path pattern: msw decodes pattern paths and would throw on a malformed escape (`%E0`).
+  const handler = http.all(new RegExp(`^${escapeRegExp(url)}/api/v5/`), async ({ request }) => {
     const requestUrl = new URL(request.url);
     const method = request.method.toUpperCase();
     const path = requestUrl.pathname.slice(new URL(url).pathname.replace(/\/$/, '').length + '/api/v5'.length);
@@ -626,6 +636,8 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     if (overLimit(key, path.startsWith('/telephony/'))) return respond(rateLimitedResponse());
     if (!key) return respond(errorResponse(403, '"apiKey" is missing.'));
     if (key !== apiKey) return respond(errorResponse(403, 'Wrong "apiKey" value.'));
+    // A malformed escape (`%E0`) names nothing: RetailCRM's 404, never a handler crash.
+    if (!isDecodable(path)) return respond(notFound());
     const failure = takeFailure(method, path);
     if (failure) return respond(failureResponse(failure));
     return respond(await route(method, path, requestUrl.searchParams, form, jsonBody));

@@ -52,6 +52,9 @@ describe('AMI wire format', () => {
     );
     expect(serializeAction({ Variable: ['A=1', 'B=2'] })).toBe('Variable: A=1\r\nVariable: B=2\r\n\r\n');
     expect(() => serializeAction({ Channel: 'SIP/1\r\nAction: Hangup' })).toThrow(/line break/);
+    expect(() => serializeAction({ Channel: 'SIP/1\nX' })).toThrow(
+      expect.objectContaining({ code: 'ami_invalid_field' }),
+    );
   });
 
   it('parses the banner and blocks split across chunks, with repeated keys and bare LF', () => {
@@ -246,5 +249,36 @@ describe('AMI client against a scripted peer', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(peer.connectionCount()).toBe(1);
     await expect(client.action({ Action: 'Ping' })).rejects.toBeInstanceOf(AmiConnectionError);
+  });
+
+  it('a field with a line break rejects the action (no synchronous throw, nothing written to the PBX)', async () => {
+    const { peer, client } = await setup();
+    await client.connect();
+    const sent = peer.actions.length;
+    let promise: Promise<unknown> | undefined;
+    expect(() => {
+      promise = client.redirect({ channel: 'SIP/151-0001\r\nAction: Hangup', exten: '151', context: 'from-internal' });
+    }).not.toThrow();
+    await expect(promise).rejects.toMatchObject({ code: 'ami_invalid_field' });
+    expect(peer.actions.length).toBe(sent);
+    expect(client.isConnected()).toBe(true);
+  });
+
+  it('a secret with a line break fails the login as AmiAuthError instead of crashing the process', async () => {
+    const { peer, client, statuses } = await setup({}, { secret: 'bad\r\nsecret' });
+    const error = await client.connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AmiAuthError);
+    expect((error as Error).message).not.toContain('secret\r');
+    expect(peer.connectionCount()).toBe(1);
+    expect(statuses.map((s) => s.state)).toEqual(['auth_failed']);
+  });
+
+  it('a throwing status listener does not break the client', async () => {
+    const { client } = await setup();
+    client.onStatus(() => {
+      throw new Error('listener bug');
+    });
+    await client.connect();
+    expect(client.isConnected()).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { TelephonyEventsError } from '../errors.js';
 import { type Logger, silentLogger } from '../ports.js';
 import { AmiActionError, AmiAuthError, AmiConnectionError, AmiTimeoutError } from './errors.js';
 import { type AmiMessage, AmiParser, field, serializeAction } from './protocol.js';
@@ -78,6 +79,9 @@ export interface AmiClient {
   close(): Promise<void>;
 }
 
+const isInvalidField = (error: unknown): error is TelephonyEventsError =>
+  error instanceof TelephonyEventsError && error.code === 'ami_invalid_field';
+
 interface Pending {
   action: string;
   resolve: (message: AmiMessage) => void;
@@ -111,7 +115,13 @@ export function createAmiClient(options: AmiClientOptions): AmiClient {
   const connectionTag = random().toString(36).slice(2, 8);
 
   const emitStatus = (status: AmiStatus) => {
-    for (const listener of statusListeners) listener(status);
+    for (const listener of statusListeners) {
+      try {
+        listener(status);
+      } catch (error) {
+        logger.error({ err: String(error) }, 'AMI status listener threw');
+      }
+    }
   };
   const settleWaiters = (error?: Error) => {
     const list = waiters;
@@ -122,7 +132,13 @@ export function createAmiClient(options: AmiClientOptions): AmiClient {
   const send = (sock: Socket, fields: AmiFields, timeoutMs: number): Promise<AmiMessage> => {
     const actionName = String(fields.Action ?? 'action');
     const actionId = `${connectionTag}-${++actionCounter}`;
-    const payload = serializeAction({ ...fields, ActionID: actionId });
+    let payload: string;
+    try {
+      payload = serializeAction({ ...fields, ActionID: actionId });
+    } catch (error) {
+      // A typed rejection, never a synchronous throw (this also runs inside the socket's data handler).
+      return Promise.reject(error);
+    }
     return new Promise<AmiMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(actionId);
@@ -217,9 +233,11 @@ export function createAmiClient(options: AmiClientOptions): AmiClient {
           settleWaiters();
         })
         .catch((error: Error) => {
-          if (error instanceof AmiActionError) {
-            // Wrong credentials do not heal by retrying; stop instead of hammering the PBX.
-            const authError = new AmiAuthError(field(error.response, 'Message') ?? 'rejected');
+          if (error instanceof AmiActionError || isInvalidField(error)) {
+            // Wrong (or unsendable) credentials do not heal by retrying; stop instead of hammering the PBX.
+            const authError = new AmiAuthError(
+              error instanceof AmiActionError ? (field(error.response, 'Message') ?? 'rejected') : error.message,
+            );
             emitStatus({ state: 'auth_failed', message: authError.message });
             closed = true;
             socket = undefined;

@@ -1,14 +1,21 @@
 /** One AMI message: `Key: Value` lines. Keys keep their case; repeated keys (e.g. `Variable`) become arrays. */
 export type AmiMessage = Record<string, string | string[]>;
 
-/** Serialises an action: `Key: Value\r\n` lines and a blank line. CR/LF inside values would inject lines: refused. */
+import { TelephonyEventsError } from '../errors.js';
+
+/**
+ * Serialises an action: `Key: Value\r\n` lines and a blank line. CR/LF inside values would inject lines: refused
+ * with a `TelephonyEventsError` of code `ami_invalid_field` (the message names the key, never the value).
+ */
 export function serializeAction(fields: Record<string, string | number | boolean | readonly string[] | undefined>) {
   let out = '';
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [String(value)];
     for (const item of values) {
-      if (/[\r\n]/.test(item) || /[\r\n:]/.test(key)) throw new Error(`AMI field ${key} contains a line break`);
+      if (/[\r\n]/.test(item) || /[\r\n:]/.test(key)) {
+        throw new TelephonyEventsError('ami_invalid_field', `AMI field ${key} contains a line break`);
+      }
       out += `${key}: ${item}\r\n`;
     }
   }

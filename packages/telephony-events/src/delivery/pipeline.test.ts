@@ -191,14 +191,19 @@ describe('telephony pipeline + RetailCRM sink', () => {
   it('respects the enablement matrix and rejects invalid events without enqueueing', async () => {
     const { api, pipeline } = setup({ matrix: { retailcrm: false, amocrm: true } });
     await pipeline.start();
-    expect(await pipeline.handle(dial('u8'))).toMatchObject({ ok: true, enqueued: [], ignored: [] });
+    expect(await pipeline.handle(dial('u8'))).toMatchObject({
+      ok: true,
+      enqueued: [],
+      ignored: [],
+      unsupported: ['amocrm'],
+    });
     const unknownEnterprise = await pipeline.handle({ ...dial('u9'), enterprise_number: '9999' });
     expect(unknownEnterprise).toMatchObject({ ok: true, enqueued: [] });
     const invalid = await pipeline.handle({ enterprise_number: '0367', event_type: 'dial', payload: {} });
     expect(invalid).toMatchObject({ ok: false, error: 'invalid_event' });
     await pipeline.onIdle();
     expect(api.attempts.callEvent).toBe(0);
-    expect(pipeline.stats().invalid).toBe(1);
+    expect(pipeline.stats()).toMatchObject({ invalid: 1, unsupported: 1 });
   });
 
   it('reports an unavailable enablement matrix instead of dropping the event silently', async () => {
@@ -264,6 +269,21 @@ describe('delivery faults', () => {
     expect(log.list().filter((r) => r.status === 'error')[0]?.errorMessage).toMatch(/^(rate_limited|timeout): /);
   });
 
+  it('a CRM call that times out is cancelled through its AbortSignal (no request left running)', async () => {
+    const { api, pipeline, deadLetters } = setup({ retries: 0, attempts: 1, timeoutMs: 50 });
+    const signals: Array<AbortSignal | undefined> = [];
+    api.callEvent = (_event, options) => {
+      signals.push(options?.signal);
+      return new Promise(() => {});
+    };
+    await pipeline.start();
+    await pipeline.handle(dial('t1'));
+    await pipeline.onIdle();
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(deadLetters.list()).toMatchObject([{ error: { code: 'timeout' } }]);
+  });
+
   it('an upload failure after the hangup event retries only the upload (steps are remembered)', async () => {
     const { api, pipeline } = setup({ retries: 0 });
     await pipeline.start();
@@ -298,6 +318,17 @@ describe('delivery faults', () => {
     expect(pipeline.stats().deadLettered).toBe(1);
   });
 
+  it('a permanent hangup-event failure still uploads the call history, then dead-letters the event', async () => {
+    const { api, pipeline, deadLetters } = setup();
+    api.failNext({ status: 400 });
+    await pipeline.start();
+    await pipeline.handle(hangup('p1'));
+    await pipeline.onIdle();
+    expect(api.attempts.callEvent).toBe(1);
+    expect(api.uploadedCalls.map((c) => c.externalId)).toEqual(['p1']);
+    expect(deadLetters.list()).toMatchObject([{ job: { id: '0367|p1|hangup|retailcrm' }, error: { status: 400 } }]);
+  });
+
   it('a job that exhausts its retries is dead-lettered, not dropped', async () => {
     const { api, pipeline, deadLetters } = setup({ retries: 1, attempts: 2 });
     api.failNext(...Array.from({ length: 10 }, () => ({ status: 503 })));
@@ -309,12 +340,18 @@ describe('delivery faults', () => {
     expect(api.uploadedCalls).toEqual([]);
   });
 
-  it('a missing phone is a non-retryable mapping error', async () => {
+  it('a missing phone is a non-retryable mapping error; the stored job carries no PBX token', async () => {
     const { api, pipeline, deadLetters } = setup();
     await pipeline.start();
-    await pipeline.handle({ enterprise_number: '0367', event_type: 'dial', payload: { UniqueId: 'm1' } });
+    await pipeline.handle({
+      enterprise_number: '0367',
+      event_type: 'dial',
+      payload: { UniqueId: 'm1', Token: 'pbx-secret-token-42' },
+    });
     await pipeline.onIdle();
     expect(api.attempts.callEvent).toBe(0);
     expect(deadLetters.list()).toMatchObject([{ error: { code: 'missing_phone' }, attempts: 1 }]);
+    expect(JSON.stringify(deadLetters.list())).not.toContain('pbx-secret-token-42');
+    expect(deadLetters.list()[0]?.job.event.payload.Token).toBe('***');
   });
 });

@@ -44,6 +44,8 @@ export type HandleResult =
       duplicates: string[];
       /** Enabled CRMs that need no call for this event (e.g. bridge), or a dial that arrived after its hangup. */
       ignored: string[];
+      /** Enabled in the matrix but no sink is configured for them: not delivered (also counted and logged). */
+      unsupported: string[];
     }
   | { ok: false; error: 'invalid_event'; issues: z.core.$ZodIssue[] }
   | { ok: false; error: 'enablement_unavailable' | 'queue_unavailable'; message: string };
@@ -54,6 +56,8 @@ export interface PipelineStats {
   enqueued: number;
   duplicates: number;
   ignored: number;
+  /** Deliveries not made because the matrix enables a CRM that has no sink here. */
+  unsupported: number;
   staleDials: number;
   delivered: number;
   skipped: Record<string, number>;
@@ -88,6 +92,7 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
     enqueued: 0,
     duplicates: 0,
     ignored: 0,
+    unsupported: 0,
     staleDials: 0,
     delivered: 0,
     skipped: {},
@@ -213,14 +218,24 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
         enqueued: [] as string[],
         duplicates: [] as string[],
         ignored: [] as string[],
+        unsupported: [] as string[],
       };
+      // The stored job (queue, dead letters) needs no credentials: the PBX `Token` and the like are masked.
+      const storedEvent = redact(event);
       const callKey = `${enterprise}|${uniqueId}`;
       // A dial that arrives after its call's hangup would pop a ringing card for a finished call.
       const staleDial = event.event_type === 'dial' && sawHangup(callKey);
       if (event.event_type === 'hangup') rememberHangup(callKey);
       for (const [crm, enabled] of Object.entries(matrix ?? {})) {
+        if (!enabled) continue;
         const sink = sinks.get(crm);
-        if (!enabled || !sink) continue;
+        if (!sink) {
+          // Nothing is dropped silently: a CRM switched on without a sink is visible in the answer, stats and log.
+          result.unsupported.push(crm);
+          stats.unsupported++;
+          logger.warn({ enterprise, crm }, 'CRM enabled in the matrix but no sink is configured; not delivered');
+          continue;
+        }
         if (!sink.accepts(event.event_type) || staleDial) {
           result.ignored.push(crm);
           stats.ignored++;
@@ -230,7 +245,13 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
         const id = `${idempotencyKey(enterprise, uniqueId, event.event_type)}|${crm}`;
         let outcome: Awaited<ReturnType<DeliveryQueue['enqueue']>>;
         try {
-          outcome = await queue.enqueue({ id, enterpriseNumber: enterprise, crm, event, receivedAt: clock.now() });
+          outcome = await queue.enqueue({
+            id,
+            enterpriseNumber: enterprise,
+            crm,
+            event: storedEvent,
+            receivedAt: clock.now(),
+          });
         } catch (error) {
           // The PBX side should retry (e.g. answer 503): the event is not stored anywhere yet.
           logger.error({ enterprise, crm, err: describeError(error) }, 'enqueue failed');

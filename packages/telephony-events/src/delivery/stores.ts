@@ -11,38 +11,34 @@ export interface InMemoryDeadLetterStore extends DeadLetterStore {
   clear(): void;
 }
 
-/** Bounded in-memory store (oldest dropped beyond `max`, default 1000); wire a database one in production. */
-export function createInMemoryDeadLetterStore(options: { max?: number } = {}): InMemoryDeadLetterStore {
-  const max = options.max ?? 1000;
-  const entries: DeadLetter[] = [];
-  return {
-    add(entry) {
-      entries.push(entry);
-      if (entries.length > max) entries.splice(0, entries.length - max);
-    },
-    list: () => [...entries],
-    clear: () => {
-      entries.length = 0;
-    },
-  };
-}
-
 export interface InMemoryIntegrationLog extends IntegrationLogSink {
   list(): IntegrationLogRecord[];
   clear(): void;
 }
 
-export function createInMemoryIntegrationLog(options: { max?: number } = {}): InMemoryIntegrationLog {
-  const max = options.max ?? 1000;
-  const records: IntegrationLogRecord[] = [];
+/** Append-only list that keeps the newest `max` items (the in-memory stores below share it). */
+function boundedList<T>(max: number) {
+  const items: T[] = [];
   return {
-    write(record) {
-      records.push(record);
-      if (records.length > max) records.splice(0, records.length - max);
+    push(item: T) {
+      items.push(item);
+      if (items.length > max) items.splice(0, items.length - max);
     },
-    list: () => [...records],
+    list: () => [...items],
     clear: () => {
-      records.length = 0;
+      items.length = 0;
     },
   };
+}
+
+/** Bounded in-memory store (oldest dropped beyond `max`, default 1000); wire a database one in production. */
+export function createInMemoryDeadLetterStore(options: { max?: number } = {}): InMemoryDeadLetterStore {
+  const entries = boundedList<DeadLetter>(options.max ?? 1000);
+  return { add: entries.push, list: entries.list, clear: entries.clear };
+}
+
+/** Bounded in-memory integration log (oldest dropped beyond `max`, default 1000). */
+export function createInMemoryIntegrationLog(options: { max?: number } = {}): InMemoryIntegrationLog {
+  const records = boundedList<IntegrationLogRecord>(options.max ?? 1000);
+  return { write: records.push, list: records.list, clear: records.clear };
 }

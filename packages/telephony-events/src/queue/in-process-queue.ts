@@ -1,3 +1,4 @@
+import { describeError, TelephonyEventsError } from '../errors.js';
 import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
 import { runAttempt } from './attempt.js';
@@ -40,8 +41,10 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Deliv
 
   const seen = new Map<string, number>(); // id -> expiry; insertion order = age order
   const ready: Entry[] = [];
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Jobs waiting out a retry delay, by their timer. */
+  const timers = new Map<ReturnType<typeof setTimeout>, Entry>();
   let running = 0;
+  const active = new Set<Promise<void>>();
   let handler: JobHandler | undefined;
   let deadLetter: DeadLetterHandler | undefined;
   let closed = false;
@@ -61,11 +64,13 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Deliv
     while (running < concurrency && ready.length > 0) {
       const entry = ready.shift() as Entry;
       running++;
-      void execute(entry, handler, deadLetter).finally(() => {
+      const task: Promise<void> = execute(entry, handler, deadLetter).finally(() => {
+        active.delete(task);
         running--;
         pump();
         notifyIdle();
       });
+      active.add(task);
     }
   };
 
@@ -81,17 +86,23 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Deliv
     if (result.outcome === 'completed') stats.completed++;
     else stats.failedAttempts++;
     if (result.outcome === 'dead') stats.deadLettered++;
-    if (result.outcome === 'retry' && !closed) {
+    if (result.outcome === 'retry') {
+      const next = { ...entry, attempt: entry.attempt + 1 };
+      // Closing: it will not run here any more; close() hands it to the dead letters.
+      if (closed) {
+        ready.push(next);
+        return;
+      }
       const timer = setTimeout(
         () => {
           timers.delete(timer);
-          ready.push({ ...entry, attempt: entry.attempt + 1 });
+          ready.push(next);
           pump();
           notifyIdle();
         },
         Math.max(0, retryDelayMs(entry.attempt)),
       );
-      timers.add(timer);
+      timers.set(timer, next);
     }
   };
 
@@ -111,7 +122,8 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Deliv
 
   return {
     async enqueue(job: DeliveryJob): Promise<EnqueueResult> {
-      if (closed) throw new Error('queue is closed');
+      if (closed)
+        throw new TelephonyEventsError('queue_closed', 'the in-process queue is closed', { isRetryable: true });
       if (!remember(job.id)) {
         stats.duplicates++;
         return 'duplicate';
@@ -132,12 +144,30 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Deliv
     },
     stats: () => ({ ...stats }),
     async close() {
+      if (closed) return;
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      await Promise.allSettled([...active]);
+      // Jobs that will never run here are handed to the dead letters (code `queue_closed`), not dropped silently.
+      const unrun = [...ready, ...timers.values()];
+      for (const timer of timers.keys()) clearTimeout(timer);
       timers.clear();
       ready.length = 0;
-      if (running > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
       notifyIdle();
+      const onDead = deadLetter;
+      if (!onDead) return;
+      const error = describeError(
+        new TelephonyEventsError('queue_closed', 'the in-process queue was closed before this job was delivered', {
+          isRetryable: true,
+        }),
+      );
+      for (const entry of unrun) {
+        stats.deadLettered++;
+        try {
+          await onDead({ job: entry.job, error, attempts: entry.attempt - 1, failedAt: new Date(clock.now()) });
+        } catch {
+          // Same rule as runAttempt: a throwing dead-letter hook must not break shutdown.
+        }
+      }
     },
   };
 }

@@ -1,6 +1,8 @@
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Clock } from '../ports.js';
+import { DeadlineExceeded, withDeadline } from '../deadline.js';
+import { TelephonyEventsError } from '../errors.js';
+import type { Clock, Logger } from '../ports.js';
 import { systemClock } from '../ports.js';
 import { runAttempt } from './attempt.js';
 import {
@@ -29,6 +31,15 @@ export interface RedisQueueOptions extends QueueRetryOptions {
   lockDurationMs?: number;
   /** How often workers look for jobs whose worker died (default 30 000 ms). */
   stalledIntervalMs?: number;
+  /**
+   * `enqueue` gives up after this (default 2000 ms) with a retryable `queue_unavailable` error instead of waiting
+   * for Redis to come back: the PBX side gets its answer and resends.
+   */
+  enqueueTimeoutMs?: number;
+  /** `close()` waits this long for a graceful shutdown, then disconnects (default 10 000 ms). */
+  closeTimeoutMs?: number;
+  /** Receives Redis connection errors (ioredis reconnects by itself); default: ignored. */
+  logger?: Logger;
   clock?: Clock;
 }
 
@@ -57,10 +68,16 @@ export function createRedisQueue(options: RedisQueueOptions): RedisDeliveryQueue
   const maxAttempts = Math.max(1, options.attempts ?? 5);
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const dedupeWindowMs = options.dedupeWindowMs ?? 600_000;
+  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   const owned: Redis[] = [];
   const connect = (): Redis => {
-    if (typeof options.connection !== 'string') return options.connection.duplicate({ maxRetriesPerRequest: null });
-    const client = new Redis(options.connection, { maxRetriesPerRequest: null });
+    const client =
+      typeof options.connection === 'string'
+        ? new Redis(options.connection, { maxRetriesPerRequest: null })
+        : options.connection.duplicate({ maxRetriesPerRequest: null });
+    // Without a listener ioredis prints every failed reconnect as an unhandled error.
+    client.on('error', (error: Error) => options.logger?.warn({ err: error.message }, 'redis queue connection error'));
     return client;
   };
   const client = connect();
@@ -95,30 +112,43 @@ export function createRedisQueue(options: RedisQueueOptions): RedisDeliveryQueue
   return {
     async enqueue(job) {
       const dedupeKey = `${prefix}:${queueName}:dedupe:${job.id}`;
-      const claimed = await client.set(dedupeKey, '1', 'PX', dedupeWindowMs, 'NX');
-      if (claimed !== 'OK') {
-        stats.duplicates++;
-        return 'duplicate' satisfies EnqueueResult;
-      }
+      let claimed = false;
       try {
-        await queue.add(
-          'deliver',
-          { job },
-          {
-            jobId: toJobId(job.id),
-            attempts: maxAttempts,
-            backoff: { type: 'custom' },
-            removeOnComplete: true,
-            removeOnFail: 1000,
-          },
+        return await withDeadline(
+          (async (): Promise<EnqueueResult> => {
+            if ((await client.set(dedupeKey, '1', 'PX', dedupeWindowMs, 'NX')) !== 'OK') {
+              stats.duplicates++;
+              return 'duplicate';
+            }
+            claimed = true;
+            await queue.add(
+              'deliver',
+              { job },
+              {
+                jobId: toJobId(job.id),
+                attempts: maxAttempts,
+                backoff: { type: 'custom' },
+                removeOnComplete: true,
+                removeOnFail: 1000,
+              },
+            );
+            stats.enqueued++;
+            return 'enqueued';
+          })(),
+          enqueueTimeoutMs,
         );
       } catch (error) {
-        // Not stored: release the id so the sender's retry is not mistaken for a duplicate.
-        await client.del(dedupeKey).catch(() => undefined);
+        // Not (known to be) stored: release the id so the sender's retry is not taken for a duplicate. Not awaited:
+        // with Redis away it waits in ioredis's offline queue behind the SET (same connection, in order), so a SET
+        // that only runs after the reconnect is undone too.
+        if (claimed || error instanceof DeadlineExceeded) client.del(dedupeKey).catch(() => undefined);
+        if (error instanceof DeadlineExceeded) {
+          throw new TelephonyEventsError('queue_unavailable', `Redis did not answer within ${enqueueTimeoutMs} ms`, {
+            isRetryable: true,
+          });
+        }
         throw error;
       }
-      stats.enqueued++;
-      return 'enqueued';
     },
     async start(handler, onDead) {
       if (options.worker === false || worker) return;
@@ -146,9 +176,14 @@ export function createRedisQueue(options: RedisQueueOptions): RedisDeliveryQueue
     },
     stats: () => ({ ...stats }),
     async close() {
-      await worker?.close();
-      await queue.close();
-      await Promise.all(owned.map((c) => c.quit().catch(() => c.disconnect())));
+      const graceful = async () => {
+        await worker?.close();
+        await queue.close();
+        await Promise.all(owned.map((c) => c.quit()));
+      };
+      // With Redis away a graceful close never ends; running jobs stay in Redis and are retried elsewhere.
+      await withDeadline(graceful(), closeTimeoutMs).catch(() => undefined);
+      for (const c of owned) c.disconnect();
     },
     async closeNow() {
       await worker?.close(true);

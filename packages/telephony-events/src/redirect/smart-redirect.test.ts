@@ -120,6 +120,35 @@ describe('smart redirect', () => {
     });
   });
 
+  it('the budget covers the config read too; a failing config reader or bad input is the default route', async () => {
+    const hanging = setup({ budgetMs: 30, config: () => new Promise(() => {}) });
+    await expect(
+      hanging.smart.resolveResponsibleExtension({ enterprise: '0367', phone: '79001234567' }),
+    ).resolves.toEqual({ extension: undefined, reason: 'timeout', source: 'none' });
+    const throwing = setup({
+      config: () => {
+        throw new Error('config store down');
+      },
+    });
+    await expect(
+      throwing.smart.resolveResponsibleExtension({ enterprise: '0367', phone: '79001234567' }),
+    ).resolves.toMatchObject({ extension: undefined, reason: 'error' });
+    const { smart, api } = setup();
+    const bad = [
+      { enterprise: '0367', phone: undefined },
+      { enterprise: '0367', phone: '' },
+      { enterprise: undefined, phone: '79001234567' },
+      undefined,
+    ] as unknown as Array<{ enterprise: string; phone: string }>;
+    for (const params of bad) {
+      await expect(smart.resolveResponsibleExtension(params)).resolves.toMatchObject({ reason: 'error' });
+      await expect(smart.redirectCall({ ...params, channel: 'SIP/151-1' })).resolves.toMatchObject({
+        redirected: false,
+      });
+    }
+    expect(api.attempts.responsibleManager).toBe(0);
+  });
+
   it('concurrent lookups of one phone make one CRM call', async () => {
     const { api, smart } = setup();
     api.managers.set('79001234567', { id: 18, delayMs: 10 });
@@ -151,6 +180,13 @@ describe('smart redirect', () => {
     await expect(
       failing.smart.redirectCall({ enterprise: '0367', phone: '79001234567', channel: 'SIP/x' }),
     ).resolves.toEqual({ redirected: false, reason: 'redirect_failed' });
+    const hanging = setup({ redirectTimeoutMs: 30, redirector: { redirect: () => new Promise(() => {}) } });
+    hanging.api.managers.set('79001234567', { id: 18 });
+    const started = Date.now();
+    await expect(
+      hanging.smart.redirectCall({ enterprise: '0367', phone: '79001234567', channel: 'SIP/y' }),
+    ).resolves.toEqual({ redirected: false, reason: 'redirect_failed' });
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('redirects a live channel through AMI Redirect', async () => {
@@ -183,5 +219,12 @@ describe('smart redirect', () => {
     await expect(
       smart.redirectCall({ enterprise: '0367', phone: '79001234567', channel: 'Local/gone' }),
     ).resolves.toEqual({ redirected: false, reason: 'redirect_failed' });
+    const hanging = setup({ redirectTimeoutMs: 30, redirector: { redirect: () => new Promise(() => {}) } });
+    hanging.api.managers.set('79001234567', { id: 18 });
+    const started = Date.now();
+    await expect(
+      hanging.smart.redirectCall({ enterprise: '0367', phone: '79001234567', channel: 'SIP/y' }),
+    ).resolves.toEqual({ redirected: false, reason: 'redirect_failed' });
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -1,3 +1,4 @@
+import { DeadlineExceeded, withDeadline } from '../deadline.js';
 import { describeError } from '../errors.js';
 import { isInternalNumber } from '../events/mapping.js';
 import {
@@ -28,6 +29,8 @@ export interface SmartRedirectOptions {
   redirector?: ChannelRedirector;
   /** Dialplan context for redirects (default `from-internal`). */
   context?: string;
+  /** A redirect not confirmed by then is reported as `redirect_failed` (default 3000 ms): the caller never waits on it. */
+  redirectTimeoutMs?: number;
   integrationLog?: IntegrationLogSink;
   clock?: Clock;
   logger?: Logger;
@@ -56,12 +59,11 @@ export interface SmartRedirect {
   }): Promise<RedirectOutcome>;
 }
 
-class BudgetExceeded extends Error {}
-
 export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirect {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const budgetMs = options.budgetMs ?? 1500;
+  const redirectTimeoutMs = options.redirectTimeoutMs ?? 3000;
   const ttl = options.cacheTtlMs ?? 60_000;
   const negativeTtl = options.negativeCacheTtlMs ?? 15_000;
   const maxEntries = options.maxCacheEntries ?? 10_000;
@@ -118,13 +120,24 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
     return { extension, managerId: manager.id, source: 'crm' };
   };
 
-  const resolve: SmartRedirect['resolveResponsibleExtension'] = async ({ enterprise, phone }) => {
-    const key = `${enterprise}|${phone.replace(/\D/g, '')}`;
+  const resolve: SmartRedirect['resolveResponsibleExtension'] = async (params) => {
+    // Callers may be plain JS (a dialplan AGI script): bad input is the default route, never a throw.
+    const enterprise: unknown = params?.enterprise;
+    const phone: unknown = params?.phone;
+    const digits = typeof phone === 'string' || typeof phone === 'number' ? String(phone).replace(/\D/g, '') : '';
+    if (typeof enterprise !== 'string' || enterprise === '' || digits === '') {
+      logger.warn(
+        { enterprise: String(enterprise) },
+        'smart redirect called without enterprise or phone; default route',
+      );
+      return { extension: undefined, reason: 'error', source: 'none' };
+    }
+    const key = `${enterprise}|${digits}`;
     const cached = cache.get(key);
     if (cached && cached.expiresAt > clock.now()) return { ...cached.result, source: 'cache' } as ResolveResult;
     let running = inFlight.get(key);
     if (!running) {
-      running = lookup(enterprise, phone).then((result) => {
+      running = lookup(enterprise, String(phone)).then((result) => {
         remember(key, result);
         return result;
       });
@@ -132,21 +145,15 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
       const clear = () => inFlight.delete(key);
       running.then(clear, clear);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const budget = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BudgetExceeded()), budgetMs);
-    });
     try {
-      return await Promise.race([running, budget]);
+      return await withDeadline(running, budgetMs);
     } catch (error) {
-      if (error instanceof BudgetExceeded) {
+      if (error instanceof DeadlineExceeded) {
         logger.warn({ enterprise, budgetMs }, 'smart redirect lookup exceeded its budget; default route');
         return { extension: undefined, reason: 'timeout', source: 'none' };
       }
       logger.warn({ enterprise, err: describeError(error) }, 'smart redirect lookup failed; default route');
       return { extension: undefined, reason: 'error', source: 'none' };
-    } finally {
-      clearTimeout(timer);
     }
   };
 
@@ -157,12 +164,15 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
       if (result.extension === undefined) return { redirected: false, reason: result.reason };
       if (!options.redirector) return { redirected: false, reason: 'no_redirector' };
       try {
-        await options.redirector.redirect({
-          channel: params.channel,
-          exten: result.extension,
-          context: params.context ?? options.context ?? 'from-internal',
-          priority: params.priority ?? 1,
-        });
+        await withDeadline(
+          options.redirector.redirect({
+            channel: params.channel,
+            exten: result.extension,
+            context: params.context ?? options.context ?? 'from-internal',
+            priority: params.priority ?? 1,
+          }),
+          redirectTimeoutMs,
+        );
         return { redirected: true, extension: result.extension };
       } catch (error) {
         logger.warn({ enterprise: params.enterprise, err: describeError(error) }, 'redirect failed; default route');

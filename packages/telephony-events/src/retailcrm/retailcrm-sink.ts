@@ -1,5 +1,5 @@
 import type { CrmSink, SinkOutcome } from '../delivery/sink.js';
-import { TelephonyEventsError } from '../errors.js';
+import { isRetryableError, TelephonyEventsError } from '../errors.js';
 import {
   type CallDirection,
   deriveDirection,
@@ -93,6 +93,28 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
       const secrets = [config.api_key];
       const byExtension = userIdByExtension(config.user_extensions);
       const site = config.site ? { site: config.site } : {};
+      // One named step per CRM call: a step done on an earlier attempt is skipped on a retry.
+      const sendCallEvent = (callEvent: CallEvent) =>
+        calls.call({
+          name: 'callEvent',
+          operation: 'telephony.callEvent',
+          request: callEvent,
+          secrets,
+          run: (signal) => api.callEvent(callEvent, { signal }),
+        });
+      const uploadRecord = (record: CallRecord) =>
+        calls.call({
+          name: 'upload',
+          operation: 'telephony.uploadCalls',
+          request: [record],
+          secrets,
+          run: (signal) => api.uploadCalls([record], { signal }),
+        });
+      const historyRecord = (payload: HangupPayload | DownloadPayload, recordUrl?: string) => {
+        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt), recordUrl);
+        if (!record) throw missingPhone(job);
+        return record;
+      };
 
       if (event.event_type === 'dial') {
         if (clock.now() - job.receivedAt > maxDialAgeMs) return { skipped: 'dial_expired' };
@@ -103,66 +125,46 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
         // Incoming: the whole ring group sees the card; outgoing: the manager who dials.
         const manager = deriveManagerCode(payload);
         const codes = type === 'in' ? internalExtensions(payload.Extensions) : manager ? [manager] : [];
-        const callEvent: CallEvent = {
+        await sendCallEvent({
           phone,
           type,
           ...(codes.length ? { codes } : {}),
           ...(codes.length ? { userIds: codesToUserIds(codes, byExtension) } : {}),
           callExternalId: payload.UniqueId,
           ...site,
-        };
-        await calls.call({
-          name: 'callEvent',
-          operation: 'telephony.callEvent',
-          request: callEvent,
-          secrets,
-          run: () => api.callEvent(callEvent),
         });
         return 'delivered';
       }
 
       if (event.event_type === 'hangup') {
         const payload = event.payload;
-        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt));
-        if (!record) throw missingPhone(job);
-        const callEvent: CallEvent = {
-          phone: record.phone,
-          type: 'hangup',
-          hangupStatus: record.result === 'answered' ? 'answered' : 'no answered',
-          ...(record.code ? { codes: [record.code] } : {}),
-          ...(record.userId !== undefined ? { userIds: [record.userId] } : {}),
-          callExternalId: payload.UniqueId,
-          ...site,
-        };
-        await calls.call({
-          name: 'callEvent',
-          operation: 'telephony.callEvent',
-          request: callEvent,
-          secrets,
-          run: () => api.callEvent(callEvent),
-        });
-        await calls.call({
-          name: 'upload',
-          operation: 'telephony.uploadCalls',
-          request: [record],
-          secrets,
-          run: () => api.uploadCalls([record]),
-        });
+        const record = historyRecord(payload);
+        let eventError: unknown;
+        try {
+          await sendCallEvent({
+            phone: record.phone,
+            type: 'hangup',
+            hangupStatus: record.result === 'answered' ? 'answered' : 'no answered',
+            ...(record.code ? { codes: [record.code] } : {}),
+            ...(record.userId !== undefined ? { userIds: [record.userId] } : {}),
+            callExternalId: payload.UniqueId,
+            ...site,
+          });
+        } catch (error) {
+          // A retryable failure retries the whole job (steps remembered). A permanent one must not cost the call
+          // history: upload anyway, then report the event's failure (dead letter).
+          if (isRetryableError(error)) throw error;
+          eventError = error;
+        }
+        await uploadRecord(record);
+        if (eventError !== undefined) throw eventError;
         return 'delivered';
       }
 
       if (event.event_type === 'download') {
         const payload = event.payload;
         const recordUrl = payload.RecordUrl ?? payload.RecordingUrl ?? payload.recording_url ?? undefined;
-        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt), recordUrl);
-        if (!record) throw missingPhone(job);
-        await calls.call({
-          name: 'upload',
-          operation: 'telephony.uploadCalls',
-          request: [record],
-          secrets,
-          run: () => api.uploadCalls([record]),
-        });
+        await uploadRecord(historyRecord(payload, recordUrl));
         return 'delivered';
       }
       return { skipped: 'no_crm_call' };
