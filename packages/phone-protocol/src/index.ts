@@ -1,1 +1,55 @@
-export {};
+export {
+  type CallResultInput,
+  PhoneClient,
+  type PhoneClientMetrics,
+  type PhoneClientOptions,
+  type PhoneTokens,
+  type PullResult,
+  parseRetryAfter,
+  type TelemetryInput,
+} from './client.js';
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export {
+  type ClaimResult,
+  type CommandBus,
+  type CommandBusOptions,
+  type CommandExtra,
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_MAX_DELIVERIES,
+  InMemoryCommandBus,
+  type NewCommand,
+  type PhoneCommand,
+} from './command-bus.js';
+export { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, listOnlineDevices } from './devices.js';
+export { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
+export type { PhoneRequest, PhoneResponse } from './http.js';
+export { hashPassword, verifyPassword } from './password.js';
+export {
+  type CallResultEvent,
+  type CommandTarget,
+  createPhoneProtocol,
+  type DeviceContext,
+  type EnqueueInput,
+  type PhoneHandler,
+  type PhoneLogger,
+  type PhoneProtocol,
+  type PhoneProtocolOptions,
+  type PhoneRoute,
+  type PhoneRouteName,
+  phoneRoutes,
+} from './protocol.js';
+export { InMemoryQrTokenStore, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';
+export type { PollRateLimitOptions } from './rate-limit.js';
+export { RedisCommandBus, type RedisCommandBusOptions } from './redis/command-bus.js';
+export { RedisDeviceRegistry, RedisQrTokenStore, type RedisStoreOptions, RedisUserStore } from './redis/stores.js';
+export * from './schemas.js';
+export { type CliIo, runCli } from './sim/cli.js';
+export { runSimulation, type SimulationOptions, type SimulationSummary } from './sim/simulator.js';
+export {
+  type AuthOptions,
+  createTokenService,
+  TokenInvalidError,
+  type TokenService,
+  type TokenType,
+} from './tokens.js';
+export { createUser, InMemoryUserStore, type PhoneUser, type UserStore } from './users.js';

@@ -1,0 +1,197 @@
+import type { Clock } from './clock.js';
+
+/** Scalar extras sent to the device next to `id` and `phone` (the client ignores what it does not know). */
+export type CommandExtra = Record<string, string | number | boolean | null>;
+
+export interface PhoneCommand {
+  id: string;
+  deviceId: string;
+  phone: string;
+  enqueuedAt: number;
+  /** How many times the command has been handed to a poll (1 on first delivery). */
+  deliveries: number;
+  extra?: CommandExtra;
+}
+
+export interface NewCommand {
+  id: string;
+  deviceId: string;
+  phone: string;
+  extra?: CommandExtra;
+}
+
+export interface ClaimResult {
+  command?: PhoneCommand;
+  /** When nothing was claimable: the earliest moment an unacknowledged command becomes re-deliverable. */
+  retryAt?: number;
+}
+
+/**
+ * Port: per-device command queue with at-least-once delivery.
+ * - `claim` hands a command to exactly one caller and starts its ack deadline;
+ * - a claimed command not acknowledged before the deadline is claimable again (re-delivery);
+ * - `ack` is idempotent; `release` puts a claimed command back at the head (its poll went away);
+ * - `subscribe` is only a wake-up hint ("something may be claimable for this device"), never the data path.
+ */
+export interface CommandBus {
+  /** Idempotent by `id`: enqueuing an id that is still known returns the stored command. */
+  enqueue(command: NewCommand): Promise<PhoneCommand>;
+  claim(deviceId: string): Promise<ClaimResult>;
+  get(commandId: string): Promise<PhoneCommand | undefined>;
+  /** Removes the command for good; returns it the first time, `undefined` after (or if unknown). */
+  ack(commandId: string): Promise<PhoneCommand | undefined>;
+  release(commandId: string): Promise<void>;
+  /** Commands waiting or in flight for a device. */
+  size(deviceId: string): Promise<number>;
+  subscribe(deviceId: string, onWake: () => void): () => void;
+  /**
+   * Optional, for buses shared by several instances: tell the others a poll for this device started here,
+   * so their held poll for the same device answers 204 (one held poll per device across instances).
+   */
+  announcePoll?(deviceId: string): void;
+  /** Optional counterpart of `announcePoll`: called for polls started on other instances. */
+  onPollElsewhere?(listener: (deviceId: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface CommandBusOptions {
+  clock: Clock;
+  /** A delivered command not acknowledged within this time is delivered again (default 120 s). */
+  ackTimeoutMs?: number;
+  /** After this many unacknowledged deliveries the command is dropped and reported (default 5). */
+  maxDeliveries?: number;
+  /** Receives commands dropped after `maxDeliveries` (log it, store it, alert). */
+  onDeadLetter?: (command: PhoneCommand) => void;
+}
+
+export const DEFAULT_ACK_TIMEOUT_MS = 120_000;
+export const DEFAULT_MAX_DELIVERIES = 5;
+
+/** Local wake-up fan-out shared by both implementations. */
+export class WakeRegistry {
+  private readonly listeners = new Map<string, Set<() => void>>();
+  add(deviceId: string, onWake: () => void): () => void {
+    let set = this.listeners.get(deviceId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(deviceId, set);
+    }
+    set.add(onWake);
+    return () => {
+      const current = this.listeners.get(deviceId);
+      if (!current) return;
+      current.delete(onWake);
+      if (current.size === 0) this.listeners.delete(deviceId);
+    };
+  }
+  wake(deviceId: string): void {
+    const set = this.listeners.get(deviceId);
+    if (set) for (const listener of [...set]) listener();
+  }
+  get size(): number {
+    return this.listeners.size;
+  }
+}
+
+/** Single-process implementation (the embedded default). */
+export class InMemoryCommandBus implements CommandBus {
+  private readonly clock: Clock;
+  private readonly ackTimeoutMs: number;
+  private readonly maxDeliveries: number;
+  private readonly onDeadLetter: (command: PhoneCommand) => void;
+  private readonly commands = new Map<string, PhoneCommand>();
+  private readonly queues = new Map<string, string[]>();
+  /** deviceId -> (commandId -> ack deadline) */
+  private readonly inFlight = new Map<string, Map<string, number>>();
+  private readonly wakes = new WakeRegistry();
+
+  constructor(options: CommandBusOptions) {
+    this.clock = options.clock;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    this.onDeadLetter = options.onDeadLetter ?? (() => {});
+  }
+
+  async enqueue(input: NewCommand): Promise<PhoneCommand> {
+    const existing = this.commands.get(input.id);
+    if (existing) return { ...existing };
+    const command: PhoneCommand = { ...input, enqueuedAt: this.clock.now(), deliveries: 0 };
+    this.commands.set(command.id, command);
+    const queue = this.queues.get(command.deviceId) ?? [];
+    queue.push(command.id);
+    this.queues.set(command.deviceId, queue);
+    this.wakes.wake(command.deviceId);
+    return { ...command };
+  }
+
+  async claim(deviceId: string): Promise<ClaimResult> {
+    const now = this.clock.now();
+    const flights = this.inFlight.get(deviceId) ?? new Map<string, number>();
+    this.inFlight.set(deviceId, flights);
+    for (;;) {
+      let id: string | undefined;
+      let due = Number.POSITIVE_INFINITY;
+      for (const [commandId, deadline] of flights) {
+        if (deadline <= now && deadline < due) {
+          id = commandId;
+          due = deadline;
+        }
+      }
+      const command = this.commands.get(id ?? '');
+      if (id !== undefined && command && command.deliveries >= this.maxDeliveries) {
+        flights.delete(id);
+        this.commands.delete(id);
+        this.onDeadLetter({ ...command });
+        continue;
+      }
+      const next = command ?? this.commands.get(this.queues.get(deviceId)?.shift() ?? '');
+      if (!next) {
+        const earliest = Math.min(...flights.values());
+        return Number.isFinite(earliest) ? { retryAt: earliest } : {};
+      }
+      next.deliveries += 1;
+      flights.set(next.id, now + this.ackTimeoutMs);
+      return { command: { ...next } };
+    }
+  }
+
+  async get(commandId: string): Promise<PhoneCommand | undefined> {
+    const command = this.commands.get(commandId);
+    return command ? { ...command } : undefined;
+  }
+
+  async ack(commandId: string): Promise<PhoneCommand | undefined> {
+    const command = this.commands.get(commandId);
+    if (!command) return undefined;
+    this.commands.delete(commandId);
+    this.inFlight.get(command.deviceId)?.delete(commandId);
+    const queue = this.queues.get(command.deviceId);
+    if (queue?.includes(commandId)) queue.splice(queue.indexOf(commandId), 1);
+    return { ...command };
+  }
+
+  async release(commandId: string): Promise<void> {
+    const command = this.commands.get(commandId);
+    const flights = command && this.inFlight.get(command.deviceId);
+    if (!command || !flights?.delete(commandId)) return;
+    const queue = this.queues.get(command.deviceId) ?? [];
+    queue.unshift(commandId);
+    this.queues.set(command.deviceId, queue);
+    this.wakes.wake(command.deviceId);
+  }
+
+  async size(deviceId: string): Promise<number> {
+    return (this.queues.get(deviceId)?.length ?? 0) + (this.inFlight.get(deviceId)?.size ?? 0);
+  }
+
+  subscribe(deviceId: string, onWake: () => void): () => void {
+    return this.wakes.add(deviceId, onWake);
+  }
+
+  /** Devices with at least one wake-up subscriber (held polls); for leak checks and stats. */
+  get subscribedDevices(): number {
+    return this.wakes.size;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,35 @@
+/** Base class of every error this package throws; `code` is stable and machine-readable. */
+export class PhoneProtocolError extends Error {
+  readonly code: string;
+  readonly isRetryable: boolean;
+  constructor(code: string, message: string, options: { isRetryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PhoneProtocolError';
+    this.code = code;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+}
+
+/** The server answered with a status the client could not turn into a result. */
+export class PhoneHttpError extends PhoneProtocolError {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown, endpoint: string) {
+    super(`http_${status}`, `${endpoint} answered HTTP ${status}`, {
+      isRetryable: status === 429 || status >= 500,
+    });
+    this.name = 'PhoneHttpError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** Credentials or tokens were rejected and a refresh did not help: the device must log in again. */
+export class PhoneAuthError extends PhoneProtocolError {
+  readonly status: number;
+  constructor(status: number, detail: string) {
+    super('auth_failed', `authentication failed (${status}): ${detail}`);
+    this.name = 'PhoneAuthError';
+    this.status = status;
+  }
+}

@@ -1,0 +1,525 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { type Clock, systemClock } from './clock.js';
+import type { CommandBus, CommandExtra, PhoneCommand } from './command-bus.js';
+import { type DeviceRecord, type DeviceRegistry, listOnlineDevices } from './devices.js';
+import { PhoneProtocolError } from './errors.js';
+import { empty, header, json, type PhoneRequest, type PhoneResponse } from './http.js';
+import { LongPollHub } from './long-poll.js';
+import { verifyPassword } from './password.js';
+import { generateQrToken, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';
+import { PollRateLimiter, type PollRateLimitOptions } from './rate-limit.js';
+import {
+  deviceRegisterRequestSchema,
+  type ExtendedCallUpdate,
+  extendedCallUpdateFields,
+  extendedCallUpdateSchema,
+  heartbeatRequestSchema,
+  type LogsBundle,
+  logsBundleSchema,
+  pullQuerySchema,
+  qrExchangeRequestSchema,
+  type TelemetryBatch,
+  telemetryBatchSchema,
+  tokenObtainRequestSchema,
+  tokenRefreshRequestSchema,
+} from './schemas.js';
+import { type AuthOptions, createTokenService, TokenInvalidError, type TokenService } from './tokens.js';
+import type { PhoneUser, UserStore } from './users.js';
+
+export interface PhoneLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface CallResultEvent {
+  user: Pick<PhoneUser, 'id' | 'username'>;
+  /** `legacy` when none of the extended fields was sent. */
+  format: 'legacy' | 'extended';
+  update: ExtendedCallUpdate;
+  /** The command this result answers, if it was still pending (first delivery of this result). */
+  command?: PhoneCommand;
+}
+
+export interface DeviceContext {
+  user: Pick<PhoneUser, 'id' | 'username'>;
+  device: DeviceRecord;
+}
+
+export interface PhoneProtocolOptions {
+  auth: AuthOptions;
+  users: UserStore;
+  devices: DeviceRegistry;
+  commands: CommandBus;
+  qrTokens: QrTokenStore;
+  clock?: Clock;
+  pull?: {
+    /** Used when `wait_seconds` is missing or not a number (default 25). */
+    defaultWaitSeconds?: number;
+    /** Upper clamp of `wait_seconds` (default 30). */
+    maxWaitSeconds?: number;
+    /** Per-device poll rate limit (429 + Retry-After); `false` disables it. */
+    rateLimit?: PollRateLimitOptions | false;
+  };
+  /** Lifetime of a QR login token (default 120 s). */
+  qrTokenTtlSeconds?: number;
+  /** `false` emulates a strict legacy server: extended call updates get 400 (for client fallback tests). */
+  acceptExtendedCallUpdates?: boolean;
+  generateCommandId?: () => string;
+  /** Called before the command is acknowledged; if it throws the device gets 503 and retries. */
+  onCallResult?: (event: CallResultEvent) => void | Promise<void>;
+  onTelemetry?: (batch: TelemetryBatch, context: DeviceContext) => void | Promise<void>;
+  onLogs?: (bundle: LogsBundle, context: DeviceContext) => void | Promise<void>;
+  logger?: PhoneLogger;
+}
+
+export type PhoneHandler = (req: PhoneRequest) => Promise<PhoneResponse>;
+
+export type PhoneRouteName =
+  | 'tokenObtain'
+  | 'tokenRefresh'
+  | 'qrExchange'
+  | 'userInfo'
+  | 'deviceRegister'
+  | 'callsPull'
+  | 'callsUpdate'
+  | 'heartbeat'
+  | 'telemetry'
+  | 'logs';
+
+export interface PhoneRoute {
+  method: 'GET' | 'POST';
+  /** Exactly as the Android client calls it, trailing slash included. */
+  path: string;
+  name: PhoneRouteName;
+}
+
+export const phoneRoutes: readonly PhoneRoute[] = [
+  { method: 'POST', path: '/api/token/', name: 'tokenObtain' },
+  { method: 'POST', path: '/api/token/refresh/', name: 'tokenRefresh' },
+  { method: 'POST', path: '/api/phone/qr/exchange/', name: 'qrExchange' },
+  { method: 'GET', path: '/api/phone/user/info/', name: 'userInfo' },
+  { method: 'POST', path: '/api/phone/devices/register/', name: 'deviceRegister' },
+  { method: 'GET', path: '/api/phone/calls/pull/', name: 'callsPull' },
+  { method: 'POST', path: '/api/phone/calls/update/', name: 'callsUpdate' },
+  { method: 'POST', path: '/api/phone/devices/heartbeat/', name: 'heartbeat' },
+  { method: 'POST', path: '/api/phone/telemetry/', name: 'telemetry' },
+  { method: 'POST', path: '/api/phone/logs/', name: 'logs' },
+];
+
+export type CommandTarget = { deviceId: string } | { userId: string } | { username: string };
+
+export interface EnqueueInput {
+  phone: string;
+  /** Defaults to `generateCommandId()`; re-enqueuing a pending id is a no-op. */
+  id?: string;
+  extra?: CommandExtra;
+}
+
+export interface PhoneProtocol {
+  readonly routes: readonly PhoneRoute[];
+  readonly handlers: Readonly<Record<PhoneRouteName, PhoneHandler>>;
+  /** Dispatches by method and path (a missing trailing slash is tolerated); 404/405 otherwise. */
+  handle(req: PhoneRequest): Promise<PhoneResponse>;
+  /** Queues a call command for a device, or for a user's most recently seen device. */
+  enqueueCommand(target: CommandTarget, input: EnqueueInput): Promise<PhoneCommand>;
+  /** Issues a one-time QR login token for a user (show it as a QR code in the CRM). */
+  createQrToken(userId: string): Promise<{ token: string; expiresAt: number }>;
+  onlineDevices(windowMs?: number): Promise<DeviceRecord[]>;
+  stats(): { heldPolls: number };
+  readonly tokens: TokenService;
+  /** Answers every held long-poll with 204 (graceful shutdown). Does not close the injected ports. */
+  close(): Promise<void>;
+}
+
+const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' };
+const TOKEN_NOT_VALID = {
+  detail: 'Given token not valid for any token type',
+  code: 'token_not_valid',
+  messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
+};
+const NO_ACTIVE_ACCOUNT = { detail: 'No active account found with the given credentials' };
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
+
+/** DRF-style validation body: `{field: ["message"]}`. */
+function validationError(error: z.ZodError): PhoneResponse {
+  const body: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? issue.path.join('.') : 'non_field_errors';
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined ? 'This field is required.' : issue.message;
+    const list = body[key] ?? [];
+    list.push(message);
+    body[key] = list;
+  }
+  return json(400, body);
+}
+
+function isJsonRequest(req: PhoneRequest): PhoneResponse | undefined {
+  const type = header(req, 'content-type');
+  if (type === undefined || /^application\/([\w.+-]*\+)?json\b/i.test(type)) return undefined;
+  return json(415, { detail: `Unsupported media type "${type.split(';')[0]}" in request.` });
+}
+
+export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtocol {
+  const clock = options.clock ?? systemClock;
+  const tokens = createTokenService(options.auth, clock);
+  const { users, devices, commands, qrTokens } = options;
+  const logger = options.logger;
+  const hub = new LongPollHub(commands, clock, (err) => logger?.error('phone long-poll claim failed', { err }));
+  const rateLimit = options.pull?.rateLimit;
+  const limiter = rateLimit === false ? undefined : new PollRateLimiter(clock, rateLimit);
+  const defaultWait = options.pull?.defaultWaitSeconds ?? 25;
+  const maxWait = options.pull?.maxWaitSeconds ?? 30;
+  const qrTtlMs = (options.qrTokenTtlSeconds ?? 120) * 1000;
+  const acceptExtended = options.acceptExtendedCallUpdates ?? true;
+  const newCommandId = options.generateCommandId ?? (() => randomUUID());
+
+  async function authenticate(req: PhoneRequest): Promise<PhoneUser | PhoneResponse> {
+    const authorization = header(req, 'authorization');
+    const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match) return json(401, NOT_AUTHENTICATED, WWW_AUTHENTICATE);
+    let userId: string;
+    try {
+      ({ userId } = await tokens.verify(match[1]!, 'access'));
+    } catch (err) {
+      if (err instanceof TokenInvalidError) return json(401, TOKEN_NOT_VALID, WWW_AUTHENTICATE);
+      throw err;
+    }
+    const user = await users.findById(userId);
+    if (!user) return json(401, { detail: 'User not found', code: 'user_not_found' }, WWW_AUTHENTICATE);
+    if (!user.isActive) return json(401, { detail: 'User is inactive', code: 'user_inactive' }, WWW_AUTHENTICATE);
+    return user;
+  }
+
+  /** Finds the device for this user, registering it on first sight (a server restart with memory storage). */
+  async function ownDevice(
+    user: PhoneUser,
+    deviceId: string,
+    deviceName?: string,
+  ): Promise<DeviceRecord | PhoneResponse> {
+    const existing = await devices.get(deviceId);
+    if (existing && existing.userId !== user.id) {
+      return json(409, { detail: 'Device is registered to another user.', code: 'device_not_owned' });
+    }
+    if (existing) return existing;
+    const now = clock.now();
+    const record: DeviceRecord = {
+      deviceId,
+      userId: user.id,
+      registeredAt: now,
+      lastSeenAt: now,
+      queueStuck: false,
+      stuckCount: 0,
+      stuckByType: {},
+      ...(deviceName ? { deviceName } : {}),
+    };
+    await devices.put(record);
+    return record;
+  }
+
+  const guarded =
+    (name: PhoneRouteName, handler: PhoneHandler): PhoneHandler =>
+    async (req) => {
+      try {
+        return await handler(req);
+      } catch (err) {
+        logger?.error(`phone ${name} failed`, {
+          code: err instanceof PhoneProtocolError ? err.code : undefined,
+          message: err instanceof Error ? err.message : String(err),
+        });
+        return json(500, { detail: 'Internal server error.' });
+      }
+    };
+
+  const withUser =
+    (handler: (req: PhoneRequest, user: PhoneUser) => Promise<PhoneResponse>): PhoneHandler =>
+    async (req) => {
+      const user = await authenticate(req);
+      if ('status' in user) return user;
+      return handler(req, user);
+    };
+
+  const withJson =
+    <S extends z.ZodType>(
+      schema: S,
+      handler: (body: z.infer<S>, req: PhoneRequest, user: PhoneUser) => Promise<PhoneResponse>,
+    ) =>
+    async (req: PhoneRequest, user: PhoneUser): Promise<PhoneResponse> => {
+      const unsupported = isJsonRequest(req);
+      if (unsupported) return unsupported;
+      const parsed = schema.safeParse(req.body ?? {});
+      if (!parsed.success) return validationError(parsed.error);
+      return handler(parsed.data, req, user);
+    };
+
+  const publicUser = (user: PhoneUser) => ({ id: user.id, username: user.username });
+
+  const handlers: Record<PhoneRouteName, PhoneHandler> = {
+    async tokenObtain(req) {
+      const unsupported = isJsonRequest(req);
+      if (unsupported) return unsupported;
+      const parsed = tokenObtainRequestSchema.safeParse(req.body ?? {});
+      if (!parsed.success) return validationError(parsed.error);
+      const user = await users.findByUsername(parsed.data.username);
+      // Unknown users still cost one scrypt, so response time does not reveal which usernames exist.
+      const ok = user
+        ? await verifyPassword(parsed.data.password, user.passwordHash)
+        : await verifyPassword(parsed.data.password, DUMMY_HASH);
+      if (!user || !ok || !user.isActive) return json(401, NO_ACTIVE_ACCOUNT, WWW_AUTHENTICATE);
+      return json(200, {
+        access: await tokens.issue(user.id, 'access'),
+        refresh: await tokens.issue(user.id, 'refresh'),
+        is_admin: user.isAdmin,
+      });
+    },
+
+    async tokenRefresh(req) {
+      const unsupported = isJsonRequest(req);
+      if (unsupported) return unsupported;
+      const parsed = tokenRefreshRequestSchema.safeParse(req.body ?? {});
+      if (!parsed.success) return validationError(parsed.error);
+      let userId: string;
+      try {
+        ({ userId } = await tokens.verify(parsed.data.refresh, 'refresh'));
+      } catch (err) {
+        if (err instanceof TokenInvalidError) {
+          return json(401, { detail: 'Token is invalid or expired', code: 'token_not_valid' }, WWW_AUTHENTICATE);
+        }
+        throw err;
+      }
+      const user = await users.findById(userId);
+      if (!user?.isActive) {
+        return json(401, { detail: 'No active account found for the given token.', code: 'no_active_account' });
+      }
+      const body: { access: string; refresh?: string } = { access: await tokens.issue(user.id, 'access') };
+      if (tokens.rotateRefreshTokens) body.refresh = await tokens.issue(user.id, 'refresh');
+      return json(200, body);
+    },
+
+    async qrExchange(req) {
+      const unsupported = isJsonRequest(req);
+      if (unsupported) return unsupported;
+      const parsed = qrExchangeRequestSchema.safeParse(req.body ?? {});
+      if (!parsed.success) return validationError(parsed.error);
+      const token = (parsed.data.token ?? parsed.data.qr_token)!;
+      const userId = await qrTokens.take(qrTokenDigest(token), clock.now());
+      const user = userId === undefined ? undefined : await users.findById(userId);
+      if (!user?.isActive) {
+        return json(401, { detail: 'QR token is invalid, expired or already used.', code: 'qr_token_invalid' });
+      }
+      return json(200, {
+        access: await tokens.issue(user.id, 'access'),
+        refresh: await tokens.issue(user.id, 'refresh'),
+        username: user.username,
+      });
+    },
+
+    userInfo: withUser(async (_req, user) =>
+      json(200, { id: user.id, username: user.username, is_admin: user.isAdmin, is_active: user.isActive }),
+    ),
+
+    deviceRegister: withUser(
+      withJson(deviceRegisterRequestSchema, async (body, _req, user) => {
+        const now = clock.now();
+        const existing = await devices.get(body.device_id);
+        // Registering again re-assigns the device: a phone handed to another operator logs in as them.
+        const record: DeviceRecord = {
+          ...(existing ?? { registeredAt: now, queueStuck: false, stuckCount: 0, stuckByType: {} }),
+          deviceId: body.device_id,
+          userId: user.id,
+          lastSeenAt: now,
+        };
+        if (existing?.userId !== user.id) record.registeredAt = now;
+        if (body.device_name) record.deviceName = body.device_name;
+        if (body.fcm_token) record.fcmToken = body.fcm_token;
+        await devices.put(record);
+        return json(200, { ok: true, device_id: record.deviceId });
+      }),
+    ),
+
+    callsPull: withUser(async (req, user) => {
+      const parsed = pullQuerySchema.safeParse(req.query);
+      if (!parsed.success) return validationError(parsed.error);
+      const deviceId = parsed.data.device_id;
+      const device = await ownDevice(user, deviceId);
+      if ('status' in device) return device;
+      const decision = limiter?.take(deviceId) ?? { allowed: true };
+      if (!decision.allowed) {
+        const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+        await recordPoll(device, 429);
+        return json(
+          429,
+          { detail: `Request was throttled. Expected available in ${retryAfter} seconds.` },
+          {
+            'Retry-After': retryAfter,
+          },
+        );
+      }
+      const requested = Number.parseFloat(parsed.data.wait_seconds ?? '');
+      const waitSeconds = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), maxWait) : defaultWait;
+      const command =
+        waitSeconds === 0 && !req.signal
+          ? (await commands.claim(deviceId)).command
+          : await hub.wait(deviceId, waitSeconds * 1000, req.signal);
+      if (!command) {
+        await recordPoll(device, 204);
+        return empty(204);
+      }
+      await recordPoll(device, 200);
+      // `enqueued_at` (epoch ms) lets devices and the simulator measure delivery latency; old clients ignore it.
+      return json(200, { ...command.extra, id: command.id, phone: command.phone, enqueued_at: command.enqueuedAt });
+    }),
+
+    callsUpdate: withUser(async (req, user) => {
+      const unsupported = isJsonRequest(req);
+      if (unsupported) return unsupported;
+      const raw = (req.body ?? {}) as Record<string, unknown>;
+      const extendedSent = extendedCallUpdateFields.filter((f) => raw[f] !== undefined && raw[f] !== null);
+      if (extendedSent.length > 0 && !acceptExtended) {
+        return json(400, Object.fromEntries(extendedSent.map((f) => [f, ['Unknown field.']])));
+      }
+      const parsed = extendedCallUpdateSchema.safeParse(raw);
+      if (!parsed.success) return validationError(parsed.error);
+      const update = parsed.data;
+      const command = await commands.get(update.call_request_id);
+      if (command) {
+        // Only the user owning the command's device may resolve it.
+        const owner = (await devices.get(command.deviceId))?.userId;
+        if (owner !== undefined && owner !== user.id) {
+          return json(409, { detail: 'This call request belongs to another user.', code: 'command_not_owned' });
+        }
+      }
+      try {
+        await options.onCallResult?.({
+          user: publicUser(user),
+          format: extendedSent.length > 0 ? 'extended' : 'legacy',
+          update,
+          ...(command ? { command } : {}),
+        });
+      } catch (err) {
+        logger?.error('phone onCallResult failed', { callRequestId: update.call_request_id, err });
+        return json(503, { detail: 'Result not stored, retry later.' }, { 'Retry-After': '5' });
+      }
+      const acknowledged = (await commands.ack(update.call_request_id)) !== undefined;
+      return json(200, { ok: true, acknowledged });
+    }),
+
+    heartbeat: withUser(
+      withJson(heartbeatRequestSchema, async (body, _req, user) => {
+        const device = await ownDevice(user, body.device_id, body.device_name);
+        if ('status' in device) return device;
+        const now = clock.now();
+        const next: DeviceRecord = {
+          ...device,
+          lastSeenAt: now,
+          lastHeartbeatAt: now,
+          queueStuck: body.queue_stuck ?? false,
+          stuckCount: body.stuck_count ?? 0,
+          stuckByType: body.stuck_by_type ?? {},
+        };
+        if (body.device_name) next.deviceName = body.device_name;
+        if (body.app_version) next.appVersion = body.app_version;
+        if (body.last_poll_code !== undefined) next.lastPollCode = body.last_poll_code;
+        if (body.encryption_enabled !== undefined) next.encryptionEnabled = body.encryption_enabled;
+        if (body.oldest_stuck_age_sec !== undefined) next.oldestStuckAgeSec = body.oldest_stuck_age_sec;
+        else delete next.oldestStuckAgeSec;
+        await devices.put(next);
+        return json(200, { ok: true });
+      }),
+    ),
+
+    telemetry: withUser(
+      withJson(telemetryBatchSchema, async (body, _req, user) => {
+        const device = await ownDevice(user, body.device_id);
+        if ('status' in device) return device;
+        await touch(device);
+        await options.onTelemetry?.(body, { user: publicUser(user), device });
+        return json(200, { ok: true, accepted: body.items.length });
+      }),
+    ),
+
+    logs: withUser(
+      withJson(logsBundleSchema, async (body, _req, user) => {
+        const device = await ownDevice(user, body.device_id);
+        if ('status' in device) return device;
+        await touch(device);
+        await options.onLogs?.(body, { user: publicUser(user), device });
+        return json(200, { ok: true });
+      }),
+    ),
+  };
+
+  async function touch(device: DeviceRecord): Promise<void> {
+    await devices.put({ ...device, lastSeenAt: clock.now() });
+  }
+
+  async function recordPoll(device: DeviceRecord, code: number): Promise<void> {
+    // Re-read: a heartbeat may have landed while the poll was held.
+    const current = (await devices.get(device.deviceId)) ?? device;
+    const now = clock.now();
+    await devices.put({ ...current, lastSeenAt: now, lastPollAt: now, lastPollCode: code });
+  }
+
+  const guardedHandlers = Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [name, guarded(name as PhoneRouteName, handler)]),
+  ) as Record<PhoneRouteName, PhoneHandler>;
+
+  const normalise = (path: string) => (path.endsWith('/') ? path : `${path}/`);
+
+  return {
+    routes: phoneRoutes,
+    handlers: guardedHandlers,
+    tokens,
+    async handle(req) {
+      const path = normalise(req.path);
+      const matches = phoneRoutes.filter((r) => r.path === path);
+      if (matches.length === 0) return json(404, { detail: 'Not found.' });
+      const route = matches.find((r) => r.method === req.method.toUpperCase());
+      if (!route) {
+        return json(
+          405,
+          { detail: `Method "${req.method.toUpperCase()}" not allowed.` },
+          {
+            Allow: matches.map((r) => r.method).join(', '),
+          },
+        );
+      }
+      return guardedHandlers[route.name](req);
+    },
+    async enqueueCommand(target, input) {
+      let deviceId: string;
+      if ('deviceId' in target) deviceId = target.deviceId;
+      else {
+        const user =
+          'userId' in target ? await users.findById(target.userId) : await users.findByUsername(target.username);
+        if (!user) throw new PhoneProtocolError('unknown_user', 'no such user');
+        const owned = await devices.listByUser(user.id);
+        const latest = owned.sort((a, b) => b.lastSeenAt - a.lastSeenAt)[0];
+        if (!latest) throw new PhoneProtocolError('no_device', `user ${user.username} has no registered device`);
+        deviceId = latest.deviceId;
+      }
+      if (!input.phone) throw new PhoneProtocolError('invalid_command', 'phone is required');
+      return commands.enqueue({
+        id: input.id ?? newCommandId(),
+        deviceId,
+        phone: input.phone,
+        ...(input.extra ? { extra: input.extra } : {}),
+      });
+    },
+    async createQrToken(userId) {
+      const token = generateQrToken();
+      const expiresAt = clock.now() + qrTtlMs;
+      await qrTokens.put(qrTokenDigest(token), userId, expiresAt, qrTtlMs);
+      return { token, expiresAt };
+    },
+    onlineDevices: (windowMs) => listOnlineDevices(devices, clock.now(), windowMs),
+    stats: () => ({ heldPolls: hub.held }),
+    async close() {
+      hub.closeAll();
+    },
+  };
+}
+
+// A valid hash of a random password, so a login for an unknown user costs the same scrypt work.
+const DUMMY_HASH = 'scrypt$16384$8$1$qrjg9CZXlWeSbJAg7lxOkg$DODpYOziXlfFPBzN1xuFPRfrACjKLvXk8jhSDSQa6TQ';

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import {
+  type ClaimResult,
+  type CommandBus,
+  type CommandBusOptions,
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_MAX_DELIVERIES,
+  type NewCommand,
+  type PhoneCommand,
+  WakeRegistry,
+} from '../command-bus.js';
+
+// KEYS: cmd hash, device queue; ARGV: id, json, deviceId, wake channel
+const ENQUEUE = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return redis.call('HGET', KEYS[1], ARGV[1]) end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[4], ARGV[3])
+return false`;
+
+// KEYS: queue, in-flight zset, cmd hash, deliveries hash; ARGV: now, new deadline, max deliveries.
+// Expired in-flight commands go first (re-delivery), then the queue head; ids already acked are skipped;
+// commands out of deliveries are removed and returned after the 4 fixed slots (dead letters).
+// Reply: {id|'', data|'', deliveries, retryAt|'', dead data...}
+const CLAIM = `
+local dead = {}
+local reply = {'', '', 0, ''}
+for i = 1, 64 do
+  local id = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1)[1]
+  local expired = id ~= nil
+  if not id then id = redis.call('LPOP', KEYS[1]) end
+  if not id then break end
+  local data = redis.call('HGET', KEYS[3], id)
+  if not data then
+    redis.call('ZREM', KEYS[2], id)
+  elseif expired and tonumber(redis.call('HGET', KEYS[4], id) or '0') >= tonumber(ARGV[3]) then
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[4], id)
+    table.insert(dead, data)
+  else
+    redis.call('ZADD', KEYS[2], ARGV[2], id)
+    reply = {id, data, redis.call('HINCRBY', KEYS[4], id, 1), ''}
+    break
+  end
+end
+if reply[1] == '' then
+  local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if nxt[2] then reply[4] = nxt[2] end
+end
+for _, d in ipairs(dead) do table.insert(reply, d) end
+return reply`;
+
+// KEYS: in-flight zset, cmd hash, deliveries hash, queue; ARGV: id
+const ACK = `
+local data = redis.call('HGET', KEYS[2], ARGV[1])
+if not data then return false end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('LREM', KEYS[4], 1, ARGV[1])
+return data`;
+
+// KEYS: in-flight zset, queue, cmd hash; ARGV: id, deviceId, wake channel
+const RELEASE = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[1])
+  redis.call('PUBLISH', ARGV[3], ARGV[2])
+end
+return 1`;
+
+export interface RedisCommandBusOptions extends CommandBusOptions {
+  redis: Redis;
+  /** Prefix of every key and of the wake-up channel, e.g. `callbridge:phone:`. */
+  keyPrefix?: string;
+}
+
+/** Marks "a poll started on instance X" messages on the wake channel (device ids never start with it). */
+const POLL_MARK = '\u0001';
+
+type StoredCommand = Omit<PhoneCommand, 'deliveries'>;
+
+/**
+ * Redis implementation for several server instances: a durable list per device, an in-flight sorted set
+ * (score = ack deadline), atomic Lua claim (exactly one poll gets a command) and one shared pub/sub
+ * subscriber connection per bus as the wake-up signal. Wake-ups are hints: a missed one only delays
+ * delivery until the device's next poll.
+ */
+export class RedisCommandBus implements CommandBus {
+  private readonly redis: Redis;
+  private readonly clock: Clock;
+  private readonly prefix: string;
+  private readonly channel: string;
+  private readonly ackTimeoutMs: number;
+  private readonly maxDeliveries: number;
+  private readonly onDeadLetter: (command: PhoneCommand) => void;
+  private readonly wakes = new WakeRegistry();
+  private readonly instanceId = randomUUID();
+  private readonly pollListeners = new Set<(deviceId: string) => void>();
+  private subscriber: Redis | undefined;
+
+  constructor(options: RedisCommandBusOptions) {
+    this.redis = options.redis;
+    this.clock = options.clock;
+    this.prefix = options.keyPrefix ?? 'callbridge:phone:';
+    this.channel = `${this.prefix}wake`;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    this.onDeadLetter = options.onDeadLetter ?? (() => {});
+  }
+
+  private keys(deviceId: string) {
+    return {
+      queue: `${this.prefix}q:${deviceId}`,
+      inFlight: `${this.prefix}f:${deviceId}`,
+      commands: `${this.prefix}cmd`,
+      deliveries: `${this.prefix}n`,
+    };
+  }
+
+  async enqueue(input: NewCommand): Promise<PhoneCommand> {
+    const k = this.keys(input.deviceId);
+    const stored: StoredCommand = { ...input, enqueuedAt: this.clock.now() };
+    const existing = (await this.redis.eval(
+      ENQUEUE,
+      2,
+      k.commands,
+      k.queue,
+      input.id,
+      JSON.stringify(stored),
+      input.deviceId,
+      this.channel,
+    )) as string | null;
+    if (existing) return { ...(JSON.parse(existing) as StoredCommand), deliveries: 0 };
+    return { ...stored, deliveries: 0 };
+  }
+
+  async claim(deviceId: string): Promise<ClaimResult> {
+    const k = this.keys(deviceId);
+    const now = this.clock.now();
+    const reply = (await this.redis.eval(
+      CLAIM,
+      4,
+      k.queue,
+      k.inFlight,
+      k.commands,
+      k.deliveries,
+      now,
+      now + this.ackTimeoutMs,
+      this.maxDeliveries,
+    )) as Array<string | number>;
+    for (const dead of reply.slice(4)) {
+      this.onDeadLetter({ ...(JSON.parse(String(dead)) as StoredCommand), deliveries: this.maxDeliveries });
+    }
+    if (reply[0] !== '') {
+      return { command: { ...(JSON.parse(String(reply[1])) as StoredCommand), deliveries: Number(reply[2]) } };
+    }
+    return reply[3] === '' ? {} : { retryAt: Number(reply[3]) };
+  }
+
+  async get(commandId: string): Promise<PhoneCommand | undefined> {
+    const data = await this.redis.hget(`${this.prefix}cmd`, commandId);
+    if (!data) return undefined;
+    const deliveries = Number((await this.redis.hget(`${this.prefix}n`, commandId)) ?? 0);
+    return { ...(JSON.parse(data) as StoredCommand), deliveries };
+  }
+
+  async ack(commandId: string): Promise<PhoneCommand | undefined> {
+    const current = await this.get(commandId);
+    if (!current) return undefined;
+    const k = this.keys(current.deviceId);
+    const data = (await this.redis.eval(ACK, 4, k.inFlight, k.commands, k.deliveries, k.queue, commandId)) as
+      | string
+      | null;
+    // A concurrent ack won the race: only one caller sees the command.
+    return data ? current : undefined;
+  }
+
+  async release(commandId: string): Promise<void> {
+    const current = await this.get(commandId);
+    if (!current) return;
+    const k = this.keys(current.deviceId);
+    await this.redis.eval(RELEASE, 3, k.inFlight, k.queue, k.commands, commandId, current.deviceId, this.channel);
+  }
+
+  async size(deviceId: string): Promise<number> {
+    const k = this.keys(deviceId);
+    const [queued, flying] = await Promise.all([this.redis.llen(k.queue), this.redis.zcard(k.inFlight)]);
+    return queued + flying;
+  }
+
+  subscribe(deviceId: string, onWake: () => void): () => void {
+    this.ensureSubscriber();
+    return this.wakes.add(deviceId, onWake);
+  }
+
+  announcePoll(deviceId: string): void {
+    void this.redis.publish(this.channel, `${POLL_MARK}${this.instanceId}${POLL_MARK}${deviceId}`).catch(() => {});
+  }
+
+  onPollElsewhere(listener: (deviceId: string) => void): () => void {
+    this.ensureSubscriber();
+    this.pollListeners.add(listener);
+    return () => this.pollListeners.delete(listener);
+  }
+
+  private onMessage(message: string): void {
+    if (!message.startsWith(POLL_MARK)) {
+      this.wakes.wake(message);
+      return;
+    }
+    const end = message.indexOf(POLL_MARK, 1);
+    if (end < 0 || message.slice(1, end) === this.instanceId) return;
+    const deviceId = message.slice(end + 1);
+    for (const listener of this.pollListeners) listener(deviceId);
+  }
+
+  private ensureSubscriber(): void {
+    if (!this.subscriber) {
+      // One subscriber connection per bus, one channel: every instance hears every wake-up and filters locally,
+      // so there is no SUBSCRIBE/UNSUBSCRIBE churn per poll.
+      const subscriber = this.redis.duplicate();
+      subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
+      subscriber.on('error', () => {
+        // ioredis reconnects and re-subscribes by itself; a missed wake-up only delays delivery to the next poll.
+      });
+      void subscriber.subscribe(this.channel).catch(() => {});
+      this.subscriber = subscriber;
+    }
+  }
+
+  /** Resolves once the wake-up subscription is active (useful before a test enqueues from another process). */
+  async ready(): Promise<void> {
+    this.ensureSubscriber();
+    const subscriber = this.subscriber!;
+    if (subscriber.status !== 'ready') await new Promise((resolve) => subscriber.once('ready', resolve));
+    await subscriber.subscribe(this.channel);
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Clock } from './clock.js';
+import { PhoneProtocolError } from './errors.js';
+
+export type TokenType = 'access' | 'refresh';
+
+export interface AuthOptions {
+  /** HS256 key; at least 32 characters. Never logged. */
+  secret: string;
+  /** Access token lifetime (default 300 s, simplejwt's 5 minutes). */
+  accessTtlSeconds?: number;
+  /** Refresh token lifetime (default 1 day, simplejwt's default). */
+  refreshTtlSeconds?: number;
+  /** When true, `/api/token/refresh/` also returns a new refresh token (simplejwt ROTATE_REFRESH_TOKENS). */
+  rotateRefreshTokens?: boolean;
+}
+
+export interface VerifiedToken {
+  userId: string;
+  jti: string;
+  expiresAt: number;
+}
+
+/** A token failed verification (bad signature, expired, wrong type, malformed). */
+export class TokenInvalidError extends PhoneProtocolError {
+  constructor(reason: string) {
+    super('token_not_valid', `token is invalid or expired: ${reason}`);
+    this.name = 'TokenInvalidError';
+  }
+}
+
+export interface TokenService {
+  readonly accessTtlSeconds: number;
+  readonly refreshTtlSeconds: number;
+  readonly rotateRefreshTokens: boolean;
+  issue(userId: string, type: TokenType): Promise<string>;
+  verify(token: string, type: TokenType): Promise<VerifiedToken>;
+}
+
+/**
+ * HS256 tokens shaped like djangorestframework-simplejwt's: claims `token_type`, `exp`, `iat`, `jti`, `user_id`.
+ * Time comes from the injected clock, so expiry is testable without sleeping.
+ */
+export function createTokenService(options: AuthOptions, clock: Clock): TokenService {
+  if (options.secret.length < 32) {
+    throw new PhoneProtocolError('weak_secret', 'auth.secret must be at least 32 characters');
+  }
+  const key = new TextEncoder().encode(options.secret);
+  const accessTtlSeconds = options.accessTtlSeconds ?? 300;
+  const refreshTtlSeconds = options.refreshTtlSeconds ?? 86_400;
+  return {
+    accessTtlSeconds,
+    refreshTtlSeconds,
+    rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    async issue(userId, type) {
+      const iat = Math.floor(clock.now() / 1000);
+      const ttl = type === 'access' ? accessTtlSeconds : refreshTtlSeconds;
+      return new SignJWT({ token_type: type, user_id: userId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttl)
+        .setJti(randomUUID().replaceAll('-', ''))
+        .sign(key);
+    },
+    async verify(token, type) {
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          currentDate: new Date(clock.now()),
+          requiredClaims: ['exp', 'jti'],
+        }));
+      } catch (err) {
+        if (err instanceof errors.JWTExpired) throw new TokenInvalidError('expired');
+        throw new TokenInvalidError('malformed or bad signature');
+      }
+      if (payload.token_type !== type) throw new TokenInvalidError('wrong token type');
+      const userId = payload.user_id;
+      if (typeof userId !== 'string' && typeof userId !== 'number') throw new TokenInvalidError('no user_id');
+      return { userId: String(userId), jti: String(payload.jti), expiresAt: Number(payload.exp) * 1000 };
+    },
+  };
+}

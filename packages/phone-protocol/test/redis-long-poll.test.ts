@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createPhoneProtocol,
+  createUser,
+  InMemoryQrTokenStore,
+  type PhoneProtocol,
+  RedisCommandBus,
+  RedisDeviceRegistry,
+  RedisUserStore,
+  systemClock,
+} from '../src/index.js';
+import { SECRET } from './helpers.js';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+
+describe.skipIf(!redisUrl)('two instances over Redis', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function instance(prefix: string): Promise<{ protocol: PhoneProtocol; bus: RedisCommandBus }> {
+    const redis = new Redis(redisUrl!);
+    const bus = new RedisCommandBus({ redis, keyPrefix: prefix, clock: systemClock });
+    const protocol = createPhoneProtocol({
+      auth: { secret: SECRET },
+      users: new RedisUserStore({ redis, keyPrefix: prefix }),
+      devices: new RedisDeviceRegistry({ redis, keyPrefix: prefix }),
+      commands: bus,
+      qrTokens: new InMemoryQrTokenStore(),
+    });
+    cleanup.push(
+      () => redis.quit(),
+      () => bus.close(),
+      () => protocol.close(),
+    );
+    await bus.ready();
+    return { protocol, bus };
+  }
+
+  it('a poll held on instance A is answered at once when instance B enqueues', async () => {
+    const prefix = `test:phone:${randomUUID()}:`;
+    const a = await instance(prefix);
+    const b = await instance(prefix);
+    const redis = new Redis(redisUrl!);
+    cleanup.push(() => redis.quit());
+    await createUser(new RedisUserStore({ redis, keyPrefix: prefix }), { id: 'u1', username: 'op', password: 'pw' });
+    const access = await a.protocol.tokens.issue('u1', 'access');
+    const started = Date.now();
+    const held = a.protocol.handlers.callsPull({
+      method: 'GET',
+      path: '/api/phone/calls/pull/',
+      query: { device_id: 'd1', wait_seconds: '10' },
+      headers: { authorization: `Bearer ${access}` },
+      body: undefined,
+    });
+    while (a.protocol.stats().heldPolls === 0) await new Promise((r) => setTimeout(r, 5));
+    await b.protocol.enqueueCommand({ username: 'op' }, { id: 'cmd-1', phone: '+79991234567' });
+    const res = await held;
+    expect(res).toMatchObject({ status: 200, body: { id: 'cmd-1', phone: '+79991234567' } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await a.bus.size('d1')).toBe(1); // in flight until acknowledged
+    const update = await b.protocol.handlers.callsUpdate({
+      method: 'POST',
+      path: '/api/phone/calls/update/',
+      query: {},
+      headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' },
+      body: { call_request_id: 'cmd-1', call_status: 'connected' },
+    });
+    expect(update.body).toEqual({ ok: true, acknowledged: true });
+    expect(await a.bus.size('d1')).toBe(0);
+  });
+
+  it('a poll for the same device on instance B answers the one held on instance A with 204', async () => {
+    const prefix = `test:phone:${randomUUID()}:`;
+    const a = await instance(prefix);
+    const b = await instance(prefix);
+    const redis = new Redis(redisUrl!);
+    cleanup.push(() => redis.quit());
+    await createUser(new RedisUserStore({ redis, keyPrefix: prefix }), { id: 'u1', username: 'op', password: 'pw' });
+    const access = await a.protocol.tokens.issue('u1', 'access');
+    const request = (wait: string) => ({
+      method: 'GET',
+      path: '/api/phone/calls/pull/',
+      query: { device_id: 'd1', wait_seconds: wait },
+      headers: { authorization: `Bearer ${access}` },
+      body: undefined,
+    });
+    const first = a.protocol.handlers.callsPull(request('20'));
+    while (a.protocol.stats().heldPolls === 0) await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    const second = b.protocol.handlers.callsPull(request('20'));
+    expect((await first).status).toBe(204);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(a.protocol.stats().heldPolls).toBe(0);
+    while (b.protocol.stats().heldPolls === 0) await new Promise((r) => setTimeout(r, 5));
+    await a.protocol.enqueueCommand({ deviceId: 'd1' }, { id: 'c1', phone: '+7000' });
+    expect((await second).body).toMatchObject({ id: 'c1' });
+  });
+});
