@@ -1,5 +1,6 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { between, type Clock, type RandomSource, systemClock, type TimerHandle } from './clock.js';
+import { deepFreeze } from './deep-freeze.js';
 import { ConfigCacheClosedError, ConfigCacheError, ConfigCacheLoadTimeoutError } from './errors.js';
 import { Histogram } from './histogram.js';
 import { NegativeCache } from './negative-cache.js';
@@ -46,6 +47,11 @@ export interface ConfigCacheOptions<V> {
   negativeTtlMs?: number;
   /** Max unknown keys remembered; the oldest is evicted first (default 10 000). */
   negativeMaxSize?: number;
+  /**
+   * Deep-freeze every value when it is committed (default true): plain objects and arrays, in place, so a caller
+   * cannot change what every other reader of the key gets. Set false for values that must stay mutable.
+   */
+  freezeValues?: boolean;
   clock?: Clock;
   random?: RandomSource;
   logger?: ConfigCacheLogger;
@@ -89,6 +95,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
   private readonly semaphore: Semaphore;
   private readonly negative: NegativeCache;
   private readonly histogram = new Histogram();
+  private readonly freezeValues: boolean;
 
   /** The current snapshot; a full refresh replaces the reference in one assignment. */
   private snapshot = new Map<string, Entry<V>>();
@@ -149,6 +156,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
     this.semaphore = new Semaphore(Math.max(1, options.maxConcurrentLoads ?? 16));
     this.negative = new NegativeCache(options.negativeMaxSize ?? 10_000, options.negativeTtlMs ?? 30_000);
     this.listenerConnected = this.source ? false : null;
+    this.freezeValues = options.freezeValues ?? true;
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -291,6 +299,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
 
   private makeEntry(value: V, seq: number, now: number): Entry<V> {
     const refreshAt = now + between(this.random, this.refreshAfterMinMs, this.refreshAfterMaxMs);
+    if (this.freezeValues) deepFreeze(value);
     return Object.freeze({
       value,
       resolved: Promise.resolve(value),
@@ -472,9 +481,14 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
   // ---- metrics -----------------------------------------------------------------------------
 
   metrics(): ConfigCacheMetrics {
+    // Same rule as keys(): an expired entry is not servable, so it is not counted in `size`.
+    const now = this.clock.now();
+    let size = 0;
+    for (const entry of this.snapshot.values()) if (now < entry.expireAt) size++;
     return {
       name: this.name,
-      size: this.snapshot.size,
+      size,
+      expiredSize: this.snapshot.size - size,
       negativeSize: this.negative.size,
       ...this.counters,
       loadTimeMs: this.histogram.snapshot(),

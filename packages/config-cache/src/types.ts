@@ -42,7 +42,10 @@ export interface LoadTimeHistogram {
 /** Plain JSON-serialisable counters and gauges. */
 export interface ConfigCacheMetrics {
   name: string;
+  /** Entries that can be served (fresh or stale inside the grace window): always `keys().length`. */
   size: number;
+  /** Expired entries still held in memory until their next read or the next full refresh replaces them. */
+  expiredSize: number;
   negativeSize: number;
   hits: number;
   misses: number;

@@ -86,6 +86,8 @@ describe('reads', () => {
     expect(cache.keys().sort()).toEqual(['a', 'b']);
     await vi.advanceTimersByTimeAsync(30_000); // a reaches its 60 s, b is at 30 s
     expect(cache.keys()).toEqual(['b']);
+    // metrics().size follows the same rule; the expired entry still held is reported apart.
+    expect(cache.metrics()).toMatchObject({ size: 1, expiredSize: 1 });
     expect(cache.peek('a')).toBeUndefined();
     await flush();
     expect(loader.loads).toEqual(['a', 'b']);
@@ -569,5 +571,55 @@ describe('metrics', () => {
     expect(m.loadTimeMs.buckets.at(-1)).toEqual({ leMs: null, count: 1 });
     expect(m.listenerConnected).toBeNull();
     expect(m.name).toBe('config-cache');
+  });
+});
+
+describe('frozen values', () => {
+  type Nested = { retailcrm: { enabled: boolean; users: Array<{ ext: string }> }; when: Date; tags: Set<string> };
+  const sample = (): Nested => ({
+    retailcrm: { enabled: true, users: [{ ext: '151' }] },
+    when: new Date(0),
+    tags: new Set(['a']),
+  });
+
+  it('deep-freezes plain objects and arrays on commit (single-key load and full refresh) by default', async () => {
+    const loader = new FakeLoader<Nested>();
+    loader.data.set('a', sample());
+    loader.data.set('b', { ...sample(), bytes: new Uint8Array([1]) } as Nested);
+    const cache = createConfigCache<Nested>({ loader, random: () => 0 });
+    const value = (await cache.get('a')) as Nested;
+    expect(() => {
+      value.retailcrm.enabled = false;
+    }).toThrow(TypeError);
+    expect(() => value.retailcrm.users.push({ ext: '152' })).toThrow(TypeError);
+    expect(() => {
+      (value.retailcrm.users[0] as { ext: string }).ext = '999';
+    }).toThrow(TypeError);
+    expect(cache.peek('a')?.retailcrm).toEqual({ enabled: true, users: [{ ext: '151' }] });
+    // Non-plain objects are left alone (freezing would not stop their methods; typed arrays cannot be frozen).
+    expect(Object.isFrozen(value.when)).toBe(false);
+    value.tags.add('b');
+    await cache.refreshAll();
+    const refreshed = cache.peek('b') as Nested;
+    expect(Object.isFrozen(refreshed.retailcrm.users)).toBe(true);
+    await cache.close();
+  });
+
+  it('freezeValues: false leaves values as the loader returned them; cycles are fine', async () => {
+    const loader = new FakeLoader<Nested>();
+    loader.data.set('a', sample());
+    const cache = createConfigCache<Nested>({ loader, random: () => 0, freezeValues: false });
+    const value = (await cache.get('a')) as Nested;
+    value.retailcrm.enabled = false;
+    expect(cache.peek('a')?.retailcrm.enabled).toBe(false);
+    await cache.close();
+
+    const cyclic: Record<string, unknown> = { name: 'x' };
+    cyclic.self = cyclic;
+    const cyclicLoader = new FakeLoader<Record<string, unknown>>();
+    cyclicLoader.data.set('c', cyclic);
+    const frozen = createConfigCache<Record<string, unknown>>({ loader: cyclicLoader, random: () => 0 });
+    expect(Object.isFrozen(await frozen.get('c'))).toBe(true);
+    await frozen.close();
   });
 });

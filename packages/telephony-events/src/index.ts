@@ -114,6 +114,7 @@ export {
   type ResolveResult,
   type SmartRedirect,
   type SmartRedirectOptions,
+  type SmartRedirectStats,
 } from './redirect/smart-redirect.js';
-export { formatRetailCrmDate } from './retailcrm/format.js';
+export { formatRetailCrmDate, hostTimeZone } from './retailcrm/format.js';
 export { buildCallRecord, createRetailCrmSink, type RetailCrmSinkOptions } from './retailcrm/retailcrm-sink.js';

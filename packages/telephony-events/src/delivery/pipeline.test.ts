@@ -203,7 +203,58 @@ describe('telephony pipeline + RetailCRM sink', () => {
     expect(invalid).toMatchObject({ ok: false, error: 'invalid_event' });
     await pipeline.onIdle();
     expect(api.attempts.callEvent).toBe(0);
-    expect(pipeline.stats()).toMatchObject({ invalid: 1, unsupported: 1 });
+    expect(pipeline.stats()).toMatchObject({ invalid: 1, unsupported: 1, unknownEnterprise: 1 });
+  });
+
+  it('an enterprise without an enablement matrix is answered ok but counted and logged (rate-limited)', async () => {
+    let now = 1_000_000;
+    const warnings: Array<{ obj: object; msg?: string }> = [];
+    const logger = { info() {}, error() {}, warn: (obj: object, msg?: string) => warnings.push({ obj, msg }) };
+    const pipeline = createTelephonyPipeline({
+      enablement: async () => undefined,
+      sinks: [createRetailCrmSink({ config: async () => config, createApi: () => createFakeTelephonyApi() })],
+      clock: { now: () => now },
+      logger,
+      unknownEnterpriseLogIntervalMs: 60_000,
+    });
+    pipelines.push(pipeline);
+    await pipeline.start();
+    expect(await pipeline.handle({ ...dial('x1'), enterprise_number: '9999' })).toMatchObject({
+      ok: true,
+      enqueued: [],
+    });
+    await pipeline.handle({ ...hangup('x1'), enterprise_number: '9999' });
+    await pipeline.handle({ ...dial('x2'), enterprise_number: '9998' });
+    expect(pipeline.stats().unknownEnterprise).toBe(3);
+    expect(warnings.map((w) => (w.obj as { enterprise: string }).enterprise)).toEqual(['9999', '9998']);
+    now += 60_000;
+    await pipeline.handle({ ...dial('x3'), enterprise_number: '9999' });
+    expect(warnings).toHaveLength(3);
+    expect(warnings[2]?.obj).toMatchObject({ enterprise: '9999', eventType: 'dial', suppressedSinceLastLog: 1 });
+    expect(pipeline.stats()).toMatchObject({ unknownEnterprise: 4, enqueued: 0 });
+  });
+
+  it('an integration-log write failure is counted and logged; the delivery still succeeds', async () => {
+    const api = createFakeTelephonyApi();
+    const errors: string[] = [];
+    const pipeline = createTelephonyPipeline({
+      enablement: async () => ({ retailcrm: true }),
+      sinks: [createRetailCrmSink({ config: async () => config, createApi: () => api })],
+      policies: createDeliveryPolicies({ rateLimit: false }),
+      integrationLog: {
+        write() {
+          throw new Error('log table gone');
+        },
+      },
+      logger: { info() {}, warn() {}, error: (_obj, msg) => errors.push(msg ?? '') },
+    });
+    pipelines.push(pipeline);
+    await pipeline.start();
+    await pipeline.handle(dial('l1'));
+    await pipeline.onIdle();
+    expect(api.callEvents).toHaveLength(1);
+    expect(pipeline.stats()).toMatchObject({ delivered: 1, integrationLogErrors: 1 });
+    expect(errors).toEqual(['integration log write failed']);
   });
 
   it('reports an unavailable enablement matrix instead of dropping the event silently', async () => {

@@ -29,6 +29,12 @@ export interface TelephonyPipelineOptions {
   deadLetters?: DeadLetterStore;
   /** How long a hangup makes a later dial of the same call stale (default 10 min). */
   hangupMemoryMs?: number;
+  /**
+   * An event of an enterprise without an enablement matrix is still answered `ok` (counted in
+   * `stats().unknownEnterprise`); the warning about it is logged at most once per enterprise per this interval
+   * (default 60 s) so a misconfigured PBX cannot flood the log.
+   */
+  unknownEnterpriseLogIntervalMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -58,11 +64,15 @@ export interface PipelineStats {
   ignored: number;
   /** Deliveries not made because the matrix enables a CRM that has no sink here. */
   unsupported: number;
+  /** Events of enterprises without an enablement matrix (the reader answered `undefined`): answered ok, not delivered. */
+  unknownEnterprise: number;
   staleDials: number;
   delivered: number;
   skipped: Record<string, number>;
   deadLettered: number;
   crmCalls: { success: number; error: number };
+  /** Integration-log records that could not be written (each one also logged with `logger.error`). */
+  integrationLogErrors: number;
 }
 
 export interface TelephonyPipeline {
@@ -93,11 +103,13 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
     duplicates: 0,
     ignored: 0,
     unsupported: 0,
+    unknownEnterprise: 0,
     staleDials: 0,
     delivered: 0,
     skipped: {},
     deadLettered: 0,
     crmCalls: { success: 0, error: 0 },
+    integrationLogErrors: 0,
   };
 
   const rememberHangup = (key: string) => {
@@ -111,12 +123,32 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
   };
   const sawHangup = (key: string) => (hungUp.get(key) ?? 0) > clock.now();
 
+  const unknownLogIntervalMs = options.unknownEnterpriseLogIntervalMs ?? 60_000;
+  const unknownLogged = new Map<string, { at: number; suppressed: number }>(); // bounded, oldest first
+  const reportUnknownEnterprise = (enterprise: string, eventType: EventType) => {
+    stats.unknownEnterprise++;
+    const now = clock.now();
+    const last = unknownLogged.get(enterprise);
+    if (last && now - last.at < unknownLogIntervalMs) {
+      last.suppressed++;
+      return;
+    }
+    unknownLogged.delete(enterprise);
+    unknownLogged.set(enterprise, { at: now, suppressed: 0 });
+    if (unknownLogged.size > 1000) unknownLogged.delete(unknownLogged.keys().next().value as string);
+    logger.warn(
+      { enterprise, eventType, suppressedSinceLastLog: last?.suppressed ?? 0 },
+      'event for an enterprise without an enablement matrix; answered ok, not delivered',
+    );
+  };
+
   const writeLog = async (record: Parameters<IntegrationLogSink['write']>[0]) => {
     if (record.status === 'success') stats.crmCalls.success++;
     else stats.crmCalls.error++;
     try {
       await options.integrationLog?.write(record);
     } catch (error) {
+      stats.integrationLogErrors++;
       logger.error({ err: describeError(error) }, 'integration log write failed');
     }
   };
@@ -211,6 +243,9 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
         logger.error({ enterprise, err: describeError(error) }, 'enablement matrix unavailable');
         return { ok: false, error: 'enablement_unavailable', message: describeError(error).message };
       }
+      // Answered ok on purpose: the PBX would resend a rejected event forever, and an unknown tenant will not
+      // become known by retrying. Visible in stats and (rate-limited) in the log instead.
+      if (matrix === undefined) reportUnknownEnterprise(enterprise, event.event_type);
       const result = {
         ok: true as const,
         enterprise_number: enterprise,

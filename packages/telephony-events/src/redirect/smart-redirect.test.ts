@@ -149,6 +149,42 @@ describe('smart redirect', () => {
     expect(api.attempts.responsibleManager).toBe(0);
   });
 
+  it('integration-log write failures (sync throw or rejection) are logged and counted, never break a lookup', async () => {
+    const errors: Array<{ obj: object; msg?: string }> = [];
+    const logger = { info() {}, warn() {}, error: (obj: object, msg?: string) => errors.push({ obj, msg }) };
+    let mode: 'throw' | 'reject' = 'throw';
+    const { api, smart } = setup({
+      logger,
+      integrationLog: {
+        write() {
+          if (mode === 'throw') throw new Error(`log table gone ${SECRET}`);
+          return Promise.reject(new Error('log db down'));
+        },
+      },
+    });
+    api.managers.set('79001234567', { id: 18 });
+    api.managers.set('79002223344', { id: 19 });
+    await expect(smart.resolveResponsibleExtension({ enterprise: '0367', phone: '79001234567' })).resolves.toEqual({
+      extension: '151',
+      managerId: 18,
+      source: 'crm',
+    });
+    mode = 'reject';
+    await expect(
+      smart.resolveResponsibleExtension({ enterprise: '0367', phone: '79002223344' }),
+    ).resolves.toMatchObject({
+      extension: '150',
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(smart.stats()).toEqual({ integrationLogErrors: 2 });
+    expect(errors.map((e) => e.msg)).toEqual([
+      'smart redirect: integration log write failed',
+      'smart redirect: integration log write failed',
+    ]);
+    expect(JSON.stringify(errors)).not.toContain(SECRET);
+    expect(JSON.stringify(errors)).toContain('log db down');
+  });
+
   it('concurrent lookups of one phone make one CRM call', async () => {
     const { api, smart } = setup();
     api.managers.set('79001234567', { id: 18, delayMs: 10 });

@@ -46,6 +46,11 @@ export type RedirectOutcome =
   | { redirected: true; extension: string }
   | { redirected: false; reason: ResolveFailure | 'redirect_failed' | 'no_redirector' };
 
+export interface SmartRedirectStats {
+  /** Integration-log records that could not be written (each one also logged with `logger.error`). */
+  integrationLogErrors: number;
+}
+
 export interface SmartRedirect {
   /** Responsible manager's extension for a caller, within the time budget. Never throws: no extension = default route. */
   resolveResponsibleExtension(params: { enterprise: string; phone: string }): Promise<ResolveResult>;
@@ -57,6 +62,7 @@ export interface SmartRedirect {
     context?: string;
     priority?: number;
   }): Promise<RedirectOutcome>;
+  stats(): SmartRedirectStats;
 }
 
 export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirect {
@@ -70,6 +76,7 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
   const cache = new Map<string, { result: ResolveResult; expiresAt: number }>();
   const inFlight = new Map<string, Promise<ResolveResult>>();
   const apiFor = createApiCache(options.createApi);
+  const stats: SmartRedirectStats = { integrationLogErrors: 0 };
 
   const remember = (key: string, result: ResolveResult) => {
     const cacheable =
@@ -87,9 +94,11 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
     const api = apiFor(enterprise, config);
     const request = { phone, details: true };
     const startedAt = clock.now();
-    const log = (status: 'success' | 'error', responseData: unknown, errorMessage?: string) =>
-      Promise.resolve(
-        options.integrationLog?.write({
+    // Never awaited by the caller (the budget is for the redirect), never allowed to throw into the lookup:
+    // a failed write is counted and logged instead.
+    const log = async (status: 'success' | 'error', responseData: unknown, errorMessage?: string) => {
+      try {
+        await options.integrationLog?.write({
           enterpriseNumber: enterprise,
           integrationType: 'retailcrm',
           eventType: 'smart_redirect',
@@ -100,8 +109,15 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
           ...(errorMessage ? { errorMessage: redact(errorMessage, [config.api_key]) } : {}),
           durationMs: clock.now() - startedAt,
           createdAt: new Date(clock.now()),
-        }),
-      ).catch(() => undefined);
+        });
+      } catch (error) {
+        stats.integrationLogErrors++;
+        logger.error(
+          { enterprise, err: redact(describeError(error), [config.api_key]) },
+          'smart redirect: integration log write failed',
+        );
+      }
+    };
     let response: Awaited<ReturnType<typeof api.responsibleManager>>;
     try {
       response = await api.responsibleManager(request);
@@ -159,6 +175,7 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
 
   return {
     resolveResponsibleExtension: resolve,
+    stats: () => ({ ...stats }),
     async redirectCall(params) {
       const result = await resolve(params);
       if (result.extension === undefined) return { redirected: false, reason: result.reason };

@@ -23,7 +23,7 @@ import {
 } from '../ports.js';
 import type { DeliveryJob } from '../queue/types.js';
 import { createApiCache } from './api-cache.js';
-import { formatRetailCrmDate } from './format.js';
+import { formatRetailCrmDate, hostTimeZone } from './format.js';
 
 export interface RetailCrmSinkOptions {
   /** `integrations_config.retailcrm` per enterprise. */
@@ -32,13 +32,22 @@ export interface RetailCrmSinkOptions {
   createApi: RetailCrmApiFactory;
   /** A dial older than this when its job runs is dropped: a ringing card for a finished call helps nobody (60 s). */
   maxDialAgeMs?: number;
+  /**
+   * IANA zone of the PBX clock (its `StartTime`/`EndTime` are local wall-clock stamps without a zone). Used only
+   * when an upload needs a date the PBX did not send: the time the event was received, written in this zone so
+   * every `date` of an enterprise is on the same clock. Default: the host's zone (`hostTimeZone()`).
+   */
+  timeZone?: string;
   clock?: Clock;
 }
 
 const codesToUserIds = (codes: string[], byExtension: Map<string, number>) =>
   codes.map((code) => byExtension.get(code)).filter((id): id is number => id !== undefined);
 
-/** Call-history record of a finished call (hangup or download). */
+/**
+ * Call-history record of a finished call (hangup or download). `date` is the PBX's `StartTime`, else its `EndTime`
+ * (same PBX clock; a call without a start has no duration anyway), else `fallbackDate`.
+ */
 export function buildCallRecord(
   payload: HangupPayload | DownloadPayload,
   config: Pick<RetailCrmEnterpriseConfig, 'user_extensions' | 'site'>,
@@ -52,7 +61,7 @@ export function buildCallRecord(
   const answered = isAnswered(payload.CallStatus);
   const duration = durationSeconds(payload.StartTime, payload.EndTime);
   return {
-    date: payload.StartTime ?? fallbackDate,
+    date: payload.StartTime ?? payload.EndTime ?? fallbackDate,
     type: deriveDirection(payload),
     phone,
     ...(code ? { code } : {}),
@@ -69,6 +78,8 @@ export function buildCallRecord(
 export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
   const clock = options.clock ?? systemClock;
   const maxDialAgeMs = options.maxDialAgeMs ?? 60_000;
+  const timeZone = options.timeZone ?? hostTimeZone();
+  formatRetailCrmDate(0, timeZone); // an unknown zone fails here, at wiring time, not in every delivery
   const apiFor = createApiCache(options.createApi);
 
   const missingPhone = (job: DeliveryJob) =>
@@ -111,7 +122,7 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
           run: (signal) => api.uploadCalls([record], { signal }),
         });
       const historyRecord = (payload: HangupPayload | DownloadPayload, recordUrl?: string) => {
-        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt), recordUrl);
+        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt, timeZone), recordUrl);
         if (!record) throw missingPhone(job);
         return record;
       };

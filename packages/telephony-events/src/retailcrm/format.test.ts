@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createTelephonyPipeline } from '../delivery/pipeline.js';
+import { createDeliveryPolicies } from '../delivery/policies.js';
+import { createInProcessQueue } from '../queue/in-process-queue.js';
+import { createFakeTelephonyApi } from '../testing/fake-telephony-api.js';
+import { formatRetailCrmDate, hostTimeZone } from './format.js';
+import { buildCallRecord, createRetailCrmSink } from './retailcrm-sink.js';
+
+// 2025-01-09 07:00:00 UTC = 10:00 in Moscow (UTC+3, no DST) = 17:00 in Vladivostok (UTC+10).
+const AT = Date.UTC(2025, 0, 9, 7, 0, 0);
+const config = {
+  domain: 'https://demo.retailcrm.ru',
+  api_key: 'sk-test-0123456789',
+  enabled: true,
+  user_extensions: {},
+};
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const localStamp = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
+
+async function uploadDateOf(payload: Record<string, unknown>, timeZone?: string) {
+  const api = createFakeTelephonyApi();
+  const pipeline = createTelephonyPipeline({
+    enablement: async () => ({ retailcrm: true }),
+    sinks: [
+      createRetailCrmSink({ config: async () => config, createApi: () => api, clock: { now: () => AT }, timeZone }),
+    ],
+    queue: createInProcessQueue({ clock: { now: () => AT } }),
+    policies: createDeliveryPolicies({ rateLimit: false }),
+    clock: { now: () => AT },
+  });
+  try {
+    await pipeline.start();
+    await pipeline.handle({
+      enterprise_number: '0367',
+      event_type: 'download',
+      payload: { UniqueId: 'tz1', CallType: 0, Phone: '79001234567', CallStatus: '2', Extensions: ['151'], ...payload },
+    });
+    await pipeline.onIdle();
+    return api.uploadedCalls[0]?.date;
+  } finally {
+    await pipeline.close();
+  }
+}
+
+describe('upload dates and time zones', () => {
+  it('formats in UTC without a zone (unchanged) and in the given IANA zone with one', () => {
+    expect(formatRetailCrmDate(AT)).toBe('2025-01-09 07:00:00');
+    expect(formatRetailCrmDate(AT, 'Europe/Moscow')).toBe('2025-01-09 10:00:00');
+    expect(formatRetailCrmDate(AT, 'Asia/Vladivostok')).toBe('2025-01-09 17:00:00');
+    // Midnight is 00, never 24; the date rolls over with the zone.
+    expect(formatRetailCrmDate(Date.UTC(2025, 0, 9, 21, 0, 5), 'Europe/Moscow')).toBe('2025-01-10 00:00:05');
+    expect(() => formatRetailCrmDate(AT, 'Mars/Olympus')).toThrow(
+      expect.objectContaining({ code: 'invalid_time_zone' }),
+    );
+  });
+
+  it('the record date is StartTime, else EndTime (same PBX clock), else the fallback', () => {
+    const base = { UniqueId: 'u', Phone: '79001234567', CallStatus: '2' };
+    const cfg = { user_extensions: {} };
+    expect(buildCallRecord({ ...base, StartTime: '2025-01-09 10:00:00' }, cfg, 'fb')?.date).toBe('2025-01-09 10:00:00');
+    expect(buildCallRecord({ ...base, EndTime: '2025-01-09 10:02:30' }, cfg, 'fb')?.date).toBe('2025-01-09 10:02:30');
+    expect(buildCallRecord(base, cfg, 'fb')?.date).toBe('fb');
+  });
+
+  it('a download without StartTime/EndTime is dated at receipt on the PBX clock zone, not in UTC', async () => {
+    expect(await uploadDateOf({}, 'Europe/Moscow')).toBe('2025-01-09 10:00:00');
+    expect(await uploadDateOf({ EndTime: '2025-01-09 10:05:00' }, 'Europe/Moscow')).toBe('2025-01-09 10:05:00');
+  });
+
+  it("defaults to the host's local zone", async () => {
+    expect(hostTimeZone()).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(await uploadDateOf({})).toBe(localStamp(AT));
+  });
+
+  it('an unknown zone fails when the sink is created', () => {
+    expect(() =>
+      createRetailCrmSink({
+        config: async () => config,
+        createApi: () => createFakeTelephonyApi(),
+        timeZone: 'Nope/Nope',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_time_zone' }));
+  });
+});
