@@ -9,8 +9,11 @@ import type { AppConfig } from './config.js';
 import { errorHandler } from './error-handler.js';
 import { HttpError } from './errors.js';
 import { createLogger, redactUrl } from './logger.js';
+import type { Messenger } from './messenger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
+import { createPhoneAdminRouter } from './phone/admin-routes.js';
+import type { PhoneModule } from './phone/module.js';
 import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
 import { type RetailCrmClientFactory, RetailCrmService } from './retailcrm/service.js';
 import { createAdminApiRouter } from './routes/admin-api.js';
@@ -37,6 +40,10 @@ export interface AppDeps {
   originator?: CallOriginator;
   /** Every enterprise the config cache has seen (for active-enterprises). */
   knownCacheKeys?: () => string[];
+  /** Phone API (/api/token/*, /api/phone/*, /api/phone-admin/*) and click-to-call via the phone app. */
+  phone?: PhoneModule;
+  /** Messenger hub routes (/send, /webhook*, /pub/*, /admin/key*, /internal/*); absent without it. */
+  messenger?: Messenger;
 }
 
 export interface AppContext {
@@ -74,7 +81,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
 
   app.use((req, res, next) => {
@@ -92,6 +99,8 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     next();
   });
 
+  // Before the global parsers: the phone router parses its own bodies (6 MB log bundles, DRF-style errors).
+  if (deps.phone) app.use(deps.phone.router);
   app.use(express.json({ limit: config.bodyLimitJson, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: true, limit: config.bodyLimitForm, parameterLimit: 200 }));
 
@@ -104,6 +113,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
       enablementCache: deps.enablementCache,
       isShuttingDown: deps.isShuttingDown ?? (() => false),
       telephony: deps.telephony,
+      phone: deps.phone,
     }),
   );
 
@@ -113,7 +123,20 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     res.json(openapi);
   });
 
-  app.use('/retailcrm', createRetailCrmCallbacksRouter({ storage: deps.storage, originator: deps.originator }));
+  if (deps.messenger) {
+    deps.messenger.metrics.register(metrics.registry);
+    app.use(deps.messenger.router);
+  }
+  if (deps.phone)
+    app.use('/api/phone-admin', createPhoneAdminRouter({ auth, storage: deps.storage, phone: deps.phone }));
+  app.use(
+    '/retailcrm',
+    createRetailCrmCallbacksRouter({
+      storage: deps.storage,
+      originator: deps.originator,
+      phoneDialer: deps.phone?.dialer,
+    }),
+  );
   // Before the admin router: it authenticates everything under /api with admin credentials.
   if (deps.telephony) app.use('/api', createPbxRouter({ storage: deps.storage, telephony: deps.telephony, metrics }));
 

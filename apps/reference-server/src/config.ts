@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type MessengerConfig, parseMessengerEnv } from './messenger/config.js';
 
 /** Thrown at start when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -10,6 +11,15 @@ export class ConfigError extends Error {
 }
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Decodes a 32-byte key given as base64 (44 chars) or hex (64 chars). */
 function decodeKey(value: string): Buffer | undefined {
@@ -91,6 +101,35 @@ export const envSchema = z.object({
       .regex(/^[a-z0-9-]+$/)
       .default('callbridge-telephony'),
   ),
+  // Delivery tuning (see docs/guides/operating-the-server.md); tests shorten these.
+  REDIS_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[\w-]+$/)
+      .default('callbridge'),
+  ),
+  QUEUE_ATTEMPTS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(5)),
+  QUEUE_RETRY_BASE_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(1000)),
+  QUEUE_RETRY_MAX_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(60_000)),
+  QUEUE_LOCK_DURATION_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).default(30_000)),
+  QUEUE_STALLED_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).default(30_000)),
+  DELIVERY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2500)),
+  BREAKER_FAILURES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(5)),
+  BREAKER_HALF_OPEN_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30_000)),
+  // Time zone RetailCRM reads call-history dates in (the account's zone); phone click-to-call uploads use it.
+  RETAILCRM_TIME_ZONE: z.preprocess(
+    emptyToUndefined,
+    z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow').default('UTC'),
+  ),
+  // Express `trust proxy`: whose X-Forwarded-* to believe (hop count, true, or addresses/subnets).
+  TRUST_PROXY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[\w.:/, -]+$/)
+      .default('loopback'),
+  ),
 });
 
 export interface AppConfig {
@@ -110,6 +149,25 @@ export interface AppConfig {
   moduleCode: string;
   /** Asterisk Manager Interface for click-to-call and smart redirect; undefined = not configured. */
   ami: { host: string; port: number; username: string; secret: string; context: string } | undefined;
+  /** Messenger hub (src/messenger): outbox guards, workers, public key, uploads. */
+  messenger: MessengerConfig;
+  /** IANA zone of the RetailCRM account (dates of uploaded phone calls). */
+  retailCrmTimeZone: string;
+  /** Event delivery queue (BullMQ when REDIS_URL is set, otherwise in-process) and CRM call policies. */
+  delivery: {
+    redisPrefix: string;
+    attempts: number;
+    /** Delay before retry n: min(retryMaxMs, retryBaseMs × 4^(n−1)). */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    timeoutMs: number;
+    breakerFailures: number;
+    breakerHalfOpenMs: number;
+  };
+  /** Express `trust proxy` value: a hop count, `true`/`false`, or a comma list of addresses/subnets/names. */
+  trustProxy: number | boolean | string;
 }
 
 /** Parses and validates the environment; throws {@link ConfigError} listing every bad variable. */
@@ -119,6 +177,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const e = parsed.data;
+  const messenger = parseMessengerEnv(env);
+  if (!messenger.ok) throw new ConfigError(messenger.issues);
   if (e.AMI_HOST && (!e.AMI_USERNAME || !e.AMI_SECRET)) {
     throw new ConfigError(['AMI_USERNAME / AMI_SECRET: required when AMI_HOST is set']);
   }
@@ -146,5 +206,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           context: e.AMI_CONTEXT,
         }
       : undefined,
+    messenger: messenger.config,
+    retailCrmTimeZone: e.RETAILCRM_TIME_ZONE,
+    delivery: {
+      redisPrefix: e.REDIS_PREFIX,
+      attempts: e.QUEUE_ATTEMPTS,
+      retryBaseMs: e.QUEUE_RETRY_BASE_MS,
+      retryMaxMs: e.QUEUE_RETRY_MAX_MS,
+      lockDurationMs: e.QUEUE_LOCK_DURATION_MS,
+      stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      breakerFailures: e.BREAKER_FAILURES,
+      breakerHalfOpenMs: e.BREAKER_HALF_OPEN_MS,
+    },
+    trustProxy: /^\d+$/.test(e.TRUST_PROXY)
+      ? Number(e.TRUST_PROXY)
+      : e.TRUST_PROXY === 'true' || e.TRUST_PROXY === 'false'
+        ? e.TRUST_PROXY === 'true'
+        : e.TRUST_PROXY,
   };
 }

@@ -1,5 +1,7 @@
 import { telephonyEventSchema } from '@callbridge/telephony-events';
 import { z } from 'zod';
+import { messengerOpenApiPaths, messengerSecuritySchemes } from './messenger/openapi.js';
+import { phoneOpenApiPaths } from './phone/openapi.js';
 import {
   logsQuerySchema,
   patchConfigBodySchema,
@@ -141,6 +143,8 @@ export function buildOpenApi(serverUrl: string): Json {
   const cb = (summary: string) => ({ get: op(summary), post: op(summary) });
   paths['/retailcrm/make-call'] = cb('RetailCRM makeCallUrl: clientId, phone, userId, code');
   paths['/retailcrm/status'] = cb('RetailCRM changeUserStatusUrl: clientId, userId, code, status');
+  Object.assign(paths, phoneOpenApiPaths());
+  Object.assign(paths, messengerOpenApiPaths());
   for (const [p, s] of [
     ['/health', 'Liveness'],
     ['/ready', 'Readiness (storage)'],
@@ -160,6 +164,8 @@ export function buildOpenApi(serverUrl: string): Json {
           scheme: 'bearer',
           description: 'ADMIN_TOKEN, or the RetailCRM account-link JWT (own enterprise only)',
         },
+        phoneJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Phone access token' },
+        ...messengerSecuritySchemes,
         pbx: {
           type: 'apiKey',
           in: 'header',

@@ -18,6 +18,8 @@ import type { Logger } from 'pino';
 import { type AppContext, createApp, defaultClientFactory } from './app.js';
 import type { AppConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { createMessenger, type Messenger } from './messenger/index.js';
+import { createPhoneModule, type PhoneModule, type PhoneModuleOptions } from './phone/module.js';
 import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
 import { createRuntimeConfigLoader } from './retailcrm/runtime-config.js';
 import type { RetailCrmClientFactory } from './retailcrm/service.js';
@@ -27,6 +29,7 @@ import { createSecretBox } from './secret-box.js';
 import { CONFIG_CHANGED_CHANNEL } from './storage/migrations.js';
 import { createPgliteStorage } from './storage/pglite.js';
 import { createPostgresStorage } from './storage/postgres.js';
+import type { SqlStorage } from './storage/sql-storage.js';
 import type { Storage } from './storage/types.js';
 import { createTelephony, type Telephony } from './telephony.js';
 
@@ -44,6 +47,8 @@ export interface StartServerOptions {
   redisPrefix?: string;
   /** Cache timings (tests shorten them). */
   cache?: { fullRefreshIntervalMs?: number };
+  /** Phone API tuning (tests inject a clock and shorter upload retries). */
+  phone?: Pick<PhoneModuleOptions, 'clock' | 'onlineWindowMs' | 'ackTimeoutMs' | 'pull' | 'upload'>;
 }
 
 export interface RunningServer {
@@ -54,6 +59,8 @@ export interface RunningServer {
   configCache: ConfigCache<RetailCrmRuntimeConfig>;
   enablementCache: ConfigCache<Record<string, boolean>>;
   telephony: Telephony;
+  messenger: Messenger;
+  phone: PhoneModule;
   /** Graceful: stop accepting, finish in-flight requests (bounded), stop caches, close storage. */
   close(): Promise<void>;
 }
@@ -174,20 +181,44 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     clientFactory,
     logger,
     redisUrl: config.redisUrl,
-    redisPrefix: options.redisPrefix,
+    redisPrefix: options.redisPrefix ?? config.delivery.redisPrefix,
+    delivery: config.delivery,
     redirector: options.redirector ?? (ami ? createAmiChannelRedirector(ami) : undefined),
   });
   await telephony.pipeline.start();
+  const phone = createPhoneModule({
+    storage,
+    jwtSecret: config.jwtSecret,
+    config: (n) => configCache.get(n),
+    clientFactory,
+    logger,
+    redisUrl: config.redisUrl,
+    redisPrefix: options.redisPrefix ?? config.delivery.redisPrefix,
+    ...options.phone,
+    upload: { timeZone: config.retailCrmTimeZone, ...options.phone?.upload },
+  });
+  await phone.start();
+
+  const messenger = createMessenger({
+    config,
+    messenger: config.messenger,
+    sql: (storage as SqlStorage).sql,
+    logger,
+    // Not REDIS_PREFIX: by default the hub keeps the seed's exact key names (shared with the workers).
+    redisPrefix: options.redisPrefix,
+  });
 
   let shuttingDown = false;
   const context = createApp(config, {
     storage,
+    messenger,
     logger,
     clientFactory,
     telephony,
     originator,
     configCache,
     enablementCache,
+    phone,
     isShuttingDown: () => shuttingDown,
     knownCacheKeys: () => {
       for (const k of configCache.keys()) knownKeys.add(k);
@@ -211,17 +242,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Held long-polls answer 204 now instead of holding the shutdown for up to 30 s.
+      await phone.protocol.close();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
       // Drain accepted events before the caches and storage they need go away.
       await telephony.close().catch((err) => logger.error({ err }, 'telephony close failed'));
+      await messenger.close().catch((err) => logger.error({ err }, 'messenger close failed'));
       await ami?.close().catch(() => undefined);
+      await phone.close().catch((err) => logger.error({ err }, 'phone close failed'));
       await Promise.allSettled([configCache.close(), enablementCache.close()]);
       await storage.close();
       logger.info('reference-server stopped');
     })();
     return closing;
   };
-  return { url, server, storage, context, configCache, enablementCache, telephony, close };
+  return { url, server, storage, context, configCache, enablementCache, telephony, messenger, phone, close };
 }

@@ -1,16 +1,22 @@
 import type { ConfigCache } from '@callbridge/config-cache';
 import {
+  type BreakerState,
   type ChannelRedirector,
+  createDeliveryPolicies,
+  createInProcessQueue,
   createRedisQueue,
   createRetailCrmSink,
   createSmartRedirect,
   createTelephonyPipeline,
+  type DeliveryPolicies,
   type DeliveryQueue,
+  type QueueStats,
   type RetailCrmEnterpriseConfig,
   type SmartRedirect,
   type TelephonyPipeline,
 } from '@callbridge/telephony-events';
 import type { Logger } from 'pino';
+import type { AppConfig } from './config.js';
 import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
 import type { RetailCrmClientFactory } from './retailcrm/service.js';
 import type { Storage } from './storage/types.js';
@@ -42,11 +48,22 @@ export interface TelephonyDeps {
   redisUrl?: string;
   redisPrefix?: string;
   redirector?: ChannelRedirector;
+  /** Queue and CRM call tuning from the environment; defaults of telephony-events when absent. */
+  delivery?: Partial<AppConfig['delivery']>;
+}
+
+/** Per-process delivery state for `/stats`: breakers are per instance, queue counters too. */
+export interface DeliveryState {
+  queue: 'redis' | 'in-process';
+  queue_stats: QueueStats;
+  /** `enterprise:crm` -> breaker state, for every target this process has called. */
+  breakers: Record<string, BreakerState>;
 }
 
 export interface Telephony {
   pipeline: TelephonyPipeline;
   smartRedirect: SmartRedirect;
+  state(): DeliveryState;
   close(): Promise<void>;
 }
 
@@ -86,14 +103,39 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         .catch((err) => deps.logger.error({ err }, 'integration log write failed'));
     },
   };
-  let queue: DeliveryQueue | undefined;
-  if (deps.redisUrl) {
-    queue = createRedisQueue({
-      connection: deps.redisUrl,
-      prefix: deps.redisPrefix ?? 'callbridge',
-      queueName: DELIVERY_QUEUE,
-    });
-  }
+  const d = deps.delivery ?? {};
+  const retry = {
+    ...(d.attempts ? { attempts: d.attempts } : {}),
+    ...(d.retryBaseMs !== undefined
+      ? {
+          retryDelayMs: (n: number) =>
+            Math.min(d.retryMaxMs ?? 60_000, (d.retryBaseMs as number) * 4 ** Math.max(0, n - 1)),
+        }
+      : {}),
+  };
+  const queue: DeliveryQueue = deps.redisUrl
+    ? createRedisQueue({
+        connection: deps.redisUrl,
+        prefix: deps.redisPrefix ?? d.redisPrefix ?? 'callbridge',
+        queueName: DELIVERY_QUEUE,
+        lockDurationMs: d.lockDurationMs,
+        stalledIntervalMs: d.stalledIntervalMs,
+        ...retry,
+      })
+    : createInProcessQueue(retry);
+  const basePolicies = createDeliveryPolicies({
+    timeoutMs: d.timeoutMs,
+    breaker: { consecutiveFailures: d.breakerFailures, halfOpenAfterMs: d.breakerHalfOpenMs },
+  });
+  // Remember every target so /stats can list its breaker.
+  const targets = new Map<string, { enterpriseNumber: string; crm: string }>();
+  const policies: DeliveryPolicies = {
+    execute(target, fn, observe) {
+      targets.set(`${target.enterpriseNumber}:${target.crm}`, target);
+      return basePolicies.execute(target, fn, observe);
+    },
+    breakerState: (target) => basePolicies.breakerState(target),
+  };
   const pipelineLogger = {
     info: (o: object, m?: string) => deps.logger.info(o, m),
     warn: (o: object, m?: string) => deps.logger.warn(o, m),
@@ -103,6 +145,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
     enablement: deps.enablementCache,
     sinks: [createRetailCrmSink({ config, createApi })],
     queue,
+    policies,
     integrationLog,
     deadLetters: {
       async add(entry) {
@@ -128,6 +171,11 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
   return {
     pipeline,
     smartRedirect,
+    state: () => ({
+      queue: deps.redisUrl ? 'redis' : 'in-process',
+      queue_stats: queue.stats(),
+      breakers: Object.fromEntries([...targets].map(([k, t]) => [k, basePolicies.breakerState(t)])),
+    }),
     close: () => pipeline.close(),
   };
 }

@@ -1,6 +1,8 @@
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
+import { dialViaPhone } from '../phone/click-to-call.js';
+import type { PhoneDialer } from '../phone/module.js';
 import { storedConfigSchema } from '../retailcrm/config-schema.js';
 import { INTEGRATION } from '../retailcrm/service.js';
 import type { Storage } from '../storage/types.js';
@@ -35,7 +37,12 @@ const params = (req: Request): unknown => ({
  * RetailCRM callbacks (makeCallUrl, changeUserStatusUrl). RetailCRM identifies the account only by
  * `clientId` (= our enterprise number); an unknown or unregistered one is refused with 401.
  */
-export function createRetailCrmCallbacksRouter(deps: { storage: Storage; originator?: CallOriginator }): Router {
+export function createRetailCrmCallbacksRouter(deps: {
+  storage: Storage;
+  originator?: CallOriginator;
+  /** Click-to-call through the manager's phone app first; AMI Originate when it has no device. */
+  phoneDialer?: PhoneDialer;
+}): Router {
   const r = Router();
 
   const registeredEnterprise = async (clientId: string) => {
@@ -52,6 +59,19 @@ export function createRetailCrmCallbacksRouter(deps: { storage: Storage; origina
       (p.code && /^\d{2,5}$/.test(p.code) ? p.code : undefined) ??
       (p.userId ? cfg.user_extensions[p.userId] : undefined);
     if (!extension) throw new HttpError(400, 'no_extension', 'the manager has no extension assigned');
+    if (deps.phoneDialer) {
+      const viaPhone = await dialViaPhone(
+        { dialer: deps.phoneDialer, storage: deps.storage },
+        {
+          enterpriseNumber: e.number,
+          extension,
+          retailcrmUserId: p.userId,
+          userExtensions: cfg.user_extensions,
+          phone: p.phone,
+        },
+      );
+      if (viaPhone) return void res.json(viaPhone);
+    }
     if (!deps.originator)
       throw new HttpError(503, 'click_to_call_unavailable', 'no PBX connection configured (AMI_HOST)');
     const started = performance.now();

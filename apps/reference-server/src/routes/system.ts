@@ -14,6 +14,8 @@ export interface SystemDeps {
   isShuttingDown: () => boolean;
   telephony?: Telephony;
   readyTimeoutMs?: number;
+  /** Phone API devices, heartbeats, telemetry and click-to-call uploads (src/phone). */
+  phone?: { stats(): Promise<unknown> };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -72,7 +74,10 @@ export function createSystemRouter(deps: SystemDeps): Router {
       config_cache: deps.configCache?.metrics() ?? null,
       enablement_cache: deps.enablementCache?.metrics() ?? null,
       telephony: deps.telephony?.pipeline.stats() ?? null,
+      // Per process: each instance has its own breakers and queue counters.
+      delivery: deps.telephony?.state() ?? null,
       dead_letters: deadLetters,
+      phone: deps.phone ? await deps.phone.stats().catch(() => null) : null,
     });
   });
   r.get('/metrics', async (_req, res) => {

@@ -1,3 +1,6 @@
+import { messengerMigration } from '../messenger/migration.js';
+import { phoneMigrations } from '../phone/migrations.js';
+
 /**
  * SQL migrations shared by the PGlite and PostgreSQL storages. Append only: an applied migration
  * is never edited, a change is a new entry.
@@ -105,4 +108,6 @@ CREATE TRIGGER enterprises_integrations_config_changed
   FOR EACH ROW EXECUTE FUNCTION callbridge_notify_integrations_config();
 `,
   },
+  ...phoneMigrations,
+  messengerMigration,
 ];

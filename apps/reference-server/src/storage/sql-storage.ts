@@ -65,6 +65,11 @@ export class SqlStorage implements Storage {
     return this.db.kind;
   }
 
+  /** The underlying driver, for feature stores that keep their own tables (src/phone, src/messenger). */
+  get sql(): SqlDriver {
+    return this.db;
+  }
+
   async migrate(): Promise<void> {
     await this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',

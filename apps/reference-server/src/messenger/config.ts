@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const bool = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  );
+const httpUrl = z.string().refine((v) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(v.replaceAll('{tenant}', '1')).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+
+/** Environment of the messenger hub (seed names where the seed has one). */
+export const messengerEnvSchema = z.object({
+  OUTBOX_ENABLED: bool(false),
+  OUTBOX_WHITELIST: z.preprocess(emptyToUndefined, z.string().default('')),
+  PUBLIC_KEY: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  APP_BASE_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
+  TGWORKER_BASE_URL: z.preprocess(emptyToUndefined, httpUrl.default('http://tgworker:9000')),
+  WAWEB_URL_TEMPLATE: z.preprocess(
+    emptyToUndefined,
+    httpUrl.refine((v) => v.includes('{tenant}'), 'must contain {tenant}').default('http://waweb-{tenant}:9001'),
+  ),
+  WAWEB_ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
+  WA_WEB_TOKEN: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
+  AVITO_CLIENT_ID: z.preprocess(emptyToUndefined, z.string().optional()),
+  AVITO_CLIENT_SECRET: z.preprocess(emptyToUndefined, z.string().optional()),
+  AVITO_API_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.avito.ru')),
+  MAX_UPLOAD_SIZE_BYTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1024 * 1024 * 1024)
+      .default(20 * 1024 * 1024),
+  ),
+  MESSENGER_DEDUP_TTL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).default(86_400_000)),
+});
+
+export interface MessengerConfig {
+  outboxEnabled: boolean;
+  outboxWhitelist: string;
+  /** PUBLIC_KEY of /pub/*; undefined = ADMIN_TOKEN accepted in compatibility mode. */
+  publicKey: string | undefined;
+  /** How workers reach this server (webhook URLs); defaults to PUBLIC_BASE_URL. */
+  appBaseUrl: string | undefined;
+  tgworkerBaseUrl: string;
+  /** Per-tenant waweb container URL; `{tenant}` is replaced by the tenant id. */
+  wawebUrlTemplate: string;
+  /** X-Auth-Token sent to waweb (default ADMIN_TOKEN). */
+  wawebAdminToken: string | undefined;
+  /** X-Auth-Token accepted by /internal/tenant/{tenant}/ensure (default ADMIN_TOKEN). */
+  waWebToken: string | undefined;
+  avito: { clientId: string; clientSecret: string; apiUrl: string } | undefined;
+  maxUploadSizeBytes: number;
+  dedupTtlMs: number;
+}
+
+/** Validates the messenger variables; returns every problem by name (values are never echoed). */
+export function parseMessengerEnv(
+  env: Record<string, string | undefined>,
+): { ok: true; config: MessengerConfig } | { ok: false; issues: string[] } {
+  const parsed = messengerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`) };
+  }
+  const e = parsed.data;
+  const issues: string[] = [];
+  if (e.PUBLIC_KEY !== undefined && e.PUBLIC_KEY === env.ADMIN_TOKEN) {
+    issues.push('PUBLIC_KEY: must differ from ADMIN_TOKEN');
+  }
+  if ((e.AVITO_CLIENT_ID === undefined) !== (e.AVITO_CLIENT_SECRET === undefined)) {
+    issues.push('AVITO_CLIENT_ID / AVITO_CLIENT_SECRET: set both or neither');
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    config: {
+      outboxEnabled: e.OUTBOX_ENABLED,
+      outboxWhitelist: e.OUTBOX_WHITELIST,
+      publicKey: e.PUBLIC_KEY,
+      appBaseUrl: e.APP_BASE_URL?.replace(/\/+$/, ''),
+      tgworkerBaseUrl: e.TGWORKER_BASE_URL.replace(/\/+$/, ''),
+      wawebUrlTemplate: e.WAWEB_URL_TEMPLATE,
+      wawebAdminToken: e.WAWEB_ADMIN_TOKEN,
+      waWebToken: e.WA_WEB_TOKEN,
+      avito:
+        e.AVITO_CLIENT_ID !== undefined && e.AVITO_CLIENT_SECRET !== undefined
+          ? { clientId: e.AVITO_CLIENT_ID, clientSecret: e.AVITO_CLIENT_SECRET, apiUrl: e.AVITO_API_URL }
+          : undefined,
+      maxUploadSizeBytes: e.MAX_UPLOAD_SIZE_BYTES,
+      dedupTtlMs: e.MESSENGER_DEDUP_TTL_MS,
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type { Clock } from '@callbridge/phone-protocol';
+import { type CallRecord, formatRetailCrmDateTime } from '@callbridge/retailcrm-client';
+import type { Logger } from 'pino';
+import type { RetailCrmRuntimeConfig } from '../retailcrm/runtime-config.js';
+import { INTEGRATION, type RetailCrmClientFactory } from '../retailcrm/service.js';
+import type { Storage } from '../storage/types.js';
+import type { DueUpload, PhoneCallStore } from './calls.js';
+import { toCallResult } from './result-mapping.js';
+
+export const PHONE_RESULTS_QUEUE = 'phone-call-results';
+
+export interface UploaderOptions {
+  calls: PhoneCallStore;
+  storage: Storage;
+  config: (enterpriseNumber: string) => Promise<RetailCrmRuntimeConfig | undefined>;
+  clientFactory: RetailCrmClientFactory;
+  clock: Clock;
+  logger: Logger;
+  /** Delay before attempt n+1 (last value repeats); default 1 s, 5 s, 30 s, 1 min, 5 min. */
+  retryDelaysMs?: readonly number[];
+  /** After this many failed attempts the result goes to dead_letters (default 10). */
+  maxAttempts?: number;
+  /** How often due uploads are looked for (default 5 s); also picks up other instances' crashed leases. */
+  sweepIntervalMs?: number;
+  /** A claimed upload not finished within this time may be taken by another instance (default 60 s). */
+  leaseMs?: number;
+  /** Time zone RetailCRM reads `date` in (default UTC). */
+  timeZone?: string;
+}
+
+/** Builds the RetailCRM calls-upload record of a click-to-call result. */
+export function toCallRecord(call: DueUpload, timeZone = 'UTC'): CallRecord {
+  const started = call.result.call_started_at ? Date.parse(call.result.call_started_at) : Number.NaN;
+  const userId = call.retailcrmUserId !== null ? Number(call.retailcrmUserId) : Number.NaN;
+  return {
+    date: formatRetailCrmDateTime(new Date(Number.isFinite(started) ? started : call.resultAt), timeZone),
+    type: 'out',
+    phone: call.phone,
+    code: call.extension,
+    ...(Number.isInteger(userId) ? { userId } : {}),
+    result: toCallResult(call.result.call_status),
+    duration: Math.max(0, Math.round(call.result.call_duration_seconds ?? 0)),
+    externalId: call.commandId,
+  };
+}
+
+class NotConfiguredError extends Error {}
+
+/**
+ * Drains the `phone_calls` outbox into RetailCRM's calls upload. At-least-once with `externalId` = command id
+ * (RetailCRM drops duplicates), and only one upload per result in the normal case: the result row is written
+ * once and leased while it is uploaded. Failures back off and end in dead_letters; every attempt is an
+ * integration_logs row.
+ */
+export class CallResultUploader {
+  private readonly delays: readonly number[];
+  private readonly maxAttempts: number;
+  private readonly leaseMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  readonly counters = { uploaded: 0, retried: 0, failed: 0 };
+
+  constructor(private readonly o: UploaderOptions) {
+    this.delays = o.retryDelaysMs ?? [1000, 5000, 30_000, 60_000, 300_000];
+    this.maxAttempts = o.maxAttempts ?? 10;
+    this.leaseMs = o.leaseMs ?? 60_000;
+  }
+
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.kick(), this.o.sweepIntervalMs ?? 5000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Runs a drain soon; concurrent kicks coalesce into one more pass. */
+  kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.drain();
+        } while (this.again && !this.closed);
+      } catch (err) {
+        this.o.logger.error({ err }, 'phone result upload pass failed');
+      } finally {
+        this.running = undefined;
+      }
+    })();
+  }
+
+  /** Uploads everything due now; returns how many were attempted. */
+  async drain(): Promise<number> {
+    let attempted = 0;
+    for (;;) {
+      const due = await this.o.calls.claimDue(this.o.clock.now(), this.leaseMs);
+      if (due.length === 0) return attempted;
+      attempted += due.length;
+      await Promise.all(due.map((call) => this.upload(call)));
+    }
+  }
+
+  /** Resolves when no pass is running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async upload(call: DueUpload): Promise<void> {
+    const record = toCallRecord(call, this.o.timeZone);
+    const started = performance.now();
+    try {
+      const cfg = await this.o.config(call.enterpriseNumber);
+      if (!cfg?.enabled || !cfg.domain || !cfg.apiKey) throw new NotConfiguredError('RetailCRM is not configured');
+      const client = this.o.clientFactory({ url: cfg.domain, apiKey: cfg.apiKey });
+      const response = await client.telephony.uploadCalls([record]);
+      await this.log(call, record, 'success', response, undefined, started);
+      await this.o.calls.markUploaded(call.commandId, this.o.clock.now());
+      this.counters.uploaded += 1;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await this.log(call, record, 'error', undefined, message, started);
+      if (call.attempts >= this.maxAttempts) {
+        await this.o.calls.markFailed(call.commandId, message);
+        await this.o.storage.insertDeadLetter({
+          queue: PHONE_RESULTS_QUEUE,
+          enterpriseNumber: call.enterpriseNumber,
+          jobId: call.commandId,
+          payload: record,
+          errorMessage: message,
+          attempts: call.attempts,
+        });
+        this.counters.failed += 1;
+        return;
+      }
+      const delay = this.delays[Math.min(call.attempts - 1, this.delays.length - 1)] ?? 60_000;
+      await this.o.calls.markRetry(call.commandId, this.o.clock.now() + delay, message);
+      this.counters.retried += 1;
+    }
+  }
+
+  private async log(
+    call: DueUpload,
+    record: CallRecord,
+    status: 'success' | 'error',
+    response: unknown,
+    errorMessage: string | undefined,
+    started: number,
+  ): Promise<void> {
+    await this.o.storage
+      .insertIntegrationLog({
+        enterpriseNumber: call.enterpriseNumber,
+        integrationType: INTEGRATION,
+        eventType: 'phone_call_upload',
+        callUniqueId: call.commandId,
+        requestData: { operation: 'uploadCalls', data: record, attempt: call.attempts },
+        responseData: response ?? null,
+        status,
+        errorMessage: errorMessage ?? null,
+        durationMs: performance.now() - started,
+      })
+      .catch((err) => this.o.logger.error({ err }, 'integration log write failed'));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.idle();
+  }
+}
