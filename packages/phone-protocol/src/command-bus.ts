@@ -88,6 +88,10 @@ export class WakeRegistry {
     const set = this.listeners.get(deviceId);
     if (set) for (const listener of [...set]) listener();
   }
+  /** Wakes every subscriber (after wake-ups may have been lost, e.g. a pub/sub reconnect). */
+  wakeAll(): void {
+    for (const deviceId of [...this.listeners.keys()]) this.wake(deviceId);
+  }
   get size(): number {
     return this.listeners.size;
   }

@@ -39,6 +39,8 @@ export function createPhoneRouter(protocol: PhoneProtocol, options: PhoneRouterO
         headers: req.headers,
         body: req.body,
         signal: controller.signal,
+        // Behind a reverse proxy set Express' `trust proxy`, or every device shares the proxy's address.
+        ...(req.ip ? { ip: req.ip } : {}),
       };
       try {
         const response = await protocol.handlers[route.name](request);

@@ -8,6 +8,8 @@ export interface PhoneRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body (`undefined` when there was none). */
   body: unknown;
+  /** Client IP address for the login brute-force limits (the Express router passes `req.ip`). */
+  ip?: string;
   /** Aborted when the client disconnects; long-polls free their waiter and timer on abort. */
   signal?: AbortSignal;
 }

@@ -23,6 +23,11 @@ export {
 export { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, listOnlineDevices } from './devices.js';
 export { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
 export type { PhoneRequest, PhoneResponse } from './http.js';
+export {
+  InMemoryLoginAttemptStore,
+  type LoginAttemptStore,
+  type LoginThrottleOptions,
+} from './login-throttle.js';
 export { hashPassword, verifyPassword } from './password.js';
 export {
   type CallResultEvent,
@@ -41,7 +46,15 @@ export {
 export { InMemoryQrTokenStore, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';
 export type { PollRateLimitOptions } from './rate-limit.js';
 export { RedisCommandBus, type RedisCommandBusOptions } from './redis/command-bus.js';
-export { RedisDeviceRegistry, RedisQrTokenStore, type RedisStoreOptions, RedisUserStore } from './redis/stores.js';
+export {
+  RedisDeviceRegistry,
+  RedisLoginAttemptStore,
+  RedisQrTokenStore,
+  RedisRevokedTokenStore,
+  type RedisStoreOptions,
+  RedisUserStore,
+} from './redis/stores.js';
+export { InMemoryRevokedTokenStore, type RevokedTokenStore } from './revoked-tokens.js';
 export * from './schemas.js';
 export { type CliIo, runCli } from './sim/cli.js';
 export { runSimulation, type SimulationOptions, type SimulationSummary } from './sim/simulator.js';
@@ -51,5 +64,6 @@ export {
   TokenInvalidError,
   type TokenService,
   type TokenType,
+  type VerifiedToken,
 } from './tokens.js';
 export { createUser, InMemoryUserStore, type PhoneUser, type UserStore } from './users.js';

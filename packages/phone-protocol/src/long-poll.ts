@@ -32,6 +32,8 @@ export class LongPollHub {
   wait(deviceId: string, waitMs: number, signal?: AbortSignal): Promise<PhoneCommand | undefined> {
     this.waiters.get(deviceId)?.finish(undefined);
     if (signal?.aborted) return Promise.resolve(undefined);
+    // `wait_seconds=0` is a plain check: a zero timer would race the claim and answer 204 over a queued command.
+    if (waitMs <= 0) return this.claimNow(deviceId, signal);
     this.bus.announcePoll?.(deviceId);
     const bus = this.bus;
     return new Promise((resolve) => {
@@ -94,6 +96,21 @@ export class LongPollHub {
       const timer = setTimeout(() => finish(undefined), waitMs);
       void attempt();
     });
+  }
+
+  private async claimNow(deviceId: string, signal?: AbortSignal): Promise<PhoneCommand | undefined> {
+    try {
+      const { command } = await this.bus.claim(deviceId);
+      if (command && signal?.aborted) {
+        // The client left while we claimed: put it back for the next poll instead of waiting for the ack timeout.
+        await this.bus.release(command.id);
+        return undefined;
+      }
+      return command;
+    } catch (err) {
+      this.onError(err);
+      return undefined;
+    }
   }
 
   /** Answers every held poll with "nothing" (graceful shutdown). */

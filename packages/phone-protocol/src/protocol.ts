@@ -5,10 +5,12 @@ import type { CommandBus, CommandExtra, PhoneCommand } from './command-bus.js';
 import { type DeviceRecord, type DeviceRegistry, listOnlineDevices } from './devices.js';
 import { PhoneProtocolError } from './errors.js';
 import { empty, header, json, type PhoneRequest, type PhoneResponse } from './http.js';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { LongPollHub } from './long-poll.js';
 import { verifyPassword } from './password.js';
 import { generateQrToken, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';
 import { PollRateLimiter, type PollRateLimitOptions } from './rate-limit.js';
+import { InMemoryRevokedTokenStore, type RevokedTokenStore } from './revoked-tokens.js';
 import {
   deviceRegisterRequestSchema,
   type ExtendedCallUpdate,
@@ -24,7 +26,13 @@ import {
   tokenObtainRequestSchema,
   tokenRefreshRequestSchema,
 } from './schemas.js';
-import { type AuthOptions, createTokenService, TokenInvalidError, type TokenService } from './tokens.js';
+import {
+  type AuthOptions,
+  createTokenService,
+  TokenInvalidError,
+  type TokenService,
+  type VerifiedToken,
+} from './tokens.js';
 import type { PhoneUser, UserStore } from './users.js';
 
 export interface PhoneLogger {
@@ -63,6 +71,16 @@ export interface PhoneProtocolOptions {
   };
   /** Lifetime of a QR login token (default 120 s). */
   qrTokenTtlSeconds?: number;
+  /**
+   * Brute-force brake on `/api/token/` and `/api/phone/qr/exchange/` (429 + Retry-After after too many failures
+   * per username + IP and per IP). On by default with in-memory counters; `false` disables it.
+   */
+  loginThrottle?: LoginThrottleOptions | false;
+  /**
+   * Where used refresh tokens are remembered when `auth.rotateRefreshTokens` is on, so a refresh token works
+   * once (a replay gets 401 token_not_valid). Default: in process memory; share one (Redis) between instances.
+   */
+  revokedTokens?: RevokedTokenStore;
   /** `false` emulates a strict legacy server: extended call updates get 400 (for client fallback tests). */
   acceptExtendedCallUpdates?: boolean;
   generateCommandId?: () => string;
@@ -138,6 +156,7 @@ const TOKEN_NOT_VALID = {
   code: 'token_not_valid',
   messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
 };
+const REFRESH_NOT_VALID = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
 const NO_ACTIVE_ACCOUNT = { detail: 'No active account found with the given credentials' };
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
 
@@ -161,6 +180,24 @@ function isJsonRequest(req: PhoneRequest): PhoneResponse | undefined {
   return json(415, { detail: `Unsupported media type "${type.split(';')[0]}" in request.` });
 }
 
+/** 415 for a non-JSON body, 400 (DRF field errors) for an invalid one, else the parsed body. */
+function parseBody<S extends z.ZodType>(schema: S, req: PhoneRequest): { data: z.infer<S> } | PhoneResponse {
+  const unsupported = isJsonRequest(req);
+  if (unsupported) return unsupported;
+  const parsed = schema.safeParse(req.body ?? {});
+  return parsed.success ? { data: parsed.data } : validationError(parsed.error);
+}
+
+/** DRF's throttled shape: 429, `Retry-After` in whole seconds (at least 1). */
+function throttled(retryAfterMs: number): PhoneResponse {
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return json(
+    429,
+    { detail: `Request was throttled. Expected available in ${retryAfter} seconds.` },
+    { 'Retry-After': retryAfter },
+  );
+}
+
 export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtocol {
   const clock = options.clock ?? systemClock;
   const tokens = createTokenService(options.auth, clock);
@@ -174,6 +211,11 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const qrTtlMs = (options.qrTokenTtlSeconds ?? 120) * 1000;
   const acceptExtended = options.acceptExtendedCallUpdates ?? true;
   const newCommandId = options.generateCommandId ?? (() => randomUUID());
+  const loginThrottle = options.loginThrottle === false ? undefined : new LoginThrottle(clock, options.loginThrottle);
+  const revokedTokens = tokens.rotateRefreshTokens
+    ? (options.revokedTokens ?? new InMemoryRevokedTokenStore())
+    : undefined;
+  const clientIp = (req: PhoneRequest) => req.ip ?? 'unknown';
 
   async function authenticate(req: PhoneRequest): Promise<PhoneUser | PhoneResponse> {
     const authorization = header(req, 'authorization');
@@ -246,27 +288,29 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       handler: (body: z.infer<S>, req: PhoneRequest, user: PhoneUser) => Promise<PhoneResponse>,
     ) =>
     async (req: PhoneRequest, user: PhoneUser): Promise<PhoneResponse> => {
-      const unsupported = isJsonRequest(req);
-      if (unsupported) return unsupported;
-      const parsed = schema.safeParse(req.body ?? {});
-      if (!parsed.success) return validationError(parsed.error);
-      return handler(parsed.data, req, user);
+      const parsed = parseBody(schema, req);
+      return 'status' in parsed ? parsed : handler(parsed.data, req, user);
     };
 
   const publicUser = (user: PhoneUser) => ({ id: user.id, username: user.username });
 
   const handlers: Record<PhoneRouteName, PhoneHandler> = {
     async tokenObtain(req) {
-      const unsupported = isJsonRequest(req);
-      if (unsupported) return unsupported;
-      const parsed = tokenObtainRequestSchema.safeParse(req.body ?? {});
-      if (!parsed.success) return validationError(parsed.error);
-      const user = await users.findByUsername(parsed.data.username);
+      const parsed = parseBody(tokenObtainRequestSchema, req);
+      if ('status' in parsed) return parsed;
+      const { username, password } = parsed.data;
+      const ip = clientIp(req);
+      // Refused before any scrypt work, so a blocked attacker costs next to nothing.
+      const blockedMs = (await loginThrottle?.blockedFor(ip, username)) ?? 0;
+      if (blockedMs > 0) return throttled(blockedMs);
+      const user = await users.findByUsername(username);
       // Unknown users still cost one scrypt, so response time does not reveal which usernames exist.
-      const ok = user
-        ? await verifyPassword(parsed.data.password, user.passwordHash)
-        : await verifyPassword(parsed.data.password, DUMMY_HASH);
-      if (!user || !ok || !user.isActive) return json(401, NO_ACTIVE_ACCOUNT, WWW_AUTHENTICATE);
+      const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, DUMMY_HASH);
+      if (!user || !ok || !user.isActive) {
+        await loginThrottle?.failed(ip, username);
+        return json(401, NO_ACTIVE_ACCOUNT, WWW_AUTHENTICATE);
+      }
+      await loginThrottle?.succeeded(ip, username);
       return json(200, {
         access: await tokens.issue(user.id, 'access'),
         refresh: await tokens.issue(user.id, 'refresh'),
@@ -275,19 +319,20 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     },
 
     async tokenRefresh(req) {
-      const unsupported = isJsonRequest(req);
-      if (unsupported) return unsupported;
-      const parsed = tokenRefreshRequestSchema.safeParse(req.body ?? {});
-      if (!parsed.success) return validationError(parsed.error);
-      let userId: string;
+      const parsed = parseBody(tokenRefreshRequestSchema, req);
+      if ('status' in parsed) return parsed;
+      let verified: VerifiedToken;
       try {
-        ({ userId } = await tokens.verify(parsed.data.refresh, 'refresh'));
+        verified = await tokens.verify(parsed.data.refresh, 'refresh');
       } catch (err) {
-        if (err instanceof TokenInvalidError) {
-          return json(401, { detail: 'Token is invalid or expired', code: 'token_not_valid' }, WWW_AUTHENTICATE);
-        }
+        if (err instanceof TokenInvalidError) return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
         throw err;
       }
+      // With rotation a refresh token works once: a replayed (possibly stolen) one is refused.
+      if (revokedTokens && !(await revokedTokens.revoke(verified.jti, verified.expiresAt, clock.now()))) {
+        return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+      }
+      const { userId } = verified;
       const user = await users.findById(userId);
       if (!user?.isActive) {
         return json(401, { detail: 'No active account found for the given token.', code: 'no_active_account' });
@@ -298,14 +343,16 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     },
 
     async qrExchange(req) {
-      const unsupported = isJsonRequest(req);
-      if (unsupported) return unsupported;
-      const parsed = qrExchangeRequestSchema.safeParse(req.body ?? {});
-      if (!parsed.success) return validationError(parsed.error);
+      const parsed = parseBody(qrExchangeRequestSchema, req);
+      if ('status' in parsed) return parsed;
+      const ip = clientIp(req);
+      const blockedMs = (await loginThrottle?.blockedFor(ip)) ?? 0;
+      if (blockedMs > 0) return throttled(blockedMs);
       const token = (parsed.data.token ?? parsed.data.qr_token)!;
       const userId = await qrTokens.take(qrTokenDigest(token), clock.now());
       const user = userId === undefined ? undefined : await users.findById(userId);
       if (!user?.isActive) {
+        await loginThrottle?.failed(ip);
         return json(401, { detail: 'QR token is invalid, expired or already used.', code: 'qr_token_invalid' });
       }
       return json(200, {
@@ -346,22 +393,12 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       if ('status' in device) return device;
       const decision = limiter?.take(deviceId) ?? { allowed: true };
       if (!decision.allowed) {
-        const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
         await recordPoll(device, 429);
-        return json(
-          429,
-          { detail: `Request was throttled. Expected available in ${retryAfter} seconds.` },
-          {
-            'Retry-After': retryAfter,
-          },
-        );
+        return throttled(decision.retryAfterMs);
       }
       const requested = Number.parseFloat(parsed.data.wait_seconds ?? '');
       const waitSeconds = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), maxWait) : defaultWait;
-      const command =
-        waitSeconds === 0 && !req.signal
-          ? (await commands.claim(deviceId)).command
-          : await hub.wait(deviceId, waitSeconds * 1000, req.signal);
+      const command = await hub.wait(deviceId, waitSeconds * 1000, req.signal);
       if (!command) {
         await recordPoll(device, 204);
         return empty(204);
@@ -430,28 +467,34 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     ),
 
     telemetry: withUser(
-      withJson(telemetryBatchSchema, async (body, _req, user) => {
-        const device = await ownDevice(user, body.device_id);
-        if ('status' in device) return device;
-        await touch(device);
-        await options.onTelemetry?.(body, { user: publicUser(user), device });
-        return json(200, { ok: true, accepted: body.items.length });
-      }),
+      withJson(telemetryBatchSchema, (body, _req, user) =>
+        fromDevice(user, body.device_id, async (context) => {
+          await options.onTelemetry?.(body, context);
+          return json(200, { ok: true, accepted: body.items.length });
+        }),
+      ),
     ),
 
     logs: withUser(
-      withJson(logsBundleSchema, async (body, _req, user) => {
-        const device = await ownDevice(user, body.device_id);
-        if ('status' in device) return device;
-        await touch(device);
-        await options.onLogs?.(body, { user: publicUser(user), device });
-        return json(200, { ok: true });
-      }),
+      withJson(logsBundleSchema, (body, _req, user) =>
+        fromDevice(user, body.device_id, async (context) => {
+          await options.onLogs?.(body, context);
+          return json(200, { ok: true });
+        }),
+      ),
     ),
   };
 
-  async function touch(device: DeviceRecord): Promise<void> {
+  /** Checks ownership, marks the device as seen, then hands the upload to its hook. */
+  async function fromDevice(
+    user: PhoneUser,
+    deviceId: string,
+    deliver: (context: DeviceContext) => Promise<PhoneResponse>,
+  ): Promise<PhoneResponse> {
+    const device = await ownDevice(user, deviceId);
+    if ('status' in device) return device;
     await devices.put({ ...device, lastSeenAt: clock.now() });
+    return deliver({ user: publicUser(user), device });
   }
 
   async function recordPoll(device: DeviceRecord, code: number): Promise<void> {

@@ -17,6 +17,7 @@ export class PollRateLimiter {
   private readonly burst: number;
   private readonly intervalMs: number;
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  private lastSweep = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -32,7 +33,8 @@ export class PollRateLimiter {
     const refill = (now - bucket.updatedAt) / this.intervalMs;
     bucket.tokens = Math.min(this.burst, bucket.tokens + Math.max(0, refill));
     bucket.updatedAt = now;
-    if (this.buckets.size > 10_000) this.sweep(now);
+    // Time-gated: with more than 10,000 active devices a sweep on every poll would cost O(devices) each.
+    if (this.buckets.size > 10_000 && now - this.lastSweep >= this.intervalMs * this.burst) this.sweep(now);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       this.buckets.set(key, bucket);
@@ -44,6 +46,7 @@ export class PollRateLimiter {
 
   /** Full buckets carry no information: drop them so the map stays bounded by active devices. */
   private sweep(now: number): void {
+    this.lastSweep = now;
     for (const [key, bucket] of this.buckets) {
       if (bucket.tokens + (now - bucket.updatedAt) / this.intervalMs >= this.burst) this.buckets.delete(key);
     }

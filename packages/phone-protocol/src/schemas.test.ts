@@ -15,6 +15,36 @@ describe('wire schemas', () => {
     expect(extendedCallUpdateSchema.parse({ call_request_id: '1', call_status: 'unknown', x: true }).x).toBe(true);
   });
 
+  it('every request and response schema accepts and keeps unknown fields', async () => {
+    const all = await import('./schemas.js');
+    const samples: Array<[{ safeParse(v: unknown): { success: boolean; data?: unknown } }, object]> = [
+      [all.tokenObtainRequestSchema, { username: 'u', password: 'p' }],
+      [all.tokenObtainResponseSchema, { access: 'a', refresh: 'r', is_admin: false }],
+      [all.tokenRefreshRequestSchema, { refresh: 'r' }],
+      [all.tokenRefreshResponseSchema, { access: 'a' }],
+      [all.qrExchangeRequestSchema, { token: 't' }],
+      [all.qrExchangeResponseSchema, { access: 'a', refresh: 'r', username: 'u' }],
+      [all.userInfoResponseSchema, { id: '1', username: 'u', is_admin: false, is_active: true }],
+      [all.authErrorSchema, { detail: 'x', code: 'token_not_valid' }],
+      [all.deviceRegisterRequestSchema, { device_id: 'd' }],
+      [all.deviceRegisterResponseSchema, { ok: true, device_id: 'd' }],
+      [all.heartbeatRequestSchema, { device_id: 'd' }],
+      [all.pullQuerySchema, { device_id: 'd' }],
+      [all.callCommandSchema, { id: '1', phone: '+7' }],
+      [all.legacyCallUpdateSchema, { call_request_id: '1', call_status: 'unknown' }],
+      [all.extendedCallUpdateSchema, { call_request_id: '1', call_status: 'unknown', action_source: 'history' }],
+      [all.callUpdateResponseSchema, { ok: true, acknowledged: false }],
+      [all.telemetryBatchSchema, { device_id: 'd', items: [{ ts: 't', type: 'x', future: 1 }] }],
+      [all.logsBundleSchema, { device_id: 'd', ts: 't', payload: 'p' }],
+      [all.okResponseSchema, { ok: true }],
+    ];
+    for (const [schema, sample] of samples) {
+      const parsed = schema.safeParse({ ...sample, added_in_v2: { nested: [1] } });
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).toHaveProperty('added_in_v2', { nested: [1] });
+    }
+  });
+
   it('fcm_token is optional', () => {
     expect(deviceRegisterRequestSchema.safeParse({ device_id: 'd' }).success).toBe(true);
     expect(deviceRegisterRequestSchema.safeParse({ device_name: 'd' }).success).toBe(false);

@@ -105,6 +105,22 @@ describe('PhoneClient against the real server over HTTP', () => {
     expect(client.metrics.refreshes).toBe(1);
   });
 
+  it('keeps working with refresh rotation + revocation: always presents the newest refresh token', async () => {
+    const saved: Array<{ refresh: string }> = [];
+    const { client, clock } = await setup(
+      { auth: { secret: 'rotation-secret-rotation-secret-0123456', rotateRefreshTokens: true } },
+      { onTokens: (t) => saved.push(t) },
+    );
+    await client.login('operator1', 'secret-pass');
+    for (let i = 0; i < 3; i++) {
+      clock.advance(301_000);
+      expect((await client.userInfo()).username).toBe('operator1');
+    }
+    expect(client.metrics.refreshes).toBe(3);
+    expect(new Set(saved.map((t) => t.refresh)).size).toBe(4);
+    expect(client.session?.refresh).toBe(saved.at(-1)?.refresh);
+  });
+
   it('also refreshes on 403, and a dead refresh token ends the session with PhoneAuthError', async () => {
     const counted = countingFetch((path, n) =>
       path === '/api/phone/user/info/' && n === 1 ? new Response('{"detail":"x"}', { status: 403 }) : undefined,
@@ -167,6 +183,51 @@ describe('PhoneClient against the real server over HTTP', () => {
     await client.sendCallResult({ callRequestId: '2', status: 'rejected' });
     expect(counted.calls.at(-1)).toBe('POST /api/phone/calls/update/ 200');
     expect(client.metrics.legacyFallbacks).toBe(1);
+  });
+
+  it.each([400, 415, 422])('falls back to legacy when the extended payload gets %i', async (status) => {
+    const bodies: unknown[] = [];
+    let first = true;
+    const counted = countingFetch((path) => {
+      if (path !== '/api/phone/calls/update/' || !first) return undefined;
+      first = false;
+      return new Response('{"detail":"strict"}', { status, headers: { 'content-type': 'application/json' } });
+    });
+    const spy: typeof fetch = (input, init) => {
+      if (String(input).endsWith('/calls/update/')) bodies.push(JSON.parse(String(init?.body)));
+      return counted.fetch(input, init);
+    };
+    const { client } = await setup({}, { fetch: spy });
+    await client.login('operator1', 'secret-pass');
+    const sent = await client.sendCallResult({
+      callRequestId: '9',
+      status: 'connected',
+      startedAt: '2026-02-10T10:00:00Z',
+      durationSeconds: 42,
+      direction: 'outgoing',
+    });
+    expect(sent.format).toBe('legacy');
+    expect(bodies[0]).toMatchObject({ direction: 'outgoing' });
+    // Exactly the seed's 4 legacy fields on the retry.
+    expect(bodies[1]).toEqual({
+      call_request_id: '9',
+      call_status: 'connected',
+      call_started_at: '2026-02-10T10:00:00Z',
+      call_duration_seconds: 42,
+    });
+  });
+
+  it('does not fall back on other errors (500 is not a strictness signal)', async () => {
+    const counted = countingFetch((path) =>
+      path === '/api/phone/calls/update/' ? new Response('{"detail":"x"}', { status: 500 }) : undefined,
+    );
+    const { client } = await setup({}, { fetch: counted.fetch });
+    await client.login('operator1', 'secret-pass');
+    await expect(
+      client.sendCallResult({ callRequestId: '9', status: 'connected', actionSource: 'manual' }),
+    ).rejects.toMatchObject({ status: 500, isRetryable: true });
+    expect(counted.calls.filter((c) => c.includes('calls/update'))).toHaveLength(1);
+    expect(client.metrics.legacyFallbacks).toBe(0);
   });
 
   it('sends a heartbeat every N polls with its poll state', async () => {

@@ -13,6 +13,7 @@ import {
   InMemoryUserStore,
   type PhoneProtocol,
   type PhoneProtocolOptions,
+  type PhoneRequest,
   systemClock,
 } from '../src/index.js';
 
@@ -71,4 +72,16 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A `calls/pull` request for the framework-free handlers. */
+export function pullRequest(access: string, query: Record<string, string>, signal?: AbortSignal): PhoneRequest {
+  return {
+    method: 'GET',
+    path: '/api/phone/calls/pull/',
+    query: { device_id: 'd1', ...query },
+    headers: { authorization: `Bearer ${access}` },
+    body: undefined,
+    ...(signal ? { signal } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import {
   type PhoneProtocolOptions,
   type PhoneResponse,
 } from '../src/index.js';
-import { SECRET } from './helpers.js';
+import { pullRequest, SECRET } from './helpers.js';
 
 let clock: ManualClock;
 let bus: InMemoryCommandBus;
@@ -33,14 +33,7 @@ function make(overrides: Partial<PhoneProtocolOptions> = {}): PhoneProtocol {
 }
 
 function pull(protocol: PhoneProtocol, query: Record<string, string>, signal?: AbortSignal): Promise<PhoneResponse> {
-  return protocol.handlers.callsPull({
-    method: 'GET',
-    path: '/api/phone/calls/pull/',
-    query: { device_id: 'd1', ...query },
-    headers: { authorization: `Bearer ${access}` },
-    body: undefined,
-    ...(signal ? { signal } : {}),
-  });
+  return protocol.handlers.callsPull(pullRequest(access, query, signal));
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -8,14 +8,20 @@ import {
   type DeviceRegistry,
   InMemoryCommandBus,
   InMemoryDeviceRegistry,
+  InMemoryLoginAttemptStore,
   InMemoryQrTokenStore,
+  InMemoryRevokedTokenStore,
   InMemoryUserStore,
+  type LoginAttemptStore,
   ManualClock,
   type QrTokenStore,
   RedisCommandBus,
   RedisDeviceRegistry,
+  RedisLoginAttemptStore,
   RedisQrTokenStore,
+  RedisRevokedTokenStore,
   RedisUserStore,
+  type RevokedTokenStore,
   type UserStore,
 } from '../src/index.js';
 
@@ -24,6 +30,8 @@ interface Ports {
   users(): UserStore;
   devices(): DeviceRegistry;
   qr(): QrTokenStore;
+  loginAttempts(): LoginAttemptStore;
+  revoked(): RevokedTokenStore;
 }
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -55,6 +63,8 @@ function redisPorts(): Ports {
     users: () => new RedisUserStore({ redis, keyPrefix: `${keyPrefix}${randomUUID()}:` }),
     devices: () => new RedisDeviceRegistry({ redis, keyPrefix: `${keyPrefix}${randomUUID()}:` }),
     qr: () => new RedisQrTokenStore({ redis, keyPrefix: `${keyPrefix}${randomUUID()}:` }),
+    loginAttempts: () => new RedisLoginAttemptStore({ redis, keyPrefix: `${keyPrefix}${randomUUID()}:` }),
+    revoked: () => new RedisRevokedTokenStore({ redis, keyPrefix: `${keyPrefix}${randomUUID()}:` }),
   };
 }
 
@@ -63,6 +73,8 @@ const memoryPorts = (): Ports => ({
   users: () => new InMemoryUserStore(),
   devices: () => new InMemoryDeviceRegistry(),
   qr: () => new InMemoryQrTokenStore(),
+  loginAttempts: () => new InMemoryLoginAttemptStore(),
+  revoked: () => new InMemoryRevokedTokenStore(),
 });
 
 const implementations: Array<[string, () => Ports, boolean]> = [
@@ -143,9 +155,10 @@ describe.each(implementations)('%s ports', (_name, factory, skip) => {
 
     it('command bus: subscribers are woken on enqueue for their device only', async () => {
       const woken: string[] = [];
+      // (Re)connecting wakes every subscriber once, by design (wake-ups sent during the gap are lost): settle first.
+      if (bus instanceof RedisCommandBus) await bus.ready();
       const off1 = bus.subscribe('d1', () => woken.push('d1'));
       const off2 = bus.subscribe('d2', () => woken.push('d2'));
-      if (bus instanceof RedisCommandBus) await bus.ready();
       await bus.enqueue({ id: 'w1', deviceId: 'd1', phone: '+1' });
       const deadline = Date.now() + 2000;
       while (woken.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -195,6 +208,33 @@ describe.each(implementations)('%s ports', (_name, factory, skip) => {
       expect(takes.filter(Boolean)).toEqual(['u1']);
       await qr.put('digest2', 'u1', 2000, 60_000);
       expect(await qr.take('digest2', 2000)).toBeUndefined();
+    });
+
+    it('login attempt store: counts atomically in a fixed window from the first failure, delete clears', async () => {
+      const store = ports.loginAttempts();
+      expect(await store.get('k', 1000)).toEqual({ count: 0, resetAt: 1000 });
+      await Promise.all([store.increment('k', 60_000, 1000), store.increment('k', 60_000, 1000)]);
+      await store.increment('k', 60_000, 30_000);
+      expect(await store.get('k', 30_000)).toEqual({ count: 3, resetAt: 61_000 });
+      expect(await store.get('other', 30_000)).toEqual({ count: 0, resetAt: 30_000 });
+      // Expired window: the next failure starts a new one.
+      expect((await store.get('k', 61_000)).count).toBe(0);
+      await store.increment('k', 60_000, 61_000);
+      expect(await store.get('k', 61_000)).toEqual({ count: 1, resetAt: 121_000 });
+      await store.delete('k');
+      expect((await store.get('k', 61_000)).count).toBe(0);
+    });
+
+    it('revoked token store: the first revoke wins, also concurrently', async () => {
+      const store = ports.revoked();
+      const now = Date.now();
+      const first = await Promise.all([
+        store.revoke('jti-1', now + 60_000, now),
+        store.revoke('jti-1', now + 60_000, now),
+      ]);
+      expect(first.sort()).toEqual([false, true]);
+      expect(await store.revoke('jti-1', now + 60_000, now + 1000)).toBe(false);
+      expect(await store.revoke('jti-2', now + 60_000, now)).toBe(true);
     });
   });
 });

@@ -11,7 +11,7 @@ import {
   RedisUserStore,
   systemClock,
 } from '../src/index.js';
-import { SECRET } from './helpers.js';
+import { pullRequest, SECRET, waitFor } from './helpers.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
@@ -40,23 +40,22 @@ describe.skipIf(!redisUrl)('two instances over Redis', () => {
     return { protocol, bus };
   }
 
-  it('a poll held on instance A is answered at once when instance B enqueues', async () => {
+  /** Two instances sharing one key prefix, with user `op` (id `u1`) and an access token for it. */
+  async function twoInstances() {
     const prefix = `test:phone:${randomUUID()}:`;
     const a = await instance(prefix);
     const b = await instance(prefix);
     const redis = new Redis(redisUrl!);
     cleanup.push(() => redis.quit());
     await createUser(new RedisUserStore({ redis, keyPrefix: prefix }), { id: 'u1', username: 'op', password: 'pw' });
-    const access = await a.protocol.tokens.issue('u1', 'access');
+    return { a, b, access: await a.protocol.tokens.issue('u1', 'access') };
+  }
+
+  it('a poll held on instance A is answered at once when instance B enqueues', async () => {
+    const { a, b, access } = await twoInstances();
     const started = Date.now();
-    const held = a.protocol.handlers.callsPull({
-      method: 'GET',
-      path: '/api/phone/calls/pull/',
-      query: { device_id: 'd1', wait_seconds: '10' },
-      headers: { authorization: `Bearer ${access}` },
-      body: undefined,
-    });
-    while (a.protocol.stats().heldPolls === 0) await new Promise((r) => setTimeout(r, 5));
+    const held = a.protocol.handlers.callsPull(pullRequest(access, { wait_seconds: '10' }));
+    await waitFor(() => a.protocol.stats().heldPolls === 1);
     await b.protocol.enqueueCommand({ username: 'op' }, { id: 'cmd-1', phone: '+79991234567' });
     const res = await held;
     expect(res).toMatchObject({ status: 200, body: { id: 'cmd-1', phone: '+79991234567' } });
@@ -74,28 +73,15 @@ describe.skipIf(!redisUrl)('two instances over Redis', () => {
   });
 
   it('a poll for the same device on instance B answers the one held on instance A with 204', async () => {
-    const prefix = `test:phone:${randomUUID()}:`;
-    const a = await instance(prefix);
-    const b = await instance(prefix);
-    const redis = new Redis(redisUrl!);
-    cleanup.push(() => redis.quit());
-    await createUser(new RedisUserStore({ redis, keyPrefix: prefix }), { id: 'u1', username: 'op', password: 'pw' });
-    const access = await a.protocol.tokens.issue('u1', 'access');
-    const request = (wait: string) => ({
-      method: 'GET',
-      path: '/api/phone/calls/pull/',
-      query: { device_id: 'd1', wait_seconds: wait },
-      headers: { authorization: `Bearer ${access}` },
-      body: undefined,
-    });
-    const first = a.protocol.handlers.callsPull(request('20'));
-    while (a.protocol.stats().heldPolls === 0) await new Promise((r) => setTimeout(r, 5));
+    const { a, b, access } = await twoInstances();
+    const first = a.protocol.handlers.callsPull(pullRequest(access, { wait_seconds: '20' }));
+    await waitFor(() => a.protocol.stats().heldPolls === 1);
     const started = Date.now();
-    const second = b.protocol.handlers.callsPull(request('20'));
+    const second = b.protocol.handlers.callsPull(pullRequest(access, { wait_seconds: '20' }));
     expect((await first).status).toBe(204);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(a.protocol.stats().heldPolls).toBe(0);
-    while (b.protocol.stats().heldPolls === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => b.protocol.stats().heldPolls === 1);
     await a.protocol.enqueueCommand({ deviceId: 'd1' }, { id: 'c1', phone: '+7000' });
     expect((await second).body).toMatchObject({ id: 'c1' });
   });

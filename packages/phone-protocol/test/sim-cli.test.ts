@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/index.js';
+import { runCli, runSimulation } from '../src/index.js';
 import { startServer, type TestServer, waitFor } from './helpers.js';
 
 let server: TestServer;
@@ -72,4 +72,32 @@ describe('callbridge-phone-sim', () => {
     expect(summary.errors).toBeGreaterThan(0); // the dead session was noticed and counted
     expect(summary.lastError).toMatch(/authentication failed/);
   }, 25_000);
+
+  it('a result whose session died while the call lasted is sent again after a new login, not lost', async () => {
+    const stop = new AbortController();
+    const results: string[] = [];
+    server = await startServer({
+      pull: { rateLimit: false },
+      auth: { secret: 'sim-secret-sim-secret-sim-secret-0123456', accessTtlSeconds: 2, refreshTtlSeconds: 2 },
+      onCallResult: (e) => {
+        results.push(e.update.call_request_id);
+        stop.abort();
+      },
+    });
+    await server.protocol.enqueueCommand({ deviceId: 'sim-x-1' }, { id: 'long-call', phone: '+7004' });
+    const summary = await runSimulation({
+      baseUrl: server.url,
+      username: 'operator1',
+      password: 'secret-pass',
+      devices: 1,
+      deviceIdPrefix: 'sim-x',
+      waitSeconds: 1,
+      answerDelayMs: 3100, // both tokens (2 s) expire during the "call"
+      durationSeconds: 10,
+      signal: stop.signal,
+    });
+    expect(results).toEqual(['long-call']);
+    expect(summary).toMatchObject({ commands: 1, results: 1 });
+    expect(summary.lastError).toMatch(/authentication failed/);
+  }, 15_000);
 });

@@ -84,8 +84,8 @@ type StoredCommand = Omit<PhoneCommand, 'deliveries'>;
 /**
  * Redis implementation for several server instances: a durable list per device, an in-flight sorted set
  * (score = ack deadline), atomic Lua claim (exactly one poll gets a command) and one shared pub/sub
- * subscriber connection per bus as the wake-up signal. Wake-ups are hints: a missed one only delays
- * delivery until the device's next poll.
+ * subscriber connection per bus as the wake-up signal. Wake-ups are hints: after a subscriber reconnect
+ * every held poll re-checks its queue, so a wake-up lost in the gap costs one claim, not a whole poll.
  */
 export class RedisCommandBus implements CommandBus {
   private readonly redis: Redis;
@@ -223,7 +223,15 @@ export class RedisCommandBus implements CommandBus {
       const subscriber = this.redis.duplicate();
       subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
       subscriber.on('error', () => {
-        // ioredis reconnects and re-subscribes by itself; a missed wake-up only delays delivery to the next poll.
+        // ioredis reconnects and re-subscribes by itself; the 'ready' handler below recovers lost wake-ups.
+      });
+      subscriber.on('ready', () => {
+        // Messages published while the subscriber was (re)connecting are lost: once the subscription is active
+        // again, every held poll re-checks its queue, so a command enqueued in the gap is not held back.
+        void subscriber.subscribe(this.channel).then(
+          () => this.wakes.wakeAll(),
+          () => {},
+        );
       });
       void subscriber.subscribe(this.channel).catch(() => {});
       this.subscriber = subscriber;

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { DeviceRecord, DeviceRegistry } from '../devices.js';
+import type { LoginAttemptStore } from '../login-throttle.js';
 import type { QrTokenStore } from '../qr-tokens.js';
+import type { RevokedTokenStore } from '../revoked-tokens.js';
 import type { PhoneUser, UserStore } from '../users.js';
 
 export interface RedisStoreOptions {
@@ -10,14 +12,18 @@ export interface RedisStoreOptions {
 
 const DEFAULT_PREFIX = 'callbridge:phone:';
 
-/** Users as JSON in one hash by id plus a username -> id index hash. */
-export class RedisUserStore implements UserStore {
-  private readonly redis: Redis;
-  private readonly prefix: string;
+/** Connection + key prefix shared by every Redis store. */
+abstract class RedisStore {
+  protected readonly redis: Redis;
+  protected readonly prefix: string;
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.keyPrefix ?? DEFAULT_PREFIX;
   }
+}
+
+/** Users as JSON in one hash by id plus a username -> id index hash. */
+export class RedisUserStore extends RedisStore implements UserStore {
   async findByUsername(username: string): Promise<PhoneUser | undefined> {
     const id = await this.redis.hget(`${this.prefix}users:by-name`, username);
     return id ? this.findById(id) : undefined;
@@ -35,13 +41,7 @@ export class RedisUserStore implements UserStore {
 }
 
 /** Devices as JSON in one hash, plus a set of device ids per user. */
-export class RedisDeviceRegistry implements DeviceRegistry {
-  private readonly redis: Redis;
-  private readonly prefix: string;
-  constructor(options: RedisStoreOptions) {
-    this.redis = options.redis;
-    this.prefix = options.keyPrefix ?? DEFAULT_PREFIX;
-  }
+export class RedisDeviceRegistry extends RedisStore implements DeviceRegistry {
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     const data = await this.redis.hget(`${this.prefix}devices`, deviceId);
     return data ? (JSON.parse(data) as DeviceRecord) : undefined;
@@ -67,13 +67,7 @@ export class RedisDeviceRegistry implements DeviceRegistry {
 }
 
 /** One key per token digest with a PX expiry; GETDEL makes redemption single-use across instances. */
-export class RedisQrTokenStore implements QrTokenStore {
-  private readonly redis: Redis;
-  private readonly prefix: string;
-  constructor(options: RedisStoreOptions) {
-    this.redis = options.redis;
-    this.prefix = options.keyPrefix ?? DEFAULT_PREFIX;
-  }
+export class RedisQrTokenStore extends RedisStore implements QrTokenStore {
   async put(digest: string, userId: string, expiresAt: number, ttlMs: number): Promise<void> {
     const px = Math.max(1, Math.ceil(ttlMs));
     await this.redis.set(`${this.prefix}qr:${digest}`, JSON.stringify({ userId, expiresAt }), 'PX', px);
@@ -84,5 +78,38 @@ export class RedisQrTokenStore implements QrTokenStore {
     const entry = JSON.parse(data) as { userId: string; expiresAt: number };
     // The injected clock decides, not only Redis' own expiry.
     return entry.expiresAt > now ? entry.userId : undefined;
+  }
+}
+
+// KEYS: counter hash; ARGV: now, window ms, now + window. A hash {c: count, r: resetAt} so the injected clock decides.
+const INCREMENT_ATTEMPTS = `
+if tonumber(redis.call('HGET', KEYS[1], 'r') or '0') <= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'r', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('HINCRBY', KEYS[1], 'c', 1)`;
+
+/** Failed-login counters shared by every instance: one hash per key, incremented by a Lua script. */
+export class RedisLoginAttemptStore extends RedisStore implements LoginAttemptStore {
+  async get(key: string, now: number): Promise<{ count: number; resetAt: number }> {
+    const [count, resetAt] = await this.redis.hmget(`${this.prefix}login:${key}`, 'c', 'r');
+    const end = Number(resetAt ?? 0);
+    return end > now ? { count: Number(count ?? 0), resetAt: end } : { count: 0, resetAt: now };
+  }
+  async increment(key: string, windowMs: number, now: number): Promise<void> {
+    const window = Math.max(1, Math.ceil(windowMs));
+    await this.redis.eval(INCREMENT_ATTEMPTS, 1, `${this.prefix}login:${key}`, now, window, now + window);
+  }
+  async delete(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}login:${key}`);
+  }
+}
+
+/** Used refresh-token ids as keys that expire with the token; `SET NX` makes the first use win across instances. */
+export class RedisRevokedTokenStore extends RedisStore implements RevokedTokenStore {
+  async revoke(jti: string, expiresAt: number, now: number): Promise<boolean> {
+    const px = Math.max(1, Math.ceil(expiresAt - now));
+    return (await this.redis.set(`${this.prefix}revoked:${jti}`, '1', 'PX', px, 'NX')) === 'OK';
   }
 }

@@ -124,6 +124,17 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
     totals.online += 1;
     let handled = 0;
+    // A result must survive a dead session (like the app's queued updates): log in again and resend it once.
+    const resending = async <T>(send: () => Promise<T>): Promise<T> => {
+      try {
+        return await send();
+      } catch (err) {
+        if (!(err instanceof PhoneAuthError) || stop.signal.aborted) throw err;
+        fail(err);
+        await client.login(username, options.password);
+        return send();
+      }
+    };
     while (!stop.signal.aborted) {
       try {
         const result = await client.pollOnce({ waitSeconds: options.waitSeconds ?? 25, signal: stop.signal });
@@ -132,20 +143,23 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         if (Number.isFinite(enqueuedAt) && enqueuedAt > 0) latencies.push(Date.now() - enqueuedAt);
         if (options.answerDelayMs) await new Promise((r) => setTimeout(r, options.answerDelayMs));
         const status = STATUSES[Math.floor(random() * STATUSES.length)] ?? 'unknown';
-        await client.sendCallResult({
-          callRequestId: result.command.id,
-          status,
-          startedAt: new Date().toISOString(),
-          durationSeconds: status === 'connected' ? 1 + Math.floor(random() * 120) : 0,
-          actionSource: 'crm_ui',
-          direction: 'outgoing',
-          resolveMethod: 'simulator',
-          attemptsCount: 1,
-        });
+        const { command } = result;
+        await resending(() =>
+          client.sendCallResult({
+            callRequestId: command.id,
+            status,
+            startedAt: new Date().toISOString(),
+            durationSeconds: status === 'connected' ? 1 + Math.floor(random() * 120) : 0,
+            actionSource: 'crm_ui',
+            direction: 'outgoing',
+            resolveMethod: 'simulator',
+            attemptsCount: 1,
+          }),
+        );
         totals.results += 1;
         handled += 1;
         if (handled % (options.telemetryEveryCommands ?? 5) === 0) {
-          await client.flushTelemetry();
+          await resending(() => client.flushTelemetry());
           totals.telemetryBatches += 1;
         }
       } catch (err) {
