@@ -34,6 +34,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   metrics?: Metrics;
   now?: () => Date;
+  /** Random bytes for RetailCRM callback secrets (default: node:crypto). */
+  random?: (n: number) => Buffer;
   /** Event delivery + smart redirect (telephony-events); routes are absent without it. */
   telephony?: Telephony;
   /** Click-to-call for RetailCRM's makeCallUrl (AMI Originate in production). */
@@ -77,6 +79,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     publicBaseUrl: config.publicBaseUrl,
     moduleCode: config.moduleCode,
     now: deps.now,
+    random: deps.random,
   });
 
   const app = express();
@@ -133,6 +136,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     '/retailcrm',
     createRetailCrmCallbacksRouter({
       storage: deps.storage,
+      secrets,
       originator: deps.originator,
       phoneDialer: deps.phone?.dialer,
     }),

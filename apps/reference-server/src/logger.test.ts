@@ -32,5 +32,11 @@ describe('logger', () => {
     expect(redactUrl('/retailcrm-admin/?enterprise_number=1&token=abc.def&x=1')).toBe(
       '/retailcrm-admin/?enterprise_number=1&token=[redacted]&x=1',
     );
+    expect(redactUrl('/retailcrm/make-call?secret=AbC-_9&clientId=1&xsecret=2')).toBe(
+      '/retailcrm/make-call?secret=[redacted]&clientId=1&xsecret=2',
+    );
+    expect(redactUrl('/retailcrm/status?clientId=1&Secret=s#f')).toBe(
+      '/retailcrm/status?clientId=1&Secret=[redacted]#f',
+    );
   });
 });

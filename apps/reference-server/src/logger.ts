@@ -35,6 +35,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 
 /** Drops `token` and similar query parameters from a URL before it is logged. */
 export function redactUrl(url: string): string {
-  // `k` is the messenger hub's PUBLIC_KEY / tenant key on /pub/* routes.
-  return url.replace(/([?&](?:token|api_key|apiKey|k)=)[^&#]*/gi, '$1[redacted]');
+  // `k` is the messenger hub's PUBLIC_KEY / tenant key on /pub/* routes; `secret` is the RetailCRM callback secret.
+  return url.replace(/([?&](?:token|api_key|apiKey|k|secret)=)[^&#]*/gi, '$1[redacted]');
 }

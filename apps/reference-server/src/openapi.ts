@@ -141,8 +141,12 @@ export function buildOpenApi(serverUrl: string): Json {
     post: op('Responsible manager extension', { security: 'pbx', body: smartRedirectBody }),
   };
   const cb = (summary: string) => ({ get: op(summary), post: op(summary) });
-  paths['/retailcrm/make-call'] = cb('RetailCRM makeCallUrl: clientId, phone, userId, code');
-  paths['/retailcrm/status'] = cb('RetailCRM changeUserStatusUrl: clientId, userId, code, status');
+  paths['/retailcrm/make-call'] = cb(
+    'RetailCRM makeCallUrl: secret (from registration), clientId, phone, userId, code',
+  );
+  paths['/retailcrm/status'] = cb(
+    'RetailCRM changeUserStatusUrl: secret (from registration), clientId, userId, code, status',
+  );
   Object.assign(paths, phoneOpenApiPaths());
   Object.assign(paths, messengerOpenApiPaths());
   for (const [p, s] of [

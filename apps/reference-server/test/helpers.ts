@@ -28,3 +28,40 @@ export const testEnv = {
   LOG_LEVEL: 'silent',
   PUBLIC_BASE_URL: 'http://pbx.test',
 };
+
+interface RegisteredModules {
+  state: {
+    integrationModules: Map<
+      string,
+      { integrations?: { telephony?: { makeCallUrl?: string; changeUserStatusUrl?: string } } }
+    >;
+  };
+}
+
+/**
+ * Path and query of a callback URL the (fake) RetailCRM holds for our module, i.e. exactly what RetailCRM
+ * would call, callback secret included (prefix it with the server's URL). `params` are added the way
+ * RetailCRM adds its own.
+ */
+export function registeredCallbackPath(
+  fake: RegisteredModules,
+  which: 'make-call' | 'status',
+  params: Record<string, string> = {},
+  moduleCode = 'callbridge-telephony',
+): string {
+  const telephony = fake.state.integrationModules.get(moduleCode)?.integrations?.telephony;
+  const registered = which === 'make-call' ? telephony?.makeCallUrl : telephony?.changeUserStatusUrl;
+  if (!registered) throw new Error(`module ${moduleCode} has no ${which} URL registered in the fake RetailCRM`);
+  const u = new URL(registered);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return `${u.pathname}${u.search}`;
+}
+
+/** The callback secret the (fake) RetailCRM holds for our module. */
+export function registeredCallbackSecret(fake: RegisteredModules, moduleCode = 'callbridge-telephony'): string {
+  const secret = new URL(registeredCallbackPath(fake, 'make-call', {}, moduleCode), 'http://x').searchParams.get(
+    'secret',
+  );
+  if (!secret) throw new Error('the registered makeCallUrl carries no secret');
+  return secret;
+}

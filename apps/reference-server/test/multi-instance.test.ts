@@ -176,7 +176,17 @@ describe.skipIf(!pgUrl || !redisUrl)('two server processes on one PostgreSQL and
       ((await (await fetch(`${url('B')}/stats`)).json()) as { phone: { held_polls: number } }).phone.held_polls;
     await expect.poll(heldOnB, { timeout: 5000 }).toBe(1);
 
-    const made = await fetch(`${url('A')}/retailcrm/make-call?clientId=0367&phone=%2B79001234567&userId=18`);
+    // Exactly the makeCallUrl the registration gave RetailCRM (with its callback secret, if any), plus its params.
+    const registered = (
+      crm.fake.state.integrationModules.get('callbridge-telephony') as {
+        integrations?: { telephony?: { makeCallUrl?: string } };
+      }
+    )?.integrations?.telephony?.makeCallUrl;
+    const makeCall = new URL(registered ?? 'http://x/retailcrm/make-call');
+    for (const [k, v] of Object.entries({ clientId: '0367', phone: '+79001234567', userId: '18' })) {
+      makeCall.searchParams.set(k, v);
+    }
+    const made = await fetch(`${url('A')}${makeCall.pathname}${makeCall.search}`);
     const body = (await made.json()) as { via?: string; command_id: string };
     expect(made.status).toBe(200);
     expect(body.via).toBe('phone');

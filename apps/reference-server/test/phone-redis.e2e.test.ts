@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { createTestDatabase, testEnv } from './helpers.js';
+import { createTestDatabase, registeredCallbackSecret, testEnv } from './helpers.js';
 
 // Two instances on one PostgreSQL and one Redis: the phone's long-poll is held by B, RetailCRM's make-call
 // lands on A, the result comes back through either; RetailCRM sees one upload.
@@ -78,7 +78,9 @@ describe.skipIf(!dbUrl || !redisUrl)('phone API on two instances (PostgreSQL + R
       await new Promise((r) => setTimeout(r, 10));
     expect(b.phone.protocol.stats().heldPolls).toBe(1);
 
-    const made = await fetch(`${a.url}/retailcrm/make-call?clientId=0367&phone=%2B79001234567&userId=18`);
+    const made = await fetch(
+      `${a.url}/retailcrm/make-call?secret=${registeredCallbackSecret(fake)}&clientId=0367&phone=%2B79001234567&userId=18`,
+    );
     const body = (await made.json()) as { via?: string; command_id: string };
     expect(body.via).toBe('phone');
     const started = Date.now();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { testEnv } from './helpers.js';
+import { registeredCallbackSecret, testEnv } from './helpers.js';
 
 // The whole click-to-call loop over real HTTP: RetailCRM's makeCallUrl -> command for the manager's phone ->
 // PhoneClient (the Android app's behaviour) pulls it -> calls/update -> one RetailCRM calls upload.
@@ -24,6 +24,8 @@ const originated: Array<{ extension: string; phone: string }> = [];
 const admin = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, 'content-type': 'application/json' };
 let srv: RunningServer;
 let accountToken: string;
+/** The callback secret RetailCRM got at registration. */
+let secret: string;
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = admin) {
   const res = await fetch(srv.url + path, {
@@ -89,6 +91,7 @@ beforeAll(async () => {
   const registered = await call('POST', '/api/register/0367');
   expect(registered.status).toBe(200);
   accountToken = new URL(registered.data.account_url).searchParams.get('token') as string;
+  secret = registeredCallbackSecret(fake);
   const save = await call('POST', '/api/save-extensions/0367', {
     extensions: { '18': '150', '19': '151', '20': '152' },
   });
@@ -160,7 +163,7 @@ describe('click-to-call through the phone app', () => {
 
     const made = await call(
       'GET',
-      `/retailcrm/make-call?clientId=0367&phone=${encodeURIComponent(CUSTOMER)}&userId=18`,
+      `/retailcrm/make-call?secret=${secret}&clientId=0367&phone=${encodeURIComponent(CUSTOMER)}&userId=18`,
     );
     expect(made.status).toBe(200);
     expect(made.data).toMatchObject({ ok: true, success: true, extension: '150', via: 'phone' });
@@ -219,7 +222,11 @@ describe('click-to-call through the phone app', () => {
       unknown: 'unknown',
     } as const;
     for (const [status, result] of Object.entries(expected)) {
-      const made = await call('POST', '/retailcrm/make-call', { clientId: '0367', phone: '+79005550000', code: '150' });
+      const made = await call('POST', `/retailcrm/make-call?secret=${secret}`, {
+        clientId: '0367',
+        phone: '+79005550000',
+        code: '150',
+      });
       expect(made.data.via).toBe('phone');
       const pulled = await anna.pull({ waitSeconds: 1 });
       expect(pulled).toMatchObject({ status: 'command', command: { id: made.data.command_id } });
@@ -231,7 +238,10 @@ describe('click-to-call through the phone app', () => {
 
   it('RetailCRM down: the result is retried until it is uploaded once, every attempt logged', async () => {
     fake.failNext({ status: 503, method: 'POST', path: '/telephony/calls/upload', times: 2 });
-    const made = await call('GET', '/retailcrm/make-call?clientId=0367&phone=%2B79007778899&userId=18');
+    const made = await call(
+      'GET',
+      `/retailcrm/make-call?secret=${secret}&clientId=0367&phone=%2B79007778899&userId=18`,
+    );
     const pulled = await anna.pull({ waitSeconds: 1 });
     expect(pulled).toMatchObject({ status: 'command' });
     const ack = await anna.sendCallResult({
@@ -252,7 +262,10 @@ describe('click-to-call through the phone app', () => {
 
   it('RetailCRM down for good: after maxAttempts the upload is a dead letter, visible in /stats', async () => {
     fake.failNext({ status: 503, method: 'POST', path: '/telephony/calls/upload', times: 3 });
-    const made = await call('GET', '/retailcrm/make-call?clientId=0367&phone=%2B79007770000&userId=18');
+    const made = await call(
+      'GET',
+      `/retailcrm/make-call?secret=${secret}&clientId=0367&phone=%2B79007770000&userId=18`,
+    );
     expect(await anna.pull({ waitSeconds: 1 })).toMatchObject({ status: 'command' });
     await anna.sendCallResult({ callRequestId: made.data.command_id, status: 'no_answer' });
     await until(async () => (await srv.phone.calls.get(made.data.command_id))?.uploadState === 'failed', 'failure');
@@ -265,7 +278,7 @@ describe('click-to-call through the phone app', () => {
   });
 
   it('a manager without a registered device falls back to AMI Originate', async () => {
-    const made = await call('GET', '/retailcrm/make-call?clientId=0367&phone=123456&userId=19');
+    const made = await call('GET', `/retailcrm/make-call?secret=${secret}&clientId=0367&phone=123456&userId=19`);
     expect(made).toMatchObject({ status: 200, data: { ok: true, extension: '151' } });
     expect(made.data.via).toBeUndefined();
     expect(originated).toEqual([{ extension: '151', phone: '123456' }]);
@@ -282,7 +295,7 @@ describe('click-to-call through the phone app', () => {
     await boris.registerDevice();
     const poll = boris.pull({ waitSeconds: 10 });
     await until(() => srv.phone.protocol.stats().heldPolls === 1, 'held poll');
-    const made = await call('GET', '/retailcrm/make-call?clientId=0367&phone=123456&userId=19');
+    const made = await call('GET', `/retailcrm/make-call?secret=${secret}&clientId=0367&phone=123456&userId=19`);
     expect(made.data.via).toBe('phone');
     expect(await poll).toMatchObject({ status: 'command', command: { id: made.data.command_id, phone: '123456' } });
     expect(originated).toHaveLength(1);

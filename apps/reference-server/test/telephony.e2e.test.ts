@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { testEnv } from './helpers.js';
+import { registeredCallbackSecret, testEnv } from './helpers.js';
 
 const CUSTOMER_PHONE = '+79001234567';
 const fake = createFakeRetailCrm({
@@ -18,6 +18,8 @@ const fake = createFakeRetailCrm({
 const msw = setupServer(...fake.handlers);
 const originated: Array<{ enterpriseNumber: string; extension: string; phone: string }> = [];
 let srv: RunningServer;
+/** The callback secret RetailCRM got at registration (RetailCRM calls exactly the registered URLs). */
+let secret: string;
 
 const admin = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, 'content-type': 'application/json' };
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -83,6 +85,7 @@ beforeAll(async () => {
   });
   expect(put.status).toBe(200);
   expect((await fetch(`${srv.url}/api/register/0367`, { method: 'POST', headers: admin })).status).toBe(200);
+  secret = registeredCallbackSecret(fake);
   const save = await post('/api/save-extensions/0367', { extensions: { '18': '150' } }, admin);
   expect(save.data.sync).toEqual({ ok: true });
   // The save's NOTIFY invalidates the caches; reading through them reloads.
@@ -174,15 +177,21 @@ describe('POST /api/smart-redirect', () => {
 describe('RetailCRM callbacks', () => {
   it('make-call: unknown clientId 401, no extension 400, otherwise originates', async () => {
     expect(
-      (await get(`/retailcrm/make-call?clientId=9999&phone=${encodeURIComponent(CUSTOMER_PHONE)}&userId=18`)).status,
+      (
+        await get(
+          `/retailcrm/make-call?secret=${secret}&clientId=9999&phone=${encodeURIComponent(CUSTOMER_PHONE)}&userId=18`,
+        )
+      ).status,
     ).toBe(401);
-    expect((await get(`/retailcrm/make-call?clientId=0500&phone=123456&userId=18`)).status).toBe(401);
-    const noExt = await get(`/retailcrm/make-call?clientId=0367&phone=123456&userId=19`);
+    expect((await get(`/retailcrm/make-call?secret=${secret}&clientId=0500&phone=123456&userId=18`)).status).toBe(401);
+    const noExt = await get(`/retailcrm/make-call?secret=${secret}&clientId=0367&phone=123456&userId=19`);
     expect(noExt).toMatchObject({ status: 400, data: { error: 'no_extension' } });
-    expect((await get('/retailcrm/make-call?clientId=0367&userId=18')).status).toBe(422);
-    const ok = await get(`/retailcrm/make-call?clientId=0367&phone=${encodeURIComponent(CUSTOMER_PHONE)}&userId=18`);
+    expect((await get(`/retailcrm/make-call?secret=${secret}&clientId=0367&userId=18`)).status).toBe(422);
+    const ok = await get(
+      `/retailcrm/make-call?secret=${secret}&clientId=0367&phone=${encodeURIComponent(CUSTOMER_PHONE)}&userId=18`,
+    );
     expect(ok).toMatchObject({ status: 200, data: { ok: true, extension: '150' } });
-    const form = await fetch(`${srv.url}/retailcrm/make-call`, {
+    const form = await fetch(`${srv.url}/retailcrm/make-call?secret=${secret}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'clientId=0367&phone=123456&code=151',
@@ -195,8 +204,8 @@ describe('RetailCRM callbacks', () => {
   });
 
   it('status callback', async () => {
-    expect((await get('/retailcrm/status?clientId=0367&userId=18&status=busy')).status).toBe(200);
-    expect((await get('/retailcrm/status?clientId=0367&userId=18&status=sleeping')).status).toBe(422);
-    expect((await get('/retailcrm/status?clientId=nope&userId=18&status=busy')).status).toBe(401);
+    expect((await get(`/retailcrm/status?secret=${secret}&clientId=0367&userId=18&status=busy`)).status).toBe(200);
+    expect((await get(`/retailcrm/status?secret=${secret}&clientId=0367&userId=18&status=sleeping`)).status).toBe(422);
+    expect((await get(`/retailcrm/status?secret=${secret}&clientId=nope&userId=18&status=busy`)).status).toBe(401);
   });
 });

@@ -81,7 +81,7 @@ export const saveExtensionsBodySchema = z.union([
     .transform((b) => ({ extensions: { [b.user_id]: b.extension } })),
 ]);
 
-/** What is stored under `integrations_config.retailcrm` (api_key encrypted). */
+/** What is stored under `integrations_config.retailcrm` (api_key and callback_secret encrypted). */
 export const storedConfigSchema = z.looseObject({
   domain: z.string().optional(),
   api_key: z.string().optional(),
@@ -91,6 +91,8 @@ export const storedConfigSchema = z.looseObject({
   last_sync: z.string().nullable().default(null),
   registered: z.boolean().default(false),
   registered_at: z.string().nullable().default(null),
+  /** Encrypted secret expected in the query of RetailCRM's callbacks; rotated by every registration. */
+  callback_secret: z.string().optional(),
 });
 export type StoredRetailCrmConfig = z.infer<typeof storedConfigSchema>;
 

@@ -9,6 +9,7 @@ import type { Authenticator } from '../auth.js';
 import { HttpError, notFound } from '../errors.js';
 import { looksMasked, maskSecret, type SecretBox } from '../secret-box.js';
 import type { Enterprise, Storage } from '../storage/types.js';
+import { callbackUrls, generateCallbackSecret } from './callback-secret.js';
 import {
   apiKeySchema,
   type patchConfigBodySchema,
@@ -54,6 +55,8 @@ export interface RetailCrmServiceOptions {
   publicBaseUrl: string;
   moduleCode: string;
   now?: () => Date;
+  /** Random bytes for callback secrets (tests inject a deterministic source). */
+  random?: (n: number) => Buffer;
 }
 
 /** The RetailCRM integration use cases behind the admin API; knows nothing of HTTP frameworks. */
@@ -201,7 +204,13 @@ export class RetailCrmService {
     return u.toString();
   }
 
-  private async buildModule(e: Enterprise, cfg: StoredRetailCrmConfig, active: boolean, token: string) {
+  private async buildModule(
+    e: Enterprise,
+    cfg: StoredRetailCrmConfig,
+    active: boolean,
+    token: string,
+    callbackSecret: string,
+  ) {
     try {
       return buildTelephonyIntegrationModule({
         code: this.o.moduleCode,
@@ -210,8 +219,7 @@ export class RetailCrmService {
         logoSvg: LOGO_SVG,
         clientId: e.number,
         accountUrl: this.accountUrl(e.number, token),
-        makeCallUrl: `${this.o.publicBaseUrl}/retailcrm/make-call`,
-        changeUserStatusUrl: `${this.o.publicBaseUrl}/retailcrm/status`,
+        ...callbackUrls(this.o.publicBaseUrl, callbackSecret),
         additionalCodes: cfg.user_extensions,
         inboundEvents: cfg.events.incoming,
         outboundEvents: cfg.events.outgoing,
@@ -223,9 +231,31 @@ export class RetailCrmService {
     }
   }
 
+  private newCallbackSecret(): string {
+    return generateCallbackSecret(this.o.random);
+  }
+
+  /** The module as written to the integration log: no account token, no callback secret. */
+  private redactedModule(e: Enterprise, module: Awaited<ReturnType<RetailCrmService['buildModule']>>) {
+    const telephony = module.integrations?.telephony;
+    return {
+      ...module,
+      accountUrl: this.accountUrl(e.number, '***'),
+      ...(telephony
+        ? {
+            integrations: {
+              ...module.integrations,
+              telephony: { ...telephony, ...callbackUrls(this.o.publicBaseUrl, '***') },
+            },
+          }
+        : {}),
+    };
+  }
+
   /**
    * Registers (or re-registers) the telephony module. The account link gets a fresh JWT; the token
    * version is bumped only after RetailCRM accepted the module, which revokes every earlier link.
+   * The callback secret is rotated the same way: the new one is stored only once RetailCRM has the new URLs.
    */
   async register(number: string) {
     const e = await this.enterprise(number);
@@ -233,9 +263,11 @@ export class RetailCrmService {
     const client = this.client(cfg);
     const ver = e.adminTokenVersion + 1;
     const token = await this.o.auth.issueAccountToken(e.number, ver);
-    const module = await this.buildModule(e, cfg, true, token);
-    const redacted = { ...module, accountUrl: this.accountUrl(e.number, '***') };
-    await this.logged(e, 'register_module', redacted, () => client.integrationModules.edit(module));
+    const callbackSecret = this.newCallbackSecret();
+    const module = await this.buildModule(e, cfg, true, token, callbackSecret);
+    await this.logged(e, 'register_module', this.redactedModule(e, module), () =>
+      client.integrationModules.edit(module),
+    );
     const newVer = await this.o.storage.bumpAdminTokenVersion(number);
     const at = this.now().toISOString();
     await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => ({
@@ -243,6 +275,7 @@ export class RetailCrmService {
       registered: true,
       registered_at: at,
       last_sync: at,
+      callback_secret: this.o.secrets.encrypt(callbackSecret),
     }));
     // A concurrent registration won the race: its link is the valid one, re-issue ours to match.
     const finalToken = newVer === ver ? token : await this.o.auth.issueAccountToken(e.number, newVer);
@@ -252,7 +285,8 @@ export class RetailCrmService {
   private async deactivateModule(e: Enterprise, cfg: StoredRetailCrmConfig): Promise<{ ok: boolean; error?: string }> {
     try {
       const client = this.client(cfg);
-      const module = await this.buildModule(e, cfg, false, 'revoked');
+      // A fresh secret that is never stored: the deactivated module's callbacks can no longer pass.
+      const module = await this.buildModule(e, cfg, false, 'revoked', this.newCallbackSecret());
       await this.logged(e, 'unregister_module', { code: module.code, active: false }, () =>
         client.integrationModules.edit(module),
       );
@@ -272,6 +306,7 @@ export class RetailCrmService {
       ...storedConfigSchema.parse(raw ?? {}),
       registered: false,
       registered_at: null,
+      callback_secret: undefined,
     }));
     return { retailcrm };
   }
@@ -378,14 +413,27 @@ export class RetailCrmService {
     return { user_extensions: cfg.user_extensions, displaced, sync };
   }
 
-  /** Pushes the local map to RetailCRM (re-sends the module with the current, not rotated, token version). */
+  /**
+   * Pushes the local map to RetailCRM (re-sends the module with the current, not rotated, token version
+   * and callback secret). A module registered before callback secrets existed gets its first one here.
+   */
   async pushCodes(e: Enterprise, cfg: StoredRetailCrmConfig): Promise<{ ok: boolean; error?: string }> {
     try {
       const client = this.client(cfg);
       const token = await this.o.auth.issueAccountToken(e.number, e.adminTokenVersion);
-      const module = await this.buildModule(e, cfg, true, token);
+      const stored = cfg.callback_secret ? this.o.secrets.decrypt(cfg.callback_secret) : undefined;
+      const callbackSecret = stored ?? this.newCallbackSecret();
+      const module = await this.buildModule(e, cfg, true, token, callbackSecret);
       const codes = module.integrations?.telephony?.additionalCodes ?? [];
       await this.logged(e, 'sync_extensions', { additionalCodes: codes }, () => client.integrationModules.edit(module));
+      if (!stored) {
+        await this.o.storage.updateIntegrationConfig(e.number, INTEGRATION, (raw) => {
+          const current = storedConfigSchema.parse(raw ?? {});
+          // A registration that ran meanwhile already stored (and sent) its own secret.
+          if (current.callback_secret) return current;
+          return { ...current, callback_secret: this.o.secrets.encrypt(callbackSecret) };
+        });
+      }
       return { ok: true };
     } catch (err) {
       return { ok: false, error: err instanceof HttpError ? err.code : 'internal_error' };

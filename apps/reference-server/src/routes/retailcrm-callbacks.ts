@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { dialViaPhone } from '../phone/click-to-call.js';
 import type { PhoneDialer } from '../phone/module.js';
+import { CALLBACK_SECRET_PARAM, verifyCallbackSecret } from '../retailcrm/callback-secret.js';
 import { storedConfigSchema } from '../retailcrm/config-schema.js';
 import { INTEGRATION } from '../retailcrm/service.js';
+import type { SecretBox } from '../secret-box.js';
 import type { Storage } from '../storage/types.js';
 
 /** Places a click-to-call: rings the manager's extension, then dials the customer. */
@@ -20,6 +22,8 @@ const makeCallSchema = z.looseObject({
   code: str.optional(),
   externalPhone: str.optional(),
 });
+/** Authentication comes first: an unauthenticated caller learns nothing from validation errors. */
+const clientSchema = z.looseObject({ clientId: str.pipe(z.string().min(1)) });
 const statusSchema = z.looseObject({
   clientId: str.pipe(z.string().min(1)),
   userId: str.optional(),
@@ -34,27 +38,33 @@ const params = (req: Request): unknown => ({
 });
 
 /**
- * RetailCRM callbacks (makeCallUrl, changeUserStatusUrl). RetailCRM identifies the account only by
- * `clientId` (= our enterprise number); an unknown or unregistered one is refused with 401.
+ * RetailCRM callbacks (makeCallUrl, changeUserStatusUrl). RetailCRM sends `clientId` (= our enterprise
+ * number), which anyone can guess, so the registered URLs also carry the enterprise's callback secret
+ * (`?secret=`). An unknown or unregistered clientId, or a missing or wrong secret, is refused with 401.
  */
 export function createRetailCrmCallbacksRouter(deps: {
   storage: Storage;
+  /** Decrypts the stored callback secrets. */
+  secrets: SecretBox;
   originator?: CallOriginator;
   /** Click-to-call through the manager's phone app first; AMI Originate when it has no device. */
   phoneDialer?: PhoneDialer;
 }): Router {
   const r = Router();
 
-  const registeredEnterprise = async (clientId: string) => {
+  const authenticated = async (req: Request) => {
+    const input = params(req);
+    const { clientId } = clientSchema.parse(input);
     const e = await deps.storage.getEnterprise(clientId);
     const cfg = storedConfigSchema.parse(e?.integrationsConfig[INTEGRATION] ?? {});
     if (!e?.active || !cfg.registered) throw new HttpError(401, 'unknown_client', 'unknown clientId');
-    return { e, cfg };
+    verifyCallbackSecret(cfg, (input as Record<string, unknown>)[CALLBACK_SECRET_PARAM], deps.secrets);
+    return { e, cfg, input };
   };
 
   const makeCall = async (req: Request, res: import('express').Response) => {
-    const p = makeCallSchema.parse(params(req));
-    const { e, cfg } = await registeredEnterprise(p.clientId);
+    const { e, cfg, input } = await authenticated(req);
+    const p = makeCallSchema.parse(input);
     const extension =
       (p.code && /^\d{2,5}$/.test(p.code) ? p.code : undefined) ??
       (p.userId ? cfg.user_extensions[p.userId] : undefined);
@@ -103,8 +113,8 @@ export function createRetailCrmCallbacksRouter(deps: {
   r.post('/make-call', makeCall);
 
   const status = async (req: Request, res: import('express').Response) => {
-    const p = statusSchema.parse(params(req));
-    const { e } = await registeredEnterprise(p.clientId);
+    const { e, input } = await authenticated(req);
+    const p = statusSchema.parse(input);
     await deps.storage.insertIntegrationLog({
       enterpriseNumber: e.number,
       integrationType: INTEGRATION,
