@@ -8,6 +8,7 @@ import {
   type PhoneProtocol,
   type PhoneProtocolOptions,
   RedisCommandBus,
+  RedisLoginAttemptStore,
   systemClock,
 } from '@callbridge/phone-protocol';
 import { createPhoneRouter } from '@callbridge/phone-protocol/express';
@@ -175,6 +176,14 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
     qrTokens: new SqlQrTokenStore(db),
     clock,
     pull: o.pull,
+    // Several instances share one failed-login count through Redis; otherwise each process counts its own.
+    ...(redis
+      ? {
+          loginThrottle: {
+            store: new RedisLoginAttemptStore({ redis, keyPrefix: `${o.redisPrefix ?? 'callbridge'}:phone:` }),
+          },
+        }
+      : {}),
     generateCommandId: () => randomUUID(),
     async onCallResult({ user, update }) {
       // Runs before the ack: if the write fails the device gets 503 and sends the result again.
