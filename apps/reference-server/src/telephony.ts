@@ -10,6 +10,7 @@ import {
   createTelephonyPipeline,
   type DeliveryPolicies,
   type DeliveryQueue,
+  type IntegrationLogSink,
   type QueueStats,
   type RetailCrmEnterpriseConfig,
   type SmartRedirect,
@@ -75,18 +76,8 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
   const config = async (n: string) => toTelephonyConfig(await deps.configCache.get(n));
   const createApi = (c: RetailCrmEnterpriseConfig) =>
     deps.clientFactory({ url: c.domain, apiKey: c.api_key }).telephony;
-  const integrationLog = {
-    async write(r: {
-      enterpriseNumber: string;
-      integrationType: string;
-      eventType: string;
-      operation: string;
-      requestData: unknown;
-      responseData: unknown;
-      status: 'success' | 'error';
-      errorMessage?: string;
-      durationMs: number;
-    }) {
+  const integrationLog: IntegrationLogSink = {
+    async write(r) {
       const req = r.requestData as { callExternalId?: string; externalId?: string } | undefined;
       await deps.storage
         .insertIntegrationLog({

@@ -19,6 +19,7 @@ export {
   InMemoryCommandBus,
   type NewCommand,
   type PhoneCommand,
+  WakeRegistry,
 } from './command-bus.js';
 export { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, listOnlineDevices } from './devices.js';
 export { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';

@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_DELIVERIES,
   type NewCommand,
   type PhoneCommand,
+  WakeRegistry,
 } from '@callbridge/phone-protocol';
 import type { SqlDriver, SqlQueryable } from '../storage/sql-driver.js';
 
@@ -40,7 +41,7 @@ export class SqlCommandBus implements CommandBus {
   private readonly ackTimeoutMs: number;
   private readonly maxDeliveries: number;
   private readonly onDeadLetter: (command: PhoneCommand) => void;
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private wakeups = new WakeRegistry();
 
   constructor(
     private readonly db: SqlDriver,
@@ -149,24 +150,14 @@ export class SqlCommandBus implements CommandBus {
   }
 
   subscribe(deviceId: string, onWake: () => void): () => void {
-    let set = this.listeners.get(deviceId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(deviceId, set);
-    }
-    set.add(onWake);
-    return () => {
-      const current = this.listeners.get(deviceId);
-      current?.delete(onWake);
-      if (current?.size === 0) this.listeners.delete(deviceId);
-    };
+    return this.wakeups.add(deviceId, onWake);
   }
 
   private wake(deviceId: string): void {
-    for (const listener of [...(this.listeners.get(deviceId) ?? [])]) listener();
+    this.wakeups.wake(deviceId);
   }
 
   async close(): Promise<void> {
-    this.listeners.clear();
+    this.wakeups = new WakeRegistry();
   }
 }
