@@ -183,4 +183,31 @@ describe('createWebhookHandler', () => {
     });
     expect((await handle({ tenant: 4, body, query })).status).toBe(401);
   });
+  it('never throws on an unexpected parse error: TypeError -> 422 invalid_payload, other errors -> 500 logged', async () => {
+    const warn = vi.fn();
+    const onEvent = vi.fn(async () => {});
+    const adapterThrowing = (error: unknown) =>
+      ({
+        provider: 'whatsapp-web',
+        verifyWebhook: async () => true,
+        parseWebhook: async () => {
+          throw error;
+        },
+      }) as unknown as Parameters<typeof createWebhookHandler>[0]['adapter'];
+    const input = createWebhookHandler({
+      adapter: adapterThrowing(new TypeError("Cannot read properties of undefined (reading 'x')")),
+      onEvent,
+      logger: { warn },
+    });
+    const answer = await input({ tenant: 7, body: { tenant: 7 } });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ ok: false, error: 'invalid_payload' });
+    const bug = createWebhookHandler({ adapter: adapterThrowing(new Error('boom')), onEvent, logger: { warn } });
+    expect(await bug({ tenant: 7, body: { tenant: 7 } })).toEqual({
+      status: 500,
+      body: { ok: false, error: 'internal_error' },
+    });
+    expect(warn).toHaveBeenCalledWith('webhook_parse_failed', expect.objectContaining({ tenant: 7, error: 'Error' }));
+    expect(onEvent).not.toHaveBeenCalled();
+  });
 });

@@ -65,7 +65,17 @@ export function createWebhookHandler(
       if (error instanceof WebhookPayloadError) {
         return { status: 422, body: { ok: false, error: error.code, issues: error.issues } };
       }
-      throw error;
+      // Never throw. A ZodError / TypeError / SyntaxError comes from the body's shape (the input's fault): 422,
+      // the provider should not retry. Anything else is our bug or an outage: 500, logged.
+      if (isInputError(error)) {
+        logger.warn('webhook_parse_rejected', { provider: adapter.provider, tenant, error: errorName(error) });
+        return {
+          status: 422,
+          body: { ok: false, error: ErrorCodes.invalidPayload, issues: [{ path: '', message: errorMessage(error) }] },
+        };
+      }
+      logger.warn('webhook_parse_failed', { provider: adapter.provider, tenant, error: errorName(error) });
+      return { status: 500, body: { ok: false, error: 'internal_error' } };
     }
     for (const ignored of parsed.ignored) {
       logger.warn('webhook_skip', { provider: adapter.provider, tenant, reason: ignored.reason });
@@ -116,6 +126,13 @@ export function createWebhookHandler(
     return { status: 200, body: { ok: true, queued: false, ignored: parsed.ignored.map((i) => i.reason) } };
   };
 }
+
+const isInputError = (error: unknown): boolean =>
+  error instanceof TypeError ||
+  error instanceof SyntaxError ||
+  (error instanceof Error && (error.name === 'ZodError' || error.constructor?.name === 'ZodError'));
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message.slice(0, 200) : 'invalid payload');
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
