@@ -1,12 +1,11 @@
 import { request } from 'node:http';
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import { createFakeRetailCrm, FAKE_RETAILCRM_API_KEY } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { testEnv } from './helpers.js';
+import { testClientFactory, testEnv } from './helpers.js';
 
 const fake = createFakeRetailCrm({
   users: [
@@ -58,7 +57,7 @@ beforeAll(async () => {
     config,
     logger: createLogger('silent'),
     inMemory: true,
-    clientFactory: ({ url, apiKey }) => createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false }),
+    clientFactory: testClientFactory,
   });
   base = srv.url;
   await srv.storage.upsertEnterprise({ number: '0367', name: 'Shop 0367', pbxToken: 'pbx-0367' });

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import { createFakeRetailCrm, FAKE_RETAILCRM_API_KEY } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
 import { type Browser, chromium } from 'playwright-core';
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { testEnv } from './helpers.js';
+import { testClientFactory, testEnv } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
@@ -26,7 +25,7 @@ describe.skipIf(!existsSync(CHROMIUM))('admin UI in chromium', () => {
       config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1' }),
       logger: createLogger('silent'),
       inMemory: true,
-      clientFactory: ({ url, apiKey }) => createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false }),
+      clientFactory: testClientFactory,
     });
     await srv.storage.upsertEnterprise({ number: '0367', name: 'Flower Shop', pbxToken: 'pbx-0367' });
     await srv.storage.upsertInternalPhone({ enterpriseNumber: '0367', phoneNumber: '150' });

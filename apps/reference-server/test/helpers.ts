@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import pg from 'pg';
+import type { RetailCrmClientFactory } from '../src/retailcrm/service.js';
+
+/** RetailCRM clients for tests: no retries and no rate limit, so the fake's answers are seen as they are. */
+export const testClientFactory: RetailCrmClientFactory = ({ url, apiKey }) =>
+  createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false });
 
 /** Creates a throw-away database on the test server and returns its URL plus a dropper. */
 export async function createTestDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {

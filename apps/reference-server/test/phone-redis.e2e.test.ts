@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { PhoneClient } from '@callbridge/phone-protocol';
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import { createFakeRetailCrm, FAKE_RETAILCRM_API_KEY } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { createTestDatabase, registeredCallbackSecret, testEnv } from './helpers.js';
+import { createTestDatabase, registeredCallbackSecret, testClientFactory, testEnv } from './helpers.js';
 
 // Two instances on one PostgreSQL and one Redis: the phone's long-poll is held by B, RetailCRM's make-call
 // lands on A, the result comes back through either; RetailCRM sees one upload.
@@ -28,7 +27,7 @@ describe.skipIf(!dbUrl || !redisUrl)('phone API on two instances (PostgreSQL + R
       config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: redisUrl }),
       logger: createLogger('silent'),
       redisPrefix,
-      clientFactory: ({ url, apiKey }) => createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false }),
+      clientFactory: testClientFactory,
       phone: { upload: { retryDelaysMs: [30], sweepIntervalMs: 50 } },
     });
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import { createFakeRetailCrm } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import type { Storage } from '../src/storage/types.js';
-import { createTestDatabase, testEnv } from './helpers.js';
+import { createTestDatabase, testClientFactory, testEnv } from './helpers.js';
 
 const baseUrl = process.env.TEST_DATABASE_URL;
 
@@ -69,7 +68,7 @@ describe.skipIf(!baseUrl || !redisUrl)('server on PostgreSQL + Redis queue', () 
       config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: redisUrl }),
       logger: createLogger('silent'),
       redisPrefix: `cbrs${randomBytes(4).toString('hex')}`,
-      clientFactory: ({ url, apiKey }) => createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false }),
+      clientFactory: testClientFactory,
     });
     await srv.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx' });
     await srv.context.service.putConfig('0367', {

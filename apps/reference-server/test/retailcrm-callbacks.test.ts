@@ -1,12 +1,11 @@
 import { Writable } from 'node:stream';
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import { createFakeRetailCrm, FAKE_RETAILCRM_API_KEY } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { registeredCallbackPath, registeredCallbackSecret, testEnv } from './helpers.js';
+import { registeredCallbackPath, registeredCallbackSecret, testClientFactory, testEnv } from './helpers.js';
 
 // The per-enterprise callback secret of makeCallUrl / changeUserStatusUrl: issued at registration,
 // required on both routes, rotated by re-registration, removed by unregistration, never logged.
@@ -62,7 +61,7 @@ beforeAll(async () => {
     config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1' }),
     logger: createLogger('debug', sink),
     inMemory: true,
-    clientFactory: ({ url, apiKey }) => createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false }),
+    clientFactory: testClientFactory,
     originator: {
       async originate(p) {
         originated.push(p.phone);

@@ -1,11 +1,10 @@
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import { createFakeRetailCrm, FAKE_RETAILCRM_API_KEY } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { registeredCallbackSecret, testEnv } from './helpers.js';
+import { registeredCallbackSecret, testClientFactory, testEnv } from './helpers.js';
 
 const CUSTOMER_PHONE = '+79001234567';
 const fake = createFakeRetailCrm({
@@ -68,7 +67,7 @@ beforeAll(async () => {
     config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1' }),
     logger: createLogger('silent'),
     inMemory: true,
-    clientFactory: ({ url, apiKey }) => createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false }),
+    clientFactory: testClientFactory,
     originator: {
       async originate(p) {
         originated.push(p);
