@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import pg from 'pg';
-import type { RetailCrmClientFactory } from '../src/retailcrm/service.js';
+import type { RetailCrmClientFactory } from '../src/egress/client-factory.js';
 
 /** RetailCRM clients for tests: no retries and no rate limit, so the fake's answers are seen as they are. */
 export const testClientFactory: RetailCrmClientFactory = ({ url, apiKey }) =>
