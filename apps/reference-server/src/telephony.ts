@@ -80,11 +80,6 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         ...retry,
       })
     : createInProcessQueue(retry);
-  const pipelineLogger = {
-    info: (o: object, m?: string) => deps.logger.info(o, m),
-    warn: (o: object, m?: string) => deps.logger.warn(o, m),
-    error: (o: object, m?: string) => deps.logger.error(o, m),
-  };
   const pipeline = createTelephonyPipeline({
     enablement: deps.enablementCache,
     sinks: [createRetailCrmSink({ config: egress.config, createApi: egress.api })],
@@ -103,14 +98,15 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         });
       },
     },
-    logger: pipelineLogger,
+    // telephony-events' Logger port is pino's shape: the logger goes in as is.
+    logger: deps.logger,
   });
   const smartRedirect = createSmartRedirect({
     config: egress.config,
     createApi: egress.api,
     redirector: deps.redirector,
     integrationLog: egress.log.sink,
-    logger: pipelineLogger,
+    logger: deps.logger,
   });
   return {
     pipeline,
