@@ -103,7 +103,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
   });
   const smartRedirect = createSmartRedirect({
     config: egress.config,
-    createApi: egress.api,
+    createApi: egress.lookupApi,
     redirector: deps.redirector,
     integrationLog: egress.log.sink,
     logger: deps.logger,

@@ -61,8 +61,13 @@ export interface UploadContext {
 export interface RetailCrmEgress {
   /** The account's config in telephony-events' shape; undefined while RetailCRM is not configured. */
   config(enterpriseNumber: string): Promise<RetailCrmEnterpriseConfig | undefined>;
-  /** telephony-events' `RetailCrmApiFactory` over the delivery client. */
+  /** telephony-events' `RetailCrmApiFactory` over the delivery client, for calls made under {@link policies}. */
   readonly api: RetailCrmApiFactory;
+  /**
+   * The same client for the smart redirect's synchronous manager lookup, which runs under its own deadline rather
+   * than the policies: one attempt, paced by the client at RetailCRM's per-key rate.
+   */
+  readonly lookupApi: RetailCrmApiFactory;
   readonly policies: AccountPolicies;
   readonly log: IntegrationLogWriter;
   /**
@@ -87,6 +92,8 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
   const config = async (n: string) => (await options.config.get(n))?.retailcrm;
   const api: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
     options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs } }).telephony;
+  const lookupApi: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
+    options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs, paced: true } }).telephony;
   const apis = new Map<string, { domain: string; apiKey: string; api: RetailCrmTelephonyApi }>();
   const apiOf = (n: string, c: RetailCrmEnterpriseConfig) => {
     let entry = apis.get(n);
@@ -104,6 +111,7 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
   return {
     config,
     api,
+    lookupApi,
     policies,
     log,
     breakers: () => policies.breakers(),
