@@ -10,10 +10,10 @@ import {
   createWebhookHandler,
   createWhatsAppWebAdapter,
   type InboundDedup,
-  MemoryAvitoChatCache,
-  MemoryAvitoTokenStore,
-  MemoryInboundDedup,
-  MemoryProviderTokenStore,
+  InMemoryAvitoChatCache,
+  InMemoryAvitoTokenStore,
+  InMemoryInboundDedup,
+  InMemoryProviderTokenStore,
   type MessageIn,
   MessengerContractError,
   normaliseWhatsAppAddress,
@@ -69,7 +69,7 @@ export function createAdapters(env: {
   avitoClientId: string;
   avitoClientSecret: string;
 }) {
-  const providerTokens = new MemoryProviderTokenStore(); // one webhook token per tenant (port: get, ensure)
+  const providerTokens = new InMemoryProviderTokenStore(); // one webhook token per tenant (port: get, ensure)
   const telegram = createTelegramWorkerAdapter({
     baseUrl: 'http://tgworker:9000',
     adminToken: env.tgAdminToken, // X-Admin-Token on every call
@@ -83,8 +83,8 @@ export function createAdapters(env: {
   const avito = createAvitoAdapter({
     clientId: env.avitoClientId,
     clientSecret: env.avitoClientSecret,
-    tokenStore: new MemoryAvitoTokenStore(), // production: a durable AvitoTokenStore (refresh tokens rotate)
-    chatCache: new MemoryAvitoChatCache(), // author -> chat, filled by webhooks; makes `to: 'user:<id>'` work
+    tokenStore: new InMemoryAvitoTokenStore(), // production: a durable AvitoTokenStore (refresh tokens rotate)
+    chatCache: new InMemoryAvitoChatCache(), // author -> chat, filled by webhooks; makes `to: 'user:<id>'` work
     providerTokens,
   });
   return { providerTokens, telegram, whatsapp, avito };
@@ -142,7 +142,7 @@ export function createWebhookEndpoint(
   return handle; // every contract outcome is a {status, body}; only an unexpected adapter bug throws
 }
 
-export async function webhookUrlFor(providerTokens: MemoryProviderTokenStore, tenant: number) {
+export async function webhookUrlFor(providerTokens: InMemoryProviderTokenStore, tenant: number) {
   const token = await providerTokens.ensure(tenant); // created once, then the same token
   return `https://hub.example.com/webhook?token=${encodeURIComponent(token)}`; // or header X-Provider-Token
 }
@@ -166,13 +166,13 @@ export async function adaptersAgainstFakes() {
   const server = setupServer(...tg.handlers, ...wa.handlers, ...fakeAvito.handlers);
   server.listen({ onUnhandledRequest: 'error' }); // vitest: beforeAll / afterEach(resetHandlers) / afterAll(close)
   try {
-    const providerTokens = new MemoryProviderTokenStore(() => 'hook-token');
+    const providerTokens = new InMemoryProviderTokenStore(() => 'hook-token');
     const telegram = createTelegramWorkerAdapter({ baseUrl: tg.baseUrl, adminToken: tg.adminToken, providerTokens });
     const whatsapp = createWhatsAppWebAdapter({ baseUrlFor: wa.baseUrlFor, authToken: wa.authToken, providerTokens });
     const avito = createAvitoAdapter({
       clientId: fakeAvito.clientId,
       clientSecret: fakeAvito.clientSecret,
-      tokenStore: new MemoryAvitoTokenStore(),
+      tokenStore: new InMemoryAvitoTokenStore(),
       providerTokens,
     });
 
@@ -203,13 +203,13 @@ export async function adaptersAgainstFakes() {
 }
 
 export async function webhookDuplicateIsDropped() {
-  const providerTokens = new MemoryProviderTokenStore(() => 'hook-token');
+  const providerTokens = new InMemoryProviderTokenStore(() => 'hook-token');
   const whatsapp = createWhatsAppWebAdapter({ baseUrlFor: () => 'http://waweb.test', authToken: 't', providerTokens });
   await providerTokens.ensure(7);
   const queued: MessageIn[] = [];
   const handle = createWebhookHandler({
     adapter: whatsapp,
-    dedup: new MemoryInboundDedup(),
+    dedup: new InMemoryInboundDedup(),
     onEvent: async (event) => {
       queued.push(event);
     },

@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import type { ConfigCache } from '@callbridge/config-cache';
-import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth.js';
 import type { AppConfig } from './config.js';
+import type { EnterpriseRetailCrm } from './egress/account-config.js';
+import { defaultClientFactory, type RetailCrmClientFactory } from './egress/client-factory.js';
+import { createIntegrationLogWriter } from './egress/integration-log.js';
 import { errorHandler } from './error-handler.js';
 import { HttpError } from './errors.js';
 import { createLogger, redactUrl } from './logger.js';
@@ -14,8 +16,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { createPhoneAdminRouter } from './phone/admin-routes.js';
 import type { PhoneModule } from './phone/module.js';
-import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
-import { type RetailCrmClientFactory, RetailCrmService } from './retailcrm/service.js';
+import { RetailCrmService } from './retailcrm/service.js';
 import { createAdminApiRouter } from './routes/admin-api.js';
 import { createPbxRouter } from './routes/pbx.js';
 import { type CallOriginator, createRetailCrmCallbacksRouter } from './routes/retailcrm-callbacks.js';
@@ -29,7 +30,7 @@ export interface AppDeps {
   logger?: Logger;
   /** How RetailCRM clients are made (tests inject msw-backed fetch through here). */
   clientFactory?: RetailCrmClientFactory;
-  configCache?: ConfigCache<RetailCrmRuntimeConfig>;
+  configCache?: ConfigCache<EnterpriseRetailCrm>;
   enablementCache?: ConfigCache<Record<string, boolean>>;
   isShuttingDown?: () => boolean;
   metrics?: Metrics;
@@ -57,9 +58,6 @@ export interface AppContext {
 
 /** Static admin UI (no build step): `public/` next to `src/` and `dist/`. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
-
-export const defaultClientFactory: RetailCrmClientFactory = ({ url, apiKey }) =>
-  createRetailCrmClient({ url, apiKey, timeoutMs: 10_000 });
 
 /** Builds the Express app; no listening, no background work (see `startServer`). */
 export function createApp(config: AppConfig, deps: AppDeps): AppContext {
@@ -137,6 +135,8 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     createRetailCrmCallbacksRouter({
       storage: deps.storage,
       secrets,
+      integrationLog: createIntegrationLogWriter(deps.storage, logger),
+      logger,
       originator: deps.originator,
       phoneDialer: deps.phone?.dialer,
     }),

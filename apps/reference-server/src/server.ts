@@ -15,21 +15,20 @@ import {
 } from '@callbridge/telephony-events';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
-import { type AppContext, createApp, defaultClientFactory } from './app.js';
+import { type AppContext, createApp } from './app.js';
 import type { AppConfig } from './config.js';
+import { createRetailCrmConfigLoader, type EnterpriseRetailCrm, isDeliveryEnabled } from './egress/account-config.js';
+import { defaultClientFactory, type RetailCrmClientFactory } from './egress/client-factory.js';
+import { createRetailCrmEgress } from './egress/retailcrm-egress.js';
 import { createLogger } from './logger.js';
 import { createMessenger, type Messenger } from './messenger/index.js';
 import { createPhoneModule, type PhoneModule, type PhoneModuleOptions } from './phone/module.js';
-import type { RetailCrmRuntimeConfig } from './retailcrm/runtime-config.js';
-import { createRuntimeConfigLoader } from './retailcrm/runtime-config.js';
-import type { RetailCrmClientFactory } from './retailcrm/service.js';
 import { withRewarm } from './rewarm-source.js';
 import type { CallOriginator } from './routes/retailcrm-callbacks.js';
 import { createSecretBox } from './secret-box.js';
 import { CONFIG_CHANGED_CHANNEL } from './storage/migrations.js';
 import { createPgliteStorage } from './storage/pglite.js';
 import { createPostgresStorage } from './storage/postgres.js';
-import type { SqlStorage } from './storage/sql-storage.js';
 import type { Storage } from './storage/types.js';
 import { createTelephony, type Telephony } from './telephony.js';
 
@@ -56,7 +55,7 @@ export interface RunningServer {
   server: Server;
   storage: Storage;
   context: AppContext;
-  configCache: ConfigCache<RetailCrmRuntimeConfig>;
+  configCache: ConfigCache<EnterpriseRetailCrm>;
   enablementCache: ConfigCache<Record<string, boolean>>;
   telephony: Telephony;
   messenger: Messenger;
@@ -87,7 +86,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         });
 
   const secrets = createSecretBox(config.secretKey);
-  const loader = createRuntimeConfigLoader(storage, secrets);
+  const loader = createRetailCrmConfigLoader(storage, secrets);
   const cacheLogger = {
     debug: (msg: string, meta?: Record<string, unknown>) => logger.debug(meta ?? {}, msg),
     info: (msg: string, meta?: Record<string, unknown>) => logger.info(meta ?? {}, msg),
@@ -110,7 +109,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         .catch(() => undefined),
     );
   };
-  const configCache: ConfigCache<RetailCrmRuntimeConfig> = createConfigCache<RetailCrmRuntimeConfig>({
+  const configCache: ConfigCache<EnterpriseRetailCrm> = createConfigCache<EnterpriseRetailCrm>({
     name: 'retailcrm-config',
     loader,
     invalidation: withRewarm(
@@ -126,10 +125,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     loader: {
       async load(key, signal) {
         const v = await loader.load(key, signal);
-        return v ? { retailcrm: v.enabled } : undefined;
+        return v ? { retailcrm: isDeliveryEnabled(v) } : undefined;
       },
       async loadAll(signal) {
-        return [...(await loader.loadAll(signal))].map(([k, v]) => [k, { retailcrm: v.enabled }] as const);
+        return [...(await loader.loadAll(signal))].map(([k, v]) => [k, { retailcrm: isDeliveryEnabled(v) }] as const);
       },
     },
     invalidation: withRewarm(
@@ -174,11 +173,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           },
         }
       : undefined);
+  // One way to RetailCRM for PBX events, smart redirect and phone call results: one breaker per account.
+  const egress = createRetailCrmEgress({
+    config: configCache,
+    clientFactory,
+    storage,
+    logger,
+    budget: {
+      timeoutMs: config.delivery.timeoutMs,
+      breakerFailures: config.delivery.breakerFailures,
+      breakerHalfOpenMs: config.delivery.breakerHalfOpenMs,
+    },
+  });
   const telephony = createTelephony({
     storage,
-    configCache,
+    egress,
     enablementCache,
-    clientFactory,
     logger,
     redisUrl: config.redisUrl,
     redisPrefix: options.redisPrefix ?? config.delivery.redisPrefix,
@@ -189,8 +199,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const phone = createPhoneModule({
     storage,
     jwtSecret: config.jwtSecret,
-    config: (n) => configCache.get(n),
-    clientFactory,
+    egress,
     logger,
     redisUrl: config.redisUrl,
     redisPrefix: options.redisPrefix ?? config.delivery.redisPrefix,
@@ -202,7 +211,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const messenger = createMessenger({
     config,
     messenger: config.messenger,
-    sql: (storage as SqlStorage).sql,
+    sql: storage.sql,
     logger,
     // Not REDIS_PREFIX: by default the hub keeps the seed's exact key names (shared with the workers).
     redisPrefix: options.redisPrefix,

@@ -313,7 +313,7 @@ describe('logs paging and config cache', () => {
     expect(active.status).toBe(200);
     // A change made directly in the database (another instance) reaches the cache via NOTIFY.
     await srv.storage.updateIntegrationConfig('0367', 'retailcrm', (c) => ({ ...c, enabled: false }));
-    await expect.poll(async () => (await srv.configCache.get('0367'))?.enabled).toBe(false);
+    await expect.poll(async () => (await srv.configCache.get('0367'))?.retailcrm?.enabled).toBe(false);
     await expect.poll(async () => (await srv.enablementCache.get('0367'))?.retailcrm).toBe(false);
     const refreshed = await call('POST', '/api/config-cache/refresh/0367', { token: ADMIN });
     expect(refreshed.data).toMatchObject({ ok: true, found: true, enabled: false });

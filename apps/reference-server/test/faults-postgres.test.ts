@@ -73,6 +73,6 @@ describe.skipIf(!pgUrl)('PostgreSQL LISTEN connection killed (pg_terminate_backe
     // And the new LISTEN connection works.
     await writer.query(setEnabled(true));
     expect(await waitForEnablement(srv.url, true, 1000)).toBeLessThan(1000);
-    expect((await srv.configCache.get('0367'))?.enabled).toBe(true);
+    expect((await srv.configCache.get('0367'))?.retailcrm?.enabled).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRetailCrmClient } from '@callbridge/retailcrm-client';
 import pg from 'pg';
-import type { RetailCrmClientFactory } from '../src/retailcrm/service.js';
+import type { RetailCrmClientFactory } from '../src/egress/client-factory.js';
 
 /** RetailCRM clients for tests: no retries and no rate limit, so the fake's answers are seen as they are. */
 export const testClientFactory: RetailCrmClientFactory = ({ url, apiKey }) =>
@@ -70,4 +70,32 @@ export function registeredCallbackSecret(fake: RegisteredModules, moduleCode = '
   );
   if (!secret) throw new Error('the registered makeCallUrl carries no secret');
   return secret;
+}
+
+/** Calls the server and parses the JSON answer (status + body), for end-to-end tests. */
+export async function callJson(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are inspected ad hoc in assertions
+): Promise<{ status: number; data: Record<string, any> }> {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, data: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls `fn` every 20 ms until it returns something truthy; fails naming `what` after `timeoutMs`. */
+export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { DueUpload } from '../src/phone/calls.js';
 import { CALL_RESULT_BY_STATUS, toCallResult } from '../src/phone/result-mapping.js';
-import { toCallRecord } from '../src/phone/uploader.js';
+import { phoneCallRecord } from '../src/phone/uploader.js';
 import { testEnv } from './helpers.js';
 
 const due = (over: Partial<DueUpload> = {}): DueUpload => ({
@@ -34,7 +34,11 @@ describe('device result -> RetailCRM calls upload', () => {
 
   it('builds an outgoing call record with the command id as externalId', () => {
     expect(
-      toCallRecord(due({ result: { ...due().result, call_started_at: '2026-11-23T10:00:00+03:00' } }), 'Europe/Moscow'),
+      phoneCallRecord(
+        due({ result: { ...due().result, call_started_at: '2026-11-23T10:00:00+03:00' } }),
+        undefined,
+        'Europe/Moscow',
+      ),
     ).toEqual({
       date: '2026-11-23 10:00:00',
       type: 'out',
@@ -48,12 +52,17 @@ describe('device result -> RetailCRM calls upload', () => {
   });
 
   it('falls back to the time the result arrived; omits a non-numeric user; no duration -> 0', () => {
-    const record = toCallRecord(
+    const record = phoneCallRecord(
       due({ retailcrmUserId: null, result: { call_request_id: 'cmd-1', call_status: 'no_action' } }),
     );
     expect(record).toMatchObject({ date: '2026-11-23 10:05:00', result: 'failed', duration: 0 });
     expect(record).not.toHaveProperty('userId');
-    expect(toCallRecord(due({ retailcrmUserId: 'abc' }))).not.toHaveProperty('userId');
+    expect(phoneCallRecord(due({ retailcrmUserId: 'abc' }))).not.toHaveProperty('userId');
+  });
+
+  it('goes through the PBX builder: the manager found by extension, the account site attached', () => {
+    const record = phoneCallRecord(due({ retailcrmUserId: null }), { user_extensions: { '21': '150' }, site: 'shop' });
+    expect(record).toMatchObject({ code: '150', userId: 21, site: 'shop', externalId: 'cmd-1' });
   });
 });
 

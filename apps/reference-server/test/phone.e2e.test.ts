@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { registeredCallbackSecret, testClientFactory, testEnv } from './helpers.js';
+import { callJson, registeredCallbackSecret, testClientFactory, testEnv, until } from './helpers.js';
 
 // The whole click-to-call loop over real HTTP: RetailCRM's makeCallUrl -> command for the manager's phone ->
 // PhoneClient (the Android app's behaviour) pulls it -> calls/update -> one RetailCRM calls upload.
@@ -26,25 +26,8 @@ let accountToken: string;
 /** The callback secret RetailCRM got at registration. */
 let secret: string;
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = admin) {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are inspected ad hoc in assertions
-  return { status: res.status, data: (await res.json()) as Record<string, any> };
-}
-
-async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = admin) =>
+  callJson(srv.url, method, path, body, headers);
 
 const uploadsOf = (externalId: string) => fake.state.uploadedCalls.filter((c) => c.externalId === externalId);
 const uploadRequests = () => fake.requestsTo('/telephony/calls/upload', 'POST').length;

@@ -43,12 +43,12 @@ describe.skipIf(!baseUrl)('server on PostgreSQL (DATABASE_URL)', () => {
       body: JSON.stringify({ domain: 'demo.retailcrm.ru', api_key: 'key-0123456789', enabled: true }),
     });
     expect(res.status).toBe(200);
-    expect((await srv.configCache.get('0367'))?.enabled).toBe(true);
+    expect((await srv.configCache.get('0367'))?.retailcrm?.enabled).toBe(true);
     expect((await (await fetch(`${srv.url}/stats`)).json()) as { storage: string }).toMatchObject({
       storage: 'postgres',
     });
     await other.updateIntegrationConfig('0367', 'retailcrm', (c) => ({ ...c, enabled: false }));
-    await expect.poll(() => srv.configCache.peek('0367')?.enabled, { timeout: 5000 }).toBe(false);
+    await expect.poll(() => srv.configCache.peek('0367')?.retailcrm?.enabled, { timeout: 5000 }).toBe(false);
     await expect.poll(() => srv.enablementCache.peek('0367')?.retailcrm, { timeout: 5000 }).toBe(false);
   });
 });

@@ -121,6 +121,26 @@ describe('RetailCRM callback secret', () => {
     expect(originated.slice(before)).toEqual([CUSTOMER, '123456']);
   });
 
+  it('a phone dial that fails falls back to AMI Originate and says why in the server log', async () => {
+    const dialer = srv.phone.dialer;
+    const original = dialer.dial;
+    dialer.dial = async () => {
+      throw new Error('command bus unavailable');
+    };
+    try {
+      const before = originated.length;
+      const made = await makeCall(`&secret=${secret}`);
+      expect(made).toMatchObject({ status: 200, data: { ok: true, extension: '150' } });
+      expect(made.data.via).toBeUndefined();
+      expect(originated.slice(before)).toEqual([CUSTOMER]);
+      const line = logLines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('phone click-to-call failed'));
+      expect(line).toMatchObject({ level: 50, enterpriseNumber: '0367', extension: '150' });
+      expect(JSON.stringify(line.err)).toContain('command bus unavailable');
+    } finally {
+      dialer.dial = original;
+    }
+  });
+
   it('a missing secret is 401 missing_secret on both routes, before any validation', async () => {
     const before = originated.length;
     expect(await makeCall('')).toMatchObject({ status: 401, data: { ok: false, error: 'missing_secret' } });

@@ -3,7 +3,7 @@ import {
   constantTimeEqual,
   createPublicKeyAuth,
   extractProviderToken,
-  MemoryProviderTokenStore,
+  InMemoryProviderTokenStore,
   PublicKeyConfigError,
   verifyProviderToken,
 } from './auth.js';
@@ -35,7 +35,7 @@ describe('provider token', () => {
 
   it("accepts only the tenant's own token", async () => {
     let n = 0;
-    const store = new MemoryProviderTokenStore(() => `token-${++n}`);
+    const store = new InMemoryProviderTokenStore(() => `token-${++n}`);
     const t7 = await store.ensure(7);
     expect(await store.ensure(7)).toBe(t7);
     const t8 = await store.ensure(8);

@@ -49,7 +49,7 @@ export interface ProviderTokenStore {
 }
 
 /** In-memory ProviderTokenStore; `generate` is injectable for deterministic tests. */
-export class MemoryProviderTokenStore implements ProviderTokenStore {
+export class InMemoryProviderTokenStore implements ProviderTokenStore {
   private readonly tokens = new Map<number, string>();
   constructor(private readonly generate: () => string = () => randomBytes(24).toString('hex')) {}
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type InboundDedup, inboundKeyString, MemoryInboundDedup } from './dedup.js';
+import { type InboundDedup, InMemoryInboundDedup, inboundKeyString } from './dedup.js';
 import { RedisInboundDedup } from './redis.js';
 import { ManualClock } from './testing/manual-clock.js';
 
@@ -34,12 +34,12 @@ function contract(name: string, make: () => InboundDedup) {
   });
 }
 
-contract('memory', () => new MemoryInboundDedup());
+contract('memory', () => new InMemoryInboundDedup());
 
-describe('MemoryInboundDedup', () => {
+describe('InMemoryInboundDedup', () => {
   it('forgets claims after the TTL', async () => {
     const clock = new ManualClock();
-    const dedup = new MemoryInboundDedup({ ttlMs: 1000, clock });
+    const dedup = new InMemoryInboundDedup({ ttlMs: 1000, clock });
     const key = { tenant: 1, provider: 'avito', message_id: 'm' };
     expect(await dedup.claim(key)).toBe(true);
     clock.advance(999);
@@ -49,7 +49,7 @@ describe('MemoryInboundDedup', () => {
   });
 
   it('stays bounded', async () => {
-    const dedup = new MemoryInboundDedup({ maxEntries: 3 });
+    const dedup = new InMemoryInboundDedup({ maxEntries: 3 });
     for (let i = 0; i < 10; i++) await dedup.claim({ tenant: 1, provider: 'p', message_id: String(i) });
     expect(dedup.size).toBe(3);
   });

@@ -20,7 +20,7 @@ export function inboundKeyString(key: InboundKey): string {
   return `${key.tenant}:${key.provider.length}:${key.provider}:${key.message_id}`;
 }
 
-export interface MemoryInboundDedupOptions {
+export interface InMemoryInboundDedupOptions {
   /** How long a claim is remembered (default 24 h). */
   ttlMs?: number;
   /** Bound on remembered keys; the oldest are dropped first (default 100 000). */
@@ -29,13 +29,13 @@ export interface MemoryInboundDedupOptions {
 }
 
 /** In-process InboundDedup (single instance). Insertion-ordered Map gives O(1) expiry of the oldest entries. */
-export class MemoryInboundDedup implements InboundDedup {
+export class InMemoryInboundDedup implements InboundDedup {
   private readonly seen = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly clock: Clock;
 
-  constructor(options: MemoryInboundDedupOptions = {}) {
+  constructor(options: InMemoryInboundDedupOptions = {}) {
     this.ttlMs = options.ttlMs ?? 86_400_000;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.clock = options.clock ?? systemClock;

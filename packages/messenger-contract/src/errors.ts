@@ -47,6 +47,11 @@ export class MessengerContractError extends Error {
   }
 }
 
+/** The guard for this package's errors (any subclass); branch on `code` after it. */
+export function isMessengerContractError(error: unknown): error is MessengerContractError {
+  return error instanceof MessengerContractError;
+}
+
 /** Invalid address / recipient (WhatsApp number, Telegram target, Avito chat). */
 export class InvalidTargetError extends MessengerContractError {
   readonly input: string;

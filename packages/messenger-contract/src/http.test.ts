@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { toWorkerResult } from './adapter.js';
-import { AdapterError, InvalidTargetError, maskIdentifier } from './errors.js';
+import { AdapterError, InvalidTargetError, isMessengerContractError, maskIdentifier } from './errors.js';
 import { errorFromResponse, parseRetryAfter, pathOf } from './http.js';
-import { ManualClock } from './testing/manual-clock.js';
+import { createManualClock } from './testing/manual-clock.js';
 
-const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+const clock = createManualClock(Date.parse('2026-01-01T00:00:00Z'));
 
 describe('parseRetryAfter', () => {
   it.each([
@@ -69,6 +69,19 @@ describe('toWorkerResult', () => {
     ).toEqual({ ok: false, error: 'upstream_unavailable', retryable: true, retry_after: 3 });
     expect(toWorkerResult(new InvalidTargetError('1', 'bad'))).toEqual({ ok: false, error: 'invalid_target' });
     expect(toWorkerResult(new Error('boom'))).toEqual({ ok: false, error: 'internal_error' });
+  });
+});
+
+describe('isMessengerContractError', () => {
+  it('recognises every error of the package, nothing else', () => {
+    expect(isMessengerContractError(new InvalidTargetError('1', 'bad'))).toBe(true);
+    expect(
+      isMessengerContractError(
+        new AdapterError({ provider: 'avito', code: 'upstream_error', message: 'x', isRetryable: false }),
+      ),
+    ).toBe(true);
+    expect(isMessengerContractError(new Error('boom'))).toBe(false);
+    expect(isMessengerContractError({ code: 'invalid_target' })).toBe(false);
   });
 });
 

@@ -28,8 +28,8 @@ export {
   type AvitoChatCache,
   type AvitoTokenStore,
   type AvitoTokens,
-  MemoryAvitoChatCache,
-  MemoryAvitoTokenStore,
+  InMemoryAvitoChatCache,
+  InMemoryAvitoTokenStore,
 } from './adapters/avito-stores.js';
 export {
   createTelegramWorkerAdapter,
@@ -51,7 +51,7 @@ export {
   createPublicKeyAuth,
   extractProviderToken,
   type HeaderBag,
-  MemoryProviderTokenStore,
+  InMemoryProviderTokenStore,
   type ProviderTokenStore,
   type PublicKeyAuth,
   type PublicKeyAuthOptions,
@@ -64,16 +64,25 @@ export {
 export {
   type InboundDedup,
   type InboundKey,
+  InMemoryInboundDedup,
+  type InMemoryInboundDedupOptions,
   inboundKeyString,
+} from './dedup.js';
+export {
+  MemoryAvitoChatCache,
+  MemoryAvitoTokenStore,
   MemoryInboundDedup,
   type MemoryInboundDedupOptions,
-} from './dedup.js';
+  MemoryProviderTokenStore,
+  MemoryTenantKeyStore,
+} from './deprecated.js';
 export {
   AdapterError,
   type AdapterErrorOptions,
   type ErrorCode,
   ErrorCodes,
   InvalidTargetError,
+  isMessengerContractError,
   MessengerContractError,
   maskIdentifier,
 } from './errors.js';
@@ -145,8 +154,8 @@ export {
   connectLink,
   generateTenantKey,
   getOrCreateTenantKey,
+  InMemoryTenantKeyStore,
   KeyAlreadyExistsError,
-  MemoryTenantKeyStore,
   type TenantKeyStore,
   verifyTenantKey,
 } from './tenant-keys.js';

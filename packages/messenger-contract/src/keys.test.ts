@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryInboundDedup } from './dedup.js';
+import { InMemoryInboundDedup } from './dedup.js';
 import { inboundKeyOf, sendIdempotencyKey, waQrCacheKeys } from './keys.js';
 import { parseMessageIn } from './normalise.js';
 import { TransportMessageSchema } from './schemas.js';
@@ -28,7 +28,7 @@ describe('inboundKeyOf', () => {
   });
 
   it('a status for the same id does not shadow the message', async () => {
-    const dedup = new MemoryInboundDedup();
+    const dedup = new InMemoryInboundDedup();
     const status = parsed({
       event: 'messages.status',
       tenant: 7,

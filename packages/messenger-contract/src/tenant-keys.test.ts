@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   connectLink,
   getOrCreateTenantKey,
+  InMemoryTenantKeyStore,
   KeyAlreadyExistsError,
-  MemoryTenantKeyStore,
   verifyTenantKey,
 } from './tenant-keys.js';
 
 describe('tenant keys (1 tenant = 1 key)', () => {
   it('get-or-create returns the same key; a second create is 409 key_already_exists', async () => {
-    const store = new MemoryTenantKeyStore();
+    const store = new InMemoryTenantKeyStore();
     let n = 0;
     const gen = () => `key-${++n}`;
     const key = await getOrCreateTenantKey(store, 1, gen);
@@ -23,14 +23,14 @@ describe('tenant keys (1 tenant = 1 key)', () => {
   });
 
   it('concurrent first calls agree on one key', async () => {
-    const store = new MemoryTenantKeyStore();
+    const store = new InMemoryTenantKeyStore();
     let n = 0;
     const keys = await Promise.all(Array.from({ length: 10 }, () => getOrCreateTenantKey(store, 2, () => `k${++n}`)));
     expect(new Set(keys).size).toBe(1);
   });
 
   it('verifies k per tenant and builds the client link', async () => {
-    const store = new MemoryTenantKeyStore();
+    const store = new InMemoryTenantKeyStore();
     const key = await getOrCreateTenantKey(store, 3);
     expect(key).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(await verifyTenantKey(store, 3, key)).toBe(true);

@@ -20,7 +20,7 @@ export interface TenantKeyStore {
   delete(tenant: number): Promise<boolean>;
 }
 
-export class MemoryTenantKeyStore implements TenantKeyStore {
+export class InMemoryTenantKeyStore implements TenantKeyStore {
   private readonly keys = new Map<number, string>();
   async get(tenant: number): Promise<string | undefined> {
     return this.keys.get(tenant);

@@ -1,10 +1,10 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAvitoAdapter } from './adapters/avito.js';
-import { MemoryAvitoTokenStore } from './adapters/avito-stores.js';
+import { InMemoryAvitoTokenStore } from './adapters/avito-stores.js';
 import { createWhatsAppWebAdapter } from './adapters/whatsapp-web.js';
-import { MemoryProviderTokenStore } from './auth.js';
-import { MemoryInboundDedup } from './dedup.js';
+import { InMemoryProviderTokenStore } from './auth.js';
+import { InMemoryInboundDedup } from './dedup.js';
 import type { MessageIn } from './schemas.js';
 import { avitoMessageWebhook, createFakeAvito } from './testing/fake-avito.js';
 import { createWebhookHandler } from './webhook-handler.js';
@@ -15,7 +15,7 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 let n = 0;
-const tokens = new MemoryProviderTokenStore(() => `provider-token-${++n}`);
+const tokens = new InMemoryProviderTokenStore(() => `provider-token-${++n}`);
 const whatsapp = createWhatsAppWebAdapter({
   baseUrlFor: () => 'http://unused.test',
   authToken: 'x',
@@ -38,7 +38,7 @@ describe('createWebhookHandler', () => {
     const events: MessageIn[] = [];
     const handle = createWebhookHandler({
       adapter: whatsapp,
-      dedup: new MemoryInboundDedup(),
+      dedup: new InMemoryInboundDedup(),
       onEvent: async (e) => {
         events.push(e);
       },
@@ -89,7 +89,7 @@ describe('createWebhookHandler', () => {
     const onEvent = vi.fn(async () => {
       if (fail) throw new Error('redis down');
     });
-    const handle = createWebhookHandler({ adapter: whatsapp, dedup: new MemoryInboundDedup(), onEvent });
+    const handle = createWebhookHandler({ adapter: whatsapp, dedup: new InMemoryInboundDedup(), onEvent });
     expect(await handle({ body: incoming('D'), query: { token } })).toEqual({
       status: 503,
       body: { ok: false, error: 'enqueue_failed' },
@@ -145,7 +145,7 @@ describe('createWebhookHandler', () => {
   it('a failed release after a failed enqueue is logged, and the answer is still 503', async () => {
     const token = await tokens.ensure(7);
     const warn = vi.fn();
-    const dedup = new MemoryInboundDedup();
+    const dedup = new InMemoryInboundDedup();
     dedup.release = async () => {
       throw new Error('redis down');
     };
@@ -162,12 +162,12 @@ describe('createWebhookHandler', () => {
   });
 
   it('Avito: tenant from the route, echoes reported as ignored', async () => {
-    const avitoTokens = new MemoryProviderTokenStore(() => 'avito-route-token');
+    const avitoTokens = new InMemoryProviderTokenStore(() => 'avito-route-token');
     await avitoTokens.ensure(3);
     const avito = createAvitoAdapter({
       clientId: fakeAvito.clientId,
       clientSecret: fakeAvito.clientSecret,
-      tokenStore: new MemoryAvitoTokenStore(),
+      tokenStore: new InMemoryAvitoTokenStore(),
       providerTokens: avitoTokens,
     });
     const events: MessageIn[] = [];

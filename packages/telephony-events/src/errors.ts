@@ -12,6 +12,11 @@ export class TelephonyEventsError extends Error {
   }
 }
 
+/** The guard for this package's errors (any subclass); branch on `code` after it. */
+export function isTelephonyEventsError(error: unknown): error is TelephonyEventsError {
+  return error instanceof TelephonyEventsError;
+}
+
 /** Decides whether an error from a CRM call is worth another attempt (unknown errors are: network, timeouts). */
 export function isRetryableError(error: unknown): boolean {
   if (error && typeof error === 'object' && 'isRetryable' in error) {

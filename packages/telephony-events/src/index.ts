@@ -14,6 +14,7 @@ export {
   field as amiField,
   serializeAction as serializeAmiAction,
 } from './ami/protocol.js';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
   createTelephonyPipeline,
   type HandleResult,
@@ -37,7 +38,13 @@ export {
   type InMemoryDeadLetterStore,
   type InMemoryIntegrationLog,
 } from './delivery/stores.js';
-export { describeError, type ErrorInfo, isRetryableError, TelephonyEventsError } from './errors.js';
+export {
+  describeError,
+  type ErrorInfo,
+  isRetryableError,
+  isTelephonyEventsError,
+  TelephonyEventsError,
+} from './errors.js';
 export { telephonyEventJsonSchema } from './events/json-schema.js';
 export {
   type CallDirection,
@@ -116,5 +123,6 @@ export {
   type SmartRedirectOptions,
   type SmartRedirectStats,
 } from './redirect/smart-redirect.js';
+export { type FinishedCall, toCallRecord } from './retailcrm/call-record.js';
 export { formatRetailCrmDate, hostTimeZone } from './retailcrm/format.js';
 export { buildCallRecord, createRetailCrmSink, type RetailCrmSinkOptions } from './retailcrm/retailcrm-sink.js';

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { INTEGRATION } from '../retailcrm/service.js';
-import type { Storage } from '../storage/types.js';
+import type { IntegrationLogWriter } from '../egress/integration-log.js';
 import type { PhoneDialer } from './module.js';
 
 export interface PhoneCallRequest {
@@ -18,7 +17,7 @@ export interface PhoneCallRequest {
  * caller falls back to AMI Originate.
  */
 export async function dialViaPhone(
-  deps: { dialer: PhoneDialer; storage: Storage; logger?: Logger },
+  deps: { dialer: PhoneDialer; integrationLog: IntegrationLogWriter; logger: Pick<Logger, 'error'> },
   r: PhoneCallRequest,
 ): Promise<{ ok: true; success: true; extension: string; via: 'phone'; command_id: string } | undefined> {
   const retailcrmUserId =
@@ -33,16 +32,19 @@ export async function dialViaPhone(
       phone: r.phone,
     });
   } catch (err) {
-    deps.logger?.error({ err }, 'phone click-to-call failed, falling back to the PBX');
+    deps.logger.error(
+      { err, enterpriseNumber: r.enterpriseNumber, extension: r.extension },
+      'phone click-to-call failed, falling back to the PBX',
+    );
     return undefined;
   }
   if (!dialed) return undefined;
-  await deps.storage.insertIntegrationLog({
+  await deps.integrationLog.write({
     enterpriseNumber: r.enterpriseNumber,
-    integrationType: INTEGRATION,
     eventType: 'make_call',
+    operation: 'phone.dial',
     callUniqueId: dialed.commandId,
-    requestData: { extension: r.extension, phone: r.phone, via: 'phone', username: dialed.username },
+    data: { extension: r.extension, phone: r.phone, username: dialed.username },
     status: 'success',
     durationMs: performance.now() - started,
   });

@@ -15,9 +15,7 @@ import { createPhoneRouter } from '@callbridge/phone-protocol/express';
 import type { Router } from 'express';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RetailCrmRuntimeConfig } from '../retailcrm/runtime-config.js';
-import type { RetailCrmClientFactory } from '../retailcrm/service.js';
-import { SqlStorage } from '../storage/sql-storage.js';
+import type { RetailCrmEgress } from '../egress/retailcrm-egress.js';
 import type { Storage } from '../storage/types.js';
 import { PhoneCallStore } from './calls.js';
 import { SqlCommandBus } from './sql-command-bus.js';
@@ -31,8 +29,8 @@ export interface PhoneModuleOptions {
   storage: Storage;
   /** Phone JWTs are signed with a key derived from this (the account-link secret), never with it directly. */
   jwtSecret: string;
-  config: (enterpriseNumber: string) => Promise<RetailCrmRuntimeConfig | undefined>;
-  clientFactory: RetailCrmClientFactory;
+  /** Call results reach RetailCRM through the server's egress (same policies as PBX events). */
+  egress: Pick<RetailCrmEgress, 'config' | 'uploadCalls'>;
   logger: Logger;
   /** With REDIS_URL the long-poll command bus lives in Redis (several instances); else in SQL. */
   redisUrl?: string;
@@ -119,7 +117,6 @@ function deviceHealth(d: DeviceRecord, now: number): Record<string, unknown> {
  * telemetry and the click-to-call loop (make-call -> device command -> calls/update -> RetailCRM upload).
  */
 export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
-  if (!(o.storage instanceof SqlStorage)) throw new Error('the phone API needs the SQL storage');
   const db = o.storage.sql;
   const clock = o.clock ?? systemClock;
   const users = new SqlPhoneUserStore(db);
@@ -159,9 +156,8 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
 
   const uploader = new CallResultUploader({
     calls,
-    storage,
-    config: o.config,
-    clientFactory: o.clientFactory,
+    deadLetters: storage,
+    egress: o.egress,
     clock,
     logger: o.logger,
     ...o.upload,

@@ -1,8 +1,12 @@
 import type { Clock } from '@callbridge/phone-protocol';
-import { type CallRecord, formatRetailCrmDateTime } from '@callbridge/retailcrm-client';
+import {
+  type CallRecord,
+  formatRetailCrmDate,
+  type RetailCrmEnterpriseConfig,
+  toCallRecord,
+} from '@callbridge/telephony-events';
 import type { Logger } from 'pino';
-import type { RetailCrmRuntimeConfig } from '../retailcrm/runtime-config.js';
-import { INTEGRATION, type RetailCrmClientFactory } from '../retailcrm/service.js';
+import type { RetailCrmEgress } from '../egress/retailcrm-egress.js';
 import type { Storage } from '../storage/types.js';
 import type { DueUpload, PhoneCallStore } from './calls.js';
 import { toCallResult } from './result-mapping.js';
@@ -11,9 +15,10 @@ export const PHONE_RESULTS_QUEUE = 'phone-call-results';
 
 export interface UploaderOptions {
   calls: PhoneCallStore;
-  storage: Storage;
-  config: (enterpriseNumber: string) => Promise<RetailCrmRuntimeConfig | undefined>;
-  clientFactory: RetailCrmClientFactory;
+  /** Where a result that never uploads ends up. */
+  deadLetters: Pick<Storage, 'insertDeadLetter'>;
+  /** The server's one way to RetailCRM (same policies, breaker and logs as PBX events). */
+  egress: Pick<RetailCrmEgress, 'config' | 'uploadCalls'>;
   clock: Clock;
   logger: Logger;
   /** Delay before attempt n+1 (last value repeats); default 1 s, 5 s, 30 s, 1 min, 5 min. */
@@ -28,29 +33,39 @@ export interface UploaderOptions {
   timeZone?: string;
 }
 
-/** Builds the RetailCRM calls-upload record of a click-to-call result. */
-export function toCallRecord(call: DueUpload, timeZone = 'UTC'): CallRecord {
+const NO_ACCOUNT: Pick<RetailCrmEnterpriseConfig, 'user_extensions'> = { user_extensions: {} };
+
+/**
+ * The RetailCRM calls-upload record of a click-to-call result, through the same builder and date format as PBX
+ * hangups: an outgoing call, dated when it started (else when the result arrived), the command id as `externalId`.
+ */
+export function phoneCallRecord(
+  call: DueUpload,
+  config: Pick<RetailCrmEnterpriseConfig, 'user_extensions' | 'site'> = NO_ACCOUNT,
+  timeZone = 'UTC',
+): CallRecord {
   const started = call.result.call_started_at ? Date.parse(call.result.call_started_at) : Number.NaN;
   const userId = call.retailcrmUserId !== null ? Number(call.retailcrmUserId) : Number.NaN;
-  return {
-    date: formatRetailCrmDateTime(new Date(Number.isFinite(started) ? started : call.resultAt), timeZone),
-    type: 'out',
-    phone: call.phone,
-    code: call.extension,
-    ...(Number.isInteger(userId) ? { userId } : {}),
-    result: toCallResult(call.result.call_status),
-    duration: Math.max(0, Math.round(call.result.call_duration_seconds ?? 0)),
-    externalId: call.commandId,
-  };
+  return toCallRecord(
+    {
+      date: formatRetailCrmDate(Number.isFinite(started) ? started : call.resultAt, timeZone),
+      direction: 'out',
+      phone: call.phone,
+      code: call.extension,
+      ...(Number.isInteger(userId) ? { userId } : {}),
+      result: toCallResult(call.result.call_status),
+      durationSeconds: call.result.call_duration_seconds ?? 0,
+      externalId: call.commandId,
+    },
+    config,
+  );
 }
-
-class NotConfiguredError extends Error {}
 
 /**
  * Drains the `phone_calls` outbox into RetailCRM's calls upload. At-least-once with `externalId` = command id
  * (RetailCRM drops duplicates), and only one upload per result in the normal case: the result row is written
- * once and leased while it is uploaded. Failures back off and end in dead_letters; every attempt is an
- * integration_logs row.
+ * once and leased while it is uploaded. Uploads go through the egress (shared breaker and per-account limit with
+ * PBX events); failures back off here, durably, and end in dead_letters; every attempt is an integration_logs row.
  */
 export class CallResultUploader {
   private readonly delays: readonly number[];
@@ -113,22 +128,23 @@ export class CallResultUploader {
   }
 
   private async upload(call: DueUpload): Promise<void> {
-    const record = toCallRecord(call, this.o.timeZone);
-    const started = performance.now();
+    const config = await this.o.egress.config(call.enterpriseNumber).catch(() => undefined);
+    const record = phoneCallRecord(call, config, this.o.timeZone);
     try {
-      const cfg = await this.o.config(call.enterpriseNumber);
-      if (!cfg?.enabled || !cfg.domain || !cfg.apiKey) throw new NotConfiguredError('RetailCRM is not configured');
-      const client = this.o.clientFactory({ url: cfg.domain, apiKey: cfg.apiKey });
-      const response = await client.telephony.uploadCalls([record]);
-      await this.log(call, record, 'success', response, undefined, started);
+      // One outbox attempt is one request: the outbox's durable backoff is this path's retry layer.
+      await this.o.egress.uploadCalls(call.enterpriseNumber, [record], {
+        eventType: 'phone_call_upload',
+        callUniqueId: call.commandId,
+        attempt: call.attempts,
+        retries: 0,
+      });
       await this.o.calls.markUploaded(call.commandId, this.o.clock.now());
       this.counters.uploaded += 1;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await this.log(call, record, 'error', undefined, message, started);
       if (call.attempts >= this.maxAttempts) {
         await this.o.calls.markFailed(call.commandId, message);
-        await this.o.storage.insertDeadLetter({
+        await this.o.deadLetters.insertDeadLetter({
           queue: PHONE_RESULTS_QUEUE,
           enterpriseNumber: call.enterpriseNumber,
           jobId: call.commandId,
@@ -143,29 +159,6 @@ export class CallResultUploader {
       await this.o.calls.markRetry(call.commandId, this.o.clock.now() + delay, message);
       this.counters.retried += 1;
     }
-  }
-
-  private async log(
-    call: DueUpload,
-    record: CallRecord,
-    status: 'success' | 'error',
-    response: unknown,
-    errorMessage: string | undefined,
-    started: number,
-  ): Promise<void> {
-    await this.o.storage
-      .insertIntegrationLog({
-        enterpriseNumber: call.enterpriseNumber,
-        integrationType: INTEGRATION,
-        eventType: 'phone_call_upload',
-        callUniqueId: call.commandId,
-        requestData: { operation: 'uploadCalls', data: record, attempt: call.attempts },
-        responseData: response ?? null,
-        status,
-        errorMessage: errorMessage ?? null,
-        durationMs: performance.now() - started,
-      })
-      .catch((err) => this.o.logger.error({ err }, 'integration log write failed'));
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import {
 } from '@callbridge/retailcrm-client';
 import type { z } from 'zod';
 import type { Authenticator } from '../auth.js';
+import type { RetailCrmClientFactory } from '../egress/client-factory.js';
 import { HttpError, notFound } from '../errors.js';
 import { looksMasked, maskSecret, type SecretBox } from '../secret-box.js';
 import type { Enterprise, Storage } from '../storage/types.js';
@@ -21,8 +22,6 @@ import { applyExtensions } from './extensions.js';
 import { LOGO_SVG } from './logo.js';
 
 export const INTEGRATION = 'retailcrm';
-
-export type RetailCrmClientFactory = (options: { url: string; apiKey: string }) => RetailCrmClient;
 
 /** Config as returned by the API: the key is masked, never the full value. */
 export interface PublicRetailCrmConfig {

@@ -2,6 +2,7 @@ import type { ConfigCache } from '@callbridge/config-cache';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { type Authenticator, credentialFromHeaders, type Principal } from '../auth.js';
+import { type EnterpriseRetailCrm, isDeliveryEnabled } from '../egress/account-config.js';
 import { forbidden, HttpError, unauthorized } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -12,7 +13,6 @@ import {
   putConfigBodySchema,
   saveExtensionsBodySchema,
 } from '../retailcrm/config-schema.js';
-import type { RetailCrmRuntimeConfig } from '../retailcrm/runtime-config.js';
 import type { RetailCrmService } from '../retailcrm/service.js';
 import type { Storage } from '../storage/types.js';
 
@@ -24,7 +24,7 @@ export interface AdminApiDeps {
   service: RetailCrmService;
   storage: Storage;
   metrics: Metrics;
-  configCache?: ConfigCache<RetailCrmRuntimeConfig>;
+  configCache?: ConfigCache<EnterpriseRetailCrm>;
   enablementCache?: ConfigCache<Record<string, boolean>>;
   knownCacheKeys?: () => string[];
 }
@@ -188,7 +188,7 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
     cache().invalidate(n);
     deps.enablementCache?.invalidate(n);
     const value = await cache().get(n);
-    res.json({ ok: true, enterprise_number: n, found: value !== undefined, enabled: value?.enabled ?? false });
+    res.json({ ok: true, enterprise_number: n, found: value !== undefined, enabled: isDeliveryEnabled(value) });
   });
   r.post('/config-cache/refresh-all', adminOnly, async (_req, res) => {
     await cache().refreshAll();
@@ -201,8 +201,8 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
     // Cached reads; a key invalidated a moment ago is reloaded here rather than silently skipped.
     const values = await Promise.all(keys.map((k) => c.get(k).catch(() => undefined)));
     const active = values
-      .filter((v): v is RetailCrmRuntimeConfig => v?.enabled === true)
-      .map((v) => v.enterpriseNumber)
+      .filter((v): v is EnterpriseRetailCrm => isDeliveryEnabled(v))
+      .map((v) => v.enterprise_number)
       .sort();
     res.json({ ok: true, count: active.length, enterprises: active });
   });

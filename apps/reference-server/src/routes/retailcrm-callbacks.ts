@@ -1,5 +1,7 @@
 import { type Request, Router } from 'express';
+import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { IntegrationLogWriter } from '../egress/integration-log.js';
 import { HttpError } from '../errors.js';
 import { dialViaPhone } from '../phone/click-to-call.js';
 import type { PhoneDialer } from '../phone/module.js';
@@ -46,6 +48,10 @@ export function createRetailCrmCallbacksRouter(deps: {
   storage: Storage;
   /** Decrypts the stored callback secrets. */
   secrets: SecretBox;
+  /** make-call and status callbacks are logged like every other RetailCRM exchange. */
+  integrationLog: IntegrationLogWriter;
+  /** Says why a phone dial fell back to AMI. */
+  logger: Pick<Logger, 'error'>;
   originator?: CallOriginator;
   /** Click-to-call through the manager's phone app first; AMI Originate when it has no device. */
   phoneDialer?: PhoneDialer;
@@ -71,7 +77,7 @@ export function createRetailCrmCallbacksRouter(deps: {
     if (!extension) throw new HttpError(400, 'no_extension', 'the manager has no extension assigned');
     if (deps.phoneDialer) {
       const viaPhone = await dialViaPhone(
-        { dialer: deps.phoneDialer, storage: deps.storage },
+        { dialer: deps.phoneDialer, integrationLog: deps.integrationLog, logger: deps.logger },
         {
           enterpriseNumber: e.number,
           extension,
@@ -85,28 +91,21 @@ export function createRetailCrmCallbacksRouter(deps: {
     if (!deps.originator)
       throw new HttpError(503, 'click_to_call_unavailable', 'no PBX connection configured (AMI_HOST)');
     const started = performance.now();
+    const logged = { enterpriseNumber: e.number, eventType: 'make_call', operation: 'ami.originate' };
+    const data = { extension, phone: p.phone };
     try {
       await deps.originator.originate({ enterpriseNumber: e.number, extension, phone: p.phone });
     } catch (err) {
-      await deps.storage.insertIntegrationLog({
-        enterpriseNumber: e.number,
-        integrationType: INTEGRATION,
-        eventType: 'make_call',
-        requestData: { extension, phone: p.phone },
+      await deps.integrationLog.write({
+        ...logged,
+        data,
         status: 'error',
         errorMessage: err instanceof Error ? err.message : String(err),
         durationMs: performance.now() - started,
       });
       throw new HttpError(502, 'originate_failed', 'the PBX refused the call');
     }
-    await deps.storage.insertIntegrationLog({
-      enterpriseNumber: e.number,
-      integrationType: INTEGRATION,
-      eventType: 'make_call',
-      requestData: { extension, phone: p.phone },
-      status: 'success',
-      durationMs: performance.now() - started,
-    });
+    await deps.integrationLog.write({ ...logged, data, status: 'success', durationMs: performance.now() - started });
     res.json({ ok: true, success: true, extension });
   };
   r.get('/make-call', makeCall);
@@ -115,11 +114,11 @@ export function createRetailCrmCallbacksRouter(deps: {
   const status = async (req: Request, res: import('express').Response) => {
     const { e, input } = await authenticated(req);
     const p = statusSchema.parse(input);
-    await deps.storage.insertIntegrationLog({
+    await deps.integrationLog.write({
       enterpriseNumber: e.number,
-      integrationType: INTEGRATION,
       eventType: 'user_status',
-      requestData: { userId: p.userId ?? null, code: p.code ?? null, status: p.status },
+      operation: 'retailcrm.changeUserStatus',
+      data: { userId: p.userId ?? null, code: p.code ?? null, status: p.status },
       status: 'success',
     });
     res.json({ ok: true, success: true });

@@ -1,7 +1,7 @@
 import type { ConfigCache } from '@callbridge/config-cache';
 import { Router } from 'express';
+import type { EnterpriseRetailCrm } from '../egress/account-config.js';
 import type { Metrics } from '../metrics.js';
-import type { RetailCrmRuntimeConfig } from '../retailcrm/runtime-config.js';
 import type { Storage } from '../storage/types.js';
 import type { Telephony } from '../telephony.js';
 
@@ -9,7 +9,7 @@ export interface SystemDeps {
   storage: Storage;
   metrics: Metrics;
   startedAt: number;
-  configCache?: ConfigCache<RetailCrmRuntimeConfig>;
+  configCache?: ConfigCache<EnterpriseRetailCrm>;
   enablementCache?: ConfigCache<Record<string, boolean>>;
   isShuttingDown: () => boolean;
   telephony?: Telephony;

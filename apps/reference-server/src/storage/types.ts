@@ -1,5 +1,7 @@
 /** Storage port of the reference server; implemented over PGlite and node-postgres with the same SQL. */
 
+import type { SqlDriver } from './sql-driver.js';
+
 export interface Enterprise {
   number: string;
   name: string;
@@ -65,6 +67,11 @@ export type ConfigUpdater = (
 
 export interface Storage {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * The database itself, for the feature modules that keep their own tables and migration lists (src/phone,
+   * src/messenger). Core tables are reached through the methods below only.
+   */
+  readonly sql: SqlDriver;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -15,7 +15,7 @@ export interface AvitoTokenStore {
   set(tenant: number, tokens: AvitoTokens): Promise<void>;
 }
 
-export class MemoryAvitoTokenStore implements AvitoTokenStore {
+export class InMemoryAvitoTokenStore implements AvitoTokenStore {
   private readonly tokens = new Map<number, AvitoTokens>();
   async get(tenant: number): Promise<AvitoTokens | undefined> {
     const value = this.tokens.get(tenant);
@@ -33,7 +33,7 @@ export interface AvitoChatCache {
 }
 
 /** Bounded in-memory AvitoChatCache (least recently written entries are dropped first). */
-export class MemoryAvitoChatCache implements AvitoChatCache {
+export class InMemoryAvitoChatCache implements AvitoChatCache {
   private readonly chats = new Map<string, string>();
   constructor(private readonly maxEntries = 50_000) {}
   async get(tenant: number, userId: string): Promise<string | undefined> {

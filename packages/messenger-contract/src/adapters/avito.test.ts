@@ -1,13 +1,13 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryProviderTokenStore } from '../auth.js';
+import { InMemoryProviderTokenStore } from '../auth.js';
 import { AdapterError } from '../errors.js';
 import { TransportMessageSchema } from '../schemas.js';
 import { avitoMessageWebhook, createFakeAvito } from '../testing/fake-avito.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { WebhookPayloadError } from '../webhook-error.js';
 import { type AvitoAdapter, createAvitoAdapter } from './avito.js';
-import { MemoryAvitoTokenStore } from './avito-stores.js';
+import { InMemoryAvitoTokenStore } from './avito-stores.js';
 
 const fake = createFakeAvito();
 const server = setupServer(...fake.handlers);
@@ -17,7 +17,7 @@ afterAll(() => server.close());
 
 const ACCOUNT = 400040070;
 let clock: ManualClock;
-let store: MemoryAvitoTokenStore;
+let store: InMemoryAvitoTokenStore;
 let adapter: AvitoAdapter;
 const make = (extra: Partial<Parameters<typeof createAvitoAdapter>[0]> = {}) =>
   createAvitoAdapter({
@@ -25,14 +25,14 @@ const make = (extra: Partial<Parameters<typeof createAvitoAdapter>[0]> = {}) =>
     clientSecret: fake.clientSecret,
     tokenStore: store,
     clock,
-    providerTokens: new MemoryProviderTokenStore(() => 'avito-hook-token'),
+    providerTokens: new InMemoryProviderTokenStore(() => 'avito-hook-token'),
     ...extra,
   });
 const msg = (body: Record<string, unknown>) => TransportMessageSchema.parse({ tenant: 3, channel: 'avito', ...body });
 
 beforeEach(async () => {
   clock = new ManualClock(Date.now());
-  store = new MemoryAvitoTokenStore();
+  store = new InMemoryAvitoTokenStore();
   adapter = make();
   await adapter.exchangeCode(3, fake.issueCode(ACCOUNT));
 });
@@ -99,7 +99,7 @@ describe('avito adapter: OAuth', () => {
   });
 
   it('client_credentials mode fetches a token on demand; authorization_code mode without tokens is unauthorized', async () => {
-    const ccStore = new MemoryAvitoTokenStore();
+    const ccStore = new InMemoryAvitoTokenStore();
     const cc = make({ tokenStore: ccStore, grant: 'client_credentials' });
     expect(await cc.accountId(9)).toBe(fake.appAccountId);
     expect(fake.tokenRequests.at(-1)).toEqual({ grantType: 'client_credentials' });

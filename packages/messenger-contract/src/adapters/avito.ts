@@ -17,7 +17,7 @@ import { type Clock, type FetchLike, systemClock } from '../ports.js';
 import type { InboundMedia, MessageIn, TransportMessage } from '../schemas.js';
 import { SPECIFICATION_VERSION } from '../version.js';
 import { WebhookPayloadError } from '../webhook-error.js';
-import { type AvitoChatCache, type AvitoTokenStore, type AvitoTokens, MemoryAvitoChatCache } from './avito-stores.js';
+import { type AvitoChatCache, type AvitoTokenStore, type AvitoTokens, InMemoryAvitoChatCache } from './avito-stores.js';
 import { verifyWithProviderTokens } from './shared.js';
 
 export const AVITO_API_URL = 'https://api.avito.ru';
@@ -117,7 +117,7 @@ export function createAvitoAdapter(options: AvitoAdapterOptions): AvitoAdapter {
   const baseUrl = options.baseUrl ?? AVITO_API_URL;
   const skew = options.refreshSkewMs ?? 60_000;
   const grant = options.grant ?? 'authorization_code';
-  const chatCache = options.chatCache ?? new MemoryAvitoChatCache();
+  const chatCache = options.chatCache ?? new InMemoryAvitoChatCache();
   const provider = 'avito';
   // Single flight per tenant: two concurrent refreshes with one refresh token would invalidate each other.
   const inflight = new Map<number, Promise<AvitoTokens>>();

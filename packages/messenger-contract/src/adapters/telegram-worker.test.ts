@@ -2,7 +2,7 @@ import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toWorkerResult } from '../adapter.js';
-import { MemoryProviderTokenStore } from '../auth.js';
+import { InMemoryProviderTokenStore } from '../auth.js';
 import { AdapterError } from '../errors.js';
 import { TransportMessageSchema } from '../schemas.js';
 import { createFakeTelegramWorker } from '../testing/fake-telegram-worker.js';
@@ -15,7 +15,7 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
-const tokens = new MemoryProviderTokenStore(() => 'tg-provider-token');
+const tokens = new InMemoryProviderTokenStore(() => 'tg-provider-token');
 const adapter = createTelegramWorkerAdapter({
   baseUrl: fake.baseUrl,
   adminToken: fake.adminToken,

@@ -1,7 +1,7 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toWorkerResult } from '../adapter.js';
-import { MemoryProviderTokenStore } from '../auth.js';
+import { InMemoryProviderTokenStore } from '../auth.js';
 import { InvalidTargetError } from '../errors.js';
 import { TransportMessageSchema } from '../schemas.js';
 import { createFakeWhatsAppWeb } from '../testing/fake-whatsapp-web.js';
@@ -14,7 +14,7 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
-const tokens = new MemoryProviderTokenStore(() => 'wa-provider-token');
+const tokens = new InMemoryProviderTokenStore(() => 'wa-provider-token');
 const adapter = createWhatsAppWebAdapter({
   baseUrlFor: (tenant) => fake.baseUrlFor(tenant),
   authToken: fake.authToken,

@@ -21,4 +21,4 @@ export {
   type FakeWhatsAppWebOptions,
 } from './fake-whatsapp-web.js';
 export { type Fault, FaultQueue, type RecordedCall } from './faults.js';
-export { ManualClock } from './manual-clock.js';
+export { createManualClock, ManualClock } from './manual-clock.js';

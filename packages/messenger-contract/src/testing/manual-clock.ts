@@ -13,3 +13,8 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 }
+
+/** A manual clock starting at `start` ms since the epoch (default 2026-01-01T00:00:00Z); see docs/conventions.md. */
+export function createManualClock(start?: number): ManualClock {
+  return new ManualClock(start);
+}

@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { backoffDelay } from '../backoff.js';
 import { TelephonyEventsError } from '../errors.js';
 import { type Logger, silentLogger } from '../ports.js';
 import { AmiActionError, AmiAuthError, AmiConnectionError, AmiTimeoutError } from './errors.js';
@@ -196,11 +197,14 @@ export function createAmiClient(options: AmiClientOptions): AmiClient {
       settleWaiters(new AmiConnectionError(`AMI connection failed: ${reason}`));
       return;
     }
-    const initial = reconnect.initialDelayMs ?? 500;
-    const max = reconnect.maxDelayMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** Math.min(failures, 30));
-    const delayMs = Math.round(base / 2 + (random() * base) / 2);
     failures++;
+    const delayMs = Math.round(
+      backoffDelay(failures, {
+        initialMs: reconnect.initialDelayMs ?? 500,
+        maxMs: reconnect.maxDelayMs ?? 30_000,
+        random,
+      }),
+    );
     emitStatus({ state: 'reconnecting', attempt: failures, delayMs });
     logger.warn({ reason, delayMs, attempt: failures }, 'AMI reconnecting');
     reconnectTimer = setTimeout(() => {

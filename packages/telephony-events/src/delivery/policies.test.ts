@@ -1,6 +1,7 @@
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeCrmError } from '../testing/fake-telephony-api.js';
+import { createManualClock } from '../testing/manual-clock.js';
 import { createDeliveryPolicies } from './policies.js';
 import { createKeyedRateLimiter } from './rate-limiter.js';
 
@@ -32,6 +33,23 @@ describe('delivery policies', () => {
     for (const call of setTimeoutSpy.mock.calls) if (call[1] === 8 || call[1] === 12) sleeps.push(call[1]);
     expect(sleeps).toEqual([8, 12]); // 8·2^0, then min(12, 8·2^1); random()=1 => full delay
     setTimeoutSpy.mockRestore();
+  });
+
+  it('a caller that retries durably itself runs one attempt, yet counts against the same breaker', async () => {
+    const policies = createDeliveryPolicies({ retries: 2, breaker: { consecutiveFailures: 2 }, rateLimit: false });
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new FakeCrmError(503);
+    };
+    await expect(policies.execute(target, failing, undefined, { retries: 0 })).rejects.toMatchObject({ status: 503 });
+    expect(calls).toBe(1);
+    expect(policies.breakerState(target)).toBe('closed');
+    await expect(policies.execute(target, failing, undefined, { retries: 0 })).rejects.toMatchObject({ status: 503 });
+    expect(policies.breakerState(target)).toBe('open');
+    // The default retry budget is untouched by the override: an open breaker is not retried, so one rejection.
+    await expect(policies.execute(target, failing)).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(calls).toBe(2);
   });
 
   it('does not retry a non-retryable error and does not count it against the breaker', async () => {
@@ -134,12 +152,12 @@ describe('rate limit inside the policies', () => {
 
 describe('keyed rate limiter', () => {
   it('lets a burst through, then spaces calls at the sustained rate, per key', async () => {
-    let now = 0;
+    const clock = createManualClock(0);
     const waits: number[] = [];
     const limiter = createKeyedRateLimiter({
       perSecond: 10,
       burst: 2,
-      clock: { now: () => now },
+      clock,
       sleep: async (ms) => {
         waits.push(ms);
       },
@@ -147,7 +165,7 @@ describe('keyed rate limiter', () => {
     for (let i = 0; i < 4; i++) await limiter.acquire('a');
     await limiter.acquire('b');
     expect(waits).toEqual([100, 200]);
-    now = 10_000; // long idle: the bucket is full again
+    clock.set(10_000); // long idle: the bucket is full again
     await limiter.acquire('a');
     await limiter.acquire('a');
     expect(waits).toEqual([100, 200]);

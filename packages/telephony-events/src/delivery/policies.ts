@@ -10,10 +10,12 @@ import {
   DelegateBackoff,
   handleWhen,
   type IRetryBackoffContext,
+  type RetryPolicy,
   retry,
   TimeoutStrategy,
   timeout,
 } from 'cockatiel';
+import { backoffDelay } from '../backoff.js';
 import { isRetryableError } from '../errors.js';
 import { type Clock, systemClock } from '../ports.js';
 import { createKeyedRateLimiter, type KeyedRateLimiter } from './rate-limiter.js';
@@ -49,6 +51,8 @@ export interface DeliveryPolicies {
     fn: (signal: AbortSignal) => Promise<T>,
     /** Called after every single attempt (success, error or timeout), e.g. to write an integration log. */
     observe?: (outcome: AttemptResult<T>) => void | Promise<void>,
+    /** Per-call override: `retries: 0` for a caller that retries durably itself (an outbox with its own backoff). */
+    call?: { retries?: number },
   ): Promise<T>;
   breakerState(target: { enterpriseNumber: string; crm: string }): BreakerState;
 }
@@ -81,18 +85,23 @@ export function createDeliveryPolicies(options: DeliveryPolicyOptions = {}): Del
           ...(options.sleep ? { sleep: options.sleep } : {}),
         });
 
-  const backoff = new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
-    const base = Math.min(maxMs, initialMs * 2 ** Math.max(0, context.attempt - 1));
-    return base / 2 + (random() * base) / 2;
-  });
-  // An open breaker or a full bulkhead is not retried here: the queue retries the job later.
-  const retryPolicy = retry(
-    handleWhen(
-      (error) =>
-        !(error instanceof BrokenCircuitError) && !(error instanceof BulkheadRejectedError) && isRetryableError(error),
-    ),
-    { maxAttempts: retries, backoff },
+  const backoff = new DelegateBackoff((context: IRetryBackoffContext<unknown>) =>
+    backoffDelay(context.attempt, { initialMs, maxMs, random }),
   );
+  // An open breaker or a full bulkhead is not retried here: the queue retries the job later.
+  const retryable = handleWhen(
+    (error) =>
+      !(error instanceof BrokenCircuitError) && !(error instanceof BulkheadRejectedError) && isRetryableError(error),
+  );
+  const retryPolicies = new Map<number, RetryPolicy>();
+  const retryPolicyFor = (maxAttempts: number) => {
+    let policy = retryPolicies.get(maxAttempts);
+    if (!policy) {
+      policy = retry(retryable, { maxAttempts, backoff });
+      retryPolicies.set(maxAttempts, policy);
+    }
+    return policy;
+  };
   const timeoutPolicy = timeout(timeoutMs, TimeoutStrategy.Aggressive);
   const breakers = new Map<string, CircuitBreakerPolicy>();
   const bulkheads = new Map<string, BulkheadPolicy>();
@@ -119,10 +128,10 @@ export function createDeliveryPolicies(options: DeliveryPolicyOptions = {}): Del
   };
 
   return {
-    execute(target, fn, observe) {
+    execute(target, fn, observe, call) {
       const breaker = breakerFor(`${target.enterpriseNumber}|${target.crm}`);
       return bulkheadFor(target.enterpriseNumber).execute(() =>
-        retryPolicy.execute(() =>
+        retryPolicyFor(call?.retries ?? retries).execute(() =>
           breaker.execute(async () => {
             await limiter?.acquire(target.enterpriseNumber);
             const startedAt = now();

@@ -1,3 +1,4 @@
+import { backoffDelay } from '../backoff.js';
 import type { ErrorInfo } from '../errors.js';
 import type { TelephonyEvent } from '../events/schema.js';
 
@@ -65,4 +66,5 @@ export interface QueueRetryOptions {
   dedupeWindowMs?: number;
 }
 
-export const defaultRetryDelayMs = (attempt: number) => Math.min(60_000, 1000 * 4 ** (attempt - 1));
+export const defaultRetryDelayMs = (attempt: number) =>
+  backoffDelay(attempt, { initialMs: 1000, maxMs: 60_000, factor: 4, jitter: false });

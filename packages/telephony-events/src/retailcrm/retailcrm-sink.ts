@@ -23,6 +23,7 @@ import {
 } from '../ports.js';
 import type { DeliveryJob } from '../queue/types.js';
 import { createApiCache } from './api-cache.js';
+import { toCallRecord } from './call-record.js';
 import { formatRetailCrmDate, hostTimeZone } from './format.js';
 
 export interface RetailCrmSinkOptions {
@@ -56,22 +57,19 @@ export function buildCallRecord(
 ): CallRecord | undefined {
   const phone = derivePhone(payload);
   if (!phone) return undefined;
-  const code = deriveManagerCode(payload);
-  const userId = code === undefined ? undefined : userIdByExtension(config.user_extensions).get(code);
-  const answered = isAnswered(payload.CallStatus);
-  const duration = durationSeconds(payload.StartTime, payload.EndTime);
-  return {
-    date: payload.StartTime ?? payload.EndTime ?? fallbackDate,
-    type: deriveDirection(payload),
-    phone,
-    ...(code ? { code } : {}),
-    ...(userId !== undefined ? { userId } : {}),
-    result: answered ? 'answered' : 'failed',
-    ...(duration !== undefined ? { duration } : {}),
-    externalId: payload.UniqueId,
-    ...(recordUrl ? { recordUrl } : {}),
-    ...(config.site ? { site: config.site } : {}),
-  };
+  return toCallRecord(
+    {
+      date: payload.StartTime ?? payload.EndTime ?? fallbackDate,
+      direction: deriveDirection(payload),
+      phone,
+      code: deriveManagerCode(payload),
+      result: isAnswered(payload.CallStatus) ? 'answered' : 'failed',
+      durationSeconds: durationSeconds(payload.StartTime, payload.EndTime),
+      externalId: payload.UniqueId,
+      recordUrl,
+    },
+    config,
+  );
 }
 
 /** RetailCRM mapping of the original system: dial -> in/out event, hangup -> hangup event + upload, download -> upload. */

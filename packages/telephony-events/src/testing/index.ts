@@ -1,2 +1,3 @@
 export { type ScriptedAmiPeer, type ScriptedAmiPeerOptions, startScriptedAmiPeer } from './ami-peer.js';
 export { createFakeTelephonyApi, FakeCrmError, type FakeFailure, type FakeTelephonyApi } from './fake-telephony-api.js';
+export { createManualClock, type ManualClock } from './manual-clock.js';

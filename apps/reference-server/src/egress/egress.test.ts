@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { createSecretBox } from '../secret-box.js';
+import type { Enterprise, IntegrationLogInput } from '../storage/types.js';
+import { toEnterpriseRetailCrm } from './account-config.js';
+import { createIntegrationLogWriter } from './integration-log.js';
+
+const secrets = createSecretBox(Buffer.alloc(32, 7));
+const enterprise = (retailcrm: Record<string, unknown>, active = true): Enterprise => ({
+  number: '0367',
+  name: 'Shop',
+  pbxToken: null,
+  active,
+  integrationsConfig: { retailcrm },
+  adminTokenVersion: 0,
+});
+
+describe('stored RetailCRM settings -> telephony-events config', () => {
+  it('decrypts the key and maps the per-direction switches onto the per-event ones', () => {
+    const stored = {
+      domain: 'https://shop.retailcrm.ru',
+      api_key: secrets.encrypt('key-0123456789'),
+      enabled: true,
+      events: { incoming: false, outgoing: true, hangup: false, history: true },
+      user_extensions: { '18': '150', '19': null },
+    };
+    expect(toEnterpriseRetailCrm(enterprise(stored), secrets)).toEqual({
+      enterprise_number: '0367',
+      retailcrm: {
+        domain: 'https://shop.retailcrm.ru',
+        api_key: 'key-0123456789',
+        enabled: true,
+        user_extensions: { '18': '150', '19': null },
+        events: { dial: true, hangup: true, download: true },
+      },
+    });
+    const noHistory = { ...stored, events: { incoming: true, outgoing: false, hangup: false, history: false } };
+    expect(toEnterpriseRetailCrm(enterprise(noHistory), secrets).retailcrm?.events).toEqual({
+      dial: true,
+      hangup: false,
+      download: false,
+    });
+    expect(toEnterpriseRetailCrm(enterprise(stored, false), secrets).retailcrm?.enabled).toBe(false);
+  });
+
+  it('is not configured without a domain or with a key this SECRET_KEY cannot read', () => {
+    expect(toEnterpriseRetailCrm(enterprise({ api_key: 'key-0123456789' }), secrets).retailcrm).toBeUndefined();
+    const rotated = createSecretBox(Buffer.alloc(32, 9)).encrypt('key-0123456789');
+    const stored = { domain: 'https://shop.retailcrm.ru', api_key: rotated, enabled: true };
+    expect(toEnterpriseRetailCrm(enterprise(stored), secrets)).toEqual({
+      enterprise_number: '0367',
+      retailcrm: undefined,
+    });
+  });
+});
+
+describe('integration-log writer', () => {
+  it('stores one request shape with the account key masked everywhere, and never throws', async () => {
+    const rows: IntegrationLogInput[] = [];
+    const errors: unknown[] = [];
+    const writer = createIntegrationLogWriter({ insertIntegrationLog: async (row) => rows.push(row) }, {
+      error: (obj: unknown) => errors.push(obj),
+    } as never);
+    await writer.write({
+      enterpriseNumber: '0367',
+      eventType: 'phone_call_upload',
+      operation: 'telephony.uploadCalls',
+      callUniqueId: 'cmd-1',
+      data: [{ externalId: 'cmd-1', note: 'sent with key-0123456789' }],
+      attempt: 2,
+      response: { echoed: 'key-0123456789', apiKey: 'anything' },
+      status: 'error',
+      errorMessage: 'rejected key-0123456789',
+      durationMs: 12,
+      secrets: ['key-0123456789'],
+    });
+    expect(rows).toEqual([
+      {
+        enterpriseNumber: '0367',
+        integrationType: 'retailcrm',
+        eventType: 'phone_call_upload',
+        callUniqueId: 'cmd-1',
+        requestData: {
+          operation: 'telephony.uploadCalls',
+          data: [{ externalId: 'cmd-1', note: 'sent with ***' }],
+          attempt: 2,
+        },
+        responseData: { echoed: '***', apiKey: '***' },
+        status: 'error',
+        errorMessage: 'rejected ***',
+        durationMs: 12,
+      },
+    ]);
+
+    // The pipeline's rows take the same shape; the PBX call id is found in an upload's records too.
+    const upload = {
+      enterpriseNumber: '0367',
+      integrationType: 'retailcrm',
+      eventType: 'hangup',
+      operation: 'telephony.uploadCalls',
+      requestData: [{ externalId: '1700000000.1' }],
+      responseData: null,
+      status: 'success' as const,
+      durationMs: 3,
+      createdAt: new Date(0),
+    };
+    await writer.sink.write(upload);
+    expect(rows[1]).toMatchObject({
+      eventType: 'hangup',
+      callUniqueId: '1700000000.1',
+      requestData: { operation: 'telephony.uploadCalls', data: [{ externalId: '1700000000.1' }] },
+    });
+
+    const failing = createIntegrationLogWriter(
+      {
+        insertIntegrationLog: async () => {
+          throw new Error('db down');
+        },
+      },
+      { error: (obj: unknown) => errors.push(obj) } as never,
+    );
+    await expect(failing.sink.write(upload)).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -1,0 +1,172 @@
+import {
+  type BreakerState,
+  type CallRecord,
+  type DeliveryPolicyOptions,
+  describeError,
+  type RetailCrmApiFactory,
+  type RetailCrmEnterpriseConfig,
+  type RetailCrmTelephonyApi,
+  TelephonyEventsError,
+  type UploadCallsResponse,
+} from '@callbridge/telephony-events';
+import type { Logger } from 'pino';
+import { INTEGRATION } from '../retailcrm/service.js';
+import type { Storage } from '../storage/types.js';
+import type { EnterpriseRetailCrm } from './account-config.js';
+import type { RetailCrmClientFactory } from './client-factory.js';
+import { createIntegrationLogWriter, type IntegrationLogWriter } from './integration-log.js';
+import { type AccountPolicies, createAccountPolicies } from './policies.js';
+
+/** One CRM call's budget on the delivery path (environment: DELIVERY_TIMEOUT_MS, BREAKER_*). */
+export interface EgressBudget {
+  /** Hard timeout of one HTTP attempt, enforced by the policies and, as a backstop, by the client (2500 ms). */
+  timeoutMs?: number;
+  /** Quick in-call retries after the first attempt (2), with jittered backoff 200 ms .. 2 s. */
+  retries?: number;
+  breakerFailures?: number;
+  breakerHalfOpenMs?: number;
+  /** Per-account token bucket (10/s, RetailCRM's per-key limit), or false (tests). */
+  rateLimit?: DeliveryPolicyOptions['rateLimit'];
+}
+
+export interface RetailCrmEgressOptions {
+  /** The config cache of {@link EnterpriseRetailCrm} (anything with `get`). */
+  config: { get(enterpriseNumber: string): Promise<EnterpriseRetailCrm | undefined> };
+  clientFactory: RetailCrmClientFactory;
+  storage: Pick<Storage, 'insertIntegrationLog'>;
+  logger: Logger;
+  budget?: EgressBudget;
+}
+
+/** Context of an upload, for its integration_logs rows. */
+export interface UploadContext {
+  /** e.g. `phone_call_upload`. */
+  eventType: string;
+  callUniqueId?: string;
+  /** The caller's durable attempt number (outbox), logged with each row. */
+  attempt?: number;
+  /**
+   * In-call retries; 0 for a caller that retries durably itself (an outbox with its own backoff), so one outbox
+   * attempt is one HTTP request. Default: the budget's.
+   */
+  retries?: number;
+}
+
+/**
+ * Everything that reaches RetailCRM from the delivery path goes through here: one client configuration (a single
+ * attempt per call, see {@link RetailCrmClientFactory}), one set of policies per account (breaker, bulkhead, rate),
+ * one integration-log writer. The telephony pipeline and smart redirect take {@link config}, {@link api},
+ * {@link policies} and {@link log}'s sink; phone call results call {@link uploadCalls}.
+ */
+export interface RetailCrmEgress {
+  /** The account's config in telephony-events' shape; undefined while RetailCRM is not configured. */
+  config(enterpriseNumber: string): Promise<RetailCrmEnterpriseConfig | undefined>;
+  /** telephony-events' `RetailCrmApiFactory` over the delivery client, for calls made under {@link policies}. */
+  readonly api: RetailCrmApiFactory;
+  /**
+   * The same client for the smart redirect's synchronous manager lookup, which runs under its own deadline rather
+   * than the policies: one attempt, paced by the client at RetailCRM's per-key rate.
+   */
+  readonly lookupApi: RetailCrmApiFactory;
+  readonly policies: AccountPolicies;
+  readonly log: IntegrationLogWriter;
+  /**
+   * Uploads finished calls of one enterprise under the account's policies; one integration_logs row per attempt
+   * (and one for a call refused before reaching RetailCRM: not configured, open breaker). Throws the last error.
+   */
+  uploadCalls(enterpriseNumber: string, records: CallRecord[], context: UploadContext): Promise<UploadCallsResponse>;
+  /** `enterprise:crm` -> breaker state, for every account this process has called. */
+  breakers(): Record<string, BreakerState>;
+}
+
+export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCrmEgress {
+  const budget = options.budget ?? {};
+  const timeoutMs = budget.timeoutMs ?? 2500;
+  const policies = createAccountPolicies({
+    timeoutMs,
+    retries: budget.retries,
+    breaker: { consecutiveFailures: budget.breakerFailures, halfOpenAfterMs: budget.breakerHalfOpenMs },
+    rateLimit: budget.rateLimit,
+  });
+  const log = createIntegrationLogWriter(options.storage, options.logger);
+  const config = async (n: string) => (await options.config.get(n))?.retailcrm;
+  const api: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
+    options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs } }).telephony;
+  const lookupApi: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
+    options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs, paced: true } }).telephony;
+  const apis = new Map<string, { domain: string; apiKey: string; api: RetailCrmTelephonyApi }>();
+  const apiOf = (n: string, c: RetailCrmEnterpriseConfig) => {
+    let entry = apis.get(n);
+    if (entry?.domain !== c.domain || entry.apiKey !== c.api_key) {
+      entry = { domain: c.domain, apiKey: c.api_key, api: api(c, n) };
+      apis.set(n, entry);
+    }
+    return entry.api;
+  };
+  const errorText = (error: unknown) => {
+    const info = describeError(error);
+    return `${info.code ?? info.name}: ${info.message}`;
+  };
+
+  return {
+    config,
+    api,
+    lookupApi,
+    policies,
+    log,
+    breakers: () => policies.breakers(),
+    async uploadCalls(enterpriseNumber, records, context) {
+      const entry = (secrets: readonly string[]) => ({
+        enterpriseNumber,
+        eventType: context.eventType,
+        operation: 'telephony.uploadCalls',
+        callUniqueId: context.callUniqueId ?? records[0]?.externalId ?? null,
+        data: records,
+        attempt: context.attempt,
+        secrets,
+      });
+      const c = await config(enterpriseNumber);
+      if (!c?.enabled) {
+        const error = new TelephonyEventsError('retailcrm_not_configured', 'RetailCRM is not configured', {
+          isRetryable: true,
+        });
+        await log.write({ ...entry([]), status: 'error', errorMessage: errorText(error), durationMs: 0 });
+        throw error;
+      }
+      const target = { enterpriseNumber, crm: INTEGRATION };
+      const observed = new Set<unknown>();
+      try {
+        return await policies.execute(
+          target,
+          (signal) => apiOf(enterpriseNumber, c).uploadCalls(records, { signal }),
+          async (outcome) => {
+            if (outcome.status === 'success') {
+              await log.write({
+                ...entry([c.api_key]),
+                status: 'success',
+                response: outcome.value,
+                durationMs: outcome.durationMs,
+              });
+              return;
+            }
+            observed.add(outcome.error);
+            await log.write({
+              ...entry([c.api_key]),
+              status: 'error',
+              response: (outcome.error as { response?: unknown }).response,
+              errorMessage: errorText(outcome.error),
+              durationMs: outcome.durationMs,
+            });
+          },
+          context.retries === undefined ? undefined : { retries: context.retries },
+        );
+      } catch (error) {
+        // Refused before reaching RetailCRM (open breaker, full bulkhead): logged here.
+        if (!observed.has(error)) {
+          await log.write({ ...entry([c.api_key]), status: 'error', errorMessage: errorText(error), durationMs: 0 });
+        }
+        throw error;
+      }
+    },
+  };
+}
