@@ -6,6 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { DELIVERY_QUEUE } from '../src/telephony.js';
 import { testClientFactory, testEnv } from './helpers.js';
+import { insertCallLogs } from './support/integration-logs.js';
 
 const fake = createFakeRetailCrm({ users: [{ id: 18, firstName: 'Anna' }] });
 const msw = setupServer(...fake.handlers);
@@ -55,30 +56,11 @@ beforeAll(async () => {
   await srv.storage.upsertInternalPhone({ enterpriseNumber: '0367', phoneNumber: '150' });
   jwtA = await configureAndRegister('0367');
   jwtB = await configureAndRegister('0500');
-  const log = (o: Record<string, unknown>) =>
-    srv.storage.insertIntegrationLog({
-      enterpriseNumber: '0367',
-      integrationType: 'retailcrm',
-      eventType: 'dial',
-      status: 'success',
-      ...o,
-    });
-  await log({
-    callUniqueId: 'U-1',
-    requestData: { operation: 'callEvent', data: { phone: '+79991234567', type: 'in', callExternalId: 'U-1' } },
-    responseData: { success: true },
-  });
-  await log({
-    eventType: 'hangup',
-    status: 'error',
-    callUniqueId: 'U-2',
-    requestData: {
-      operation: 'callsUpload',
-      data: { calls: [{ phone: '+74951112233', externalId: 'U-2' }] },
-      api_key: FAKE_RETAILCRM_API_KEY,
-      url: `https://demo.retailcrm.ru/api/v5/x?apiKey=${FAKE_RETAILCRM_API_KEY}`,
-    },
-    errorMessage: 'boom',
+  await insertCallLogs(srv.storage, {
+    enterpriseNumber: '0367',
+    incomingCallId: 'U-1',
+    failedCallId: 'U-2',
+    apiKey: FAKE_RETAILCRM_API_KEY,
   });
   await srv.storage.insertIntegrationLog({
     enterpriseNumber: '0500',
@@ -136,7 +118,7 @@ describe('GET /logs filters', () => {
       event_type: 'hangup',
       status: 'error',
       call_unique_id: 'U-2',
-      error_message: 'boom',
+      error_message: 'RetailCRM answered 400',
       direction: null,
       phone: null,
       response_data: null,

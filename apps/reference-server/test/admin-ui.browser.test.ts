@@ -10,6 +10,7 @@ import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { DELIVERY_QUEUE } from '../src/telephony.js';
 import { testClientFactory, testEnv } from './helpers.js';
+import { insertCallLogs } from './support/integration-logs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots of every flow (gitignored): open them to see what the tests saw. */
@@ -153,31 +154,11 @@ describe.skipIf(!existsSync(CHROMIUM))('admin UI in chromium', { timeout: 120_00
     await api('PUT', 'config/0367', ADMIN, { domain: 'https://demo.retailcrm.ru', api_key: FAKE_RETAILCRM_API_KEY });
     await freshLink();
     expect((await api('POST', 'save-extensions/0367', ADMIN, { extensions: { '19': '151' } })).status).toBe(200);
-    const log = (o: Record<string, unknown>) =>
-      srv.storage.insertIntegrationLog({
-        enterpriseNumber: '0367',
-        integrationType: 'retailcrm',
-        eventType: 'dial',
-        status: 'success',
-        ...o,
-      });
-    await log({
-      callUniqueId: 'CALL-IN-1',
-      requestData: { operation: 'callEvent', data: { phone: '+79991234567', type: 'in', callExternalId: 'CALL-IN-1' } },
-      responseData: { success: true },
-      durationMs: 120,
-    });
-    await log({
-      eventType: 'hangup',
-      status: 'error',
-      callUniqueId: 'CALL-OUT-2',
-      requestData: {
-        operation: 'callsUpload',
-        data: { calls: [{ phone: '+74951112233', type: 'out', externalId: 'CALL-OUT-2' }] },
-        api_key: FAKE_RETAILCRM_API_KEY,
-      },
-      errorMessage: 'RetailCRM answered 400',
-      durationMs: 80,
+    await insertCallLogs(srv.storage, {
+      enterpriseNumber: '0367',
+      incomingCallId: 'CALL-IN-1',
+      failedCallId: 'CALL-OUT-2',
+      apiKey: FAKE_RETAILCRM_API_KEY,
     });
     await srv.storage.insertDeadLetter({
       queue: DELIVERY_QUEUE,
