@@ -31,7 +31,8 @@ function phoneOf(row) {
 }
 function directionOf(row) {
   if (row.direction) return row.direction;
-  const type = (row.request_data?.data ?? row.request_data)?.type;
+  const data = row.request_data?.data ?? row.request_data;
+  const type = data?.type ?? data?.calls?.[0]?.type;
   return type === 'in' || type === 'out' ? type : null;
 }
 
