@@ -23,16 +23,17 @@ function button(key, labelKey, labelParams, onClick) {
   return b;
 }
 
-/** Phone of a row: the `phone` column when the server has it, otherwise the one in the request. */
-function phoneOf(row) {
-  if (row.phone) return row.phone;
+/** The call a row's request is about: a call event, or the first record of an upload (`[..]` or `{calls:[..]}`). */
+function callOf(row) {
   const data = row.request_data?.data ?? row.request_data;
-  return data?.phone ?? data?.calls?.[0]?.phone ?? null;
+  if (Array.isArray(data)) return data[0];
+  return data?.calls?.[0] ?? data;
 }
+/** Phone of a row: the `phone` column when the server has it, otherwise the one in the request. */
+const phoneOf = (row) => row.phone ?? callOf(row)?.phone ?? null;
 function directionOf(row) {
   if (row.direction) return row.direction;
-  const data = row.request_data?.data ?? row.request_data;
-  const type = data?.type ?? data?.calls?.[0]?.type;
+  const type = callOf(row)?.type;
   return type === 'in' || type === 'out' ? type : null;
 }
 
