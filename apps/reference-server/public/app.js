@@ -1,68 +1,82 @@
-// Admin UI: plain ES module, no build step. Every read and write goes through the authenticated API.
-const qs = new URLSearchParams(location.search);
-const store = sessionStorage;
-if (qs.get('token')) {
-  store.setItem('cb_token', qs.get('token'));
-  // Keep the token out of the address bar, history and any Referer.
-  qs.delete('token');
-  history.replaceState(null, '', `${location.pathname}?${qs}`);
-}
-if (qs.get('enterprise_number')) store.setItem('cb_enterprise', qs.get('enterprise_number'));
-const enterprise = () => store.getItem('cb_enterprise');
-const token = () => store.getItem('cb_token');
+// Admin UI entry: plain ES modules, no build step. Every read and write goes through the authenticated API.
+import {
+  currentLanguage,
+  currentTimeZone,
+  dynamic,
+  initLanguage,
+  refreshTimes,
+  setAttrs,
+  setLanguage,
+  setText,
+  setTimeZone,
+  translateAll,
+} from './i18n.js';
+import { loadDeadLetters, loadLogs, wireLogViews } from './logs.js';
+import { adoptAccountUrl, api, captureFromUrl, enterprise, signIn, token, whoami } from './session.js';
+import { ask, guarded, toast, toastError } from './ui.js';
+
 const $ = (sel) => document.querySelector(sel);
+const EVENT_FLAGS = ['incoming', 'outgoing', 'hangup', 'history', 'smart_redirect'];
 
-function toast(text, isError = false) {
-  const el = $('#toast');
-  el.textContent = text;
-  el.className = `show ${isError ? 'error' : ''}`;
-  clearTimeout(toast.t);
-  toast.t = setTimeout(() => {
-    el.className = '';
-  }, 4000);
-}
+let config;
+let enterpriseInfo;
 
-async function api(method, path, body) {
-  const res = await fetch(`api/${path}/${encodeURIComponent(enterprise())}`, {
-    method,
-    headers: { authorization: `Bearer ${token()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await res.json().catch(() => ({ ok: false, error: 'bad_response', message: `HTTP ${res.status}` }));
-  if (res.status === 401) showLogin('Your link has expired or was revoked. Open it again from RetailCRM.');
-  if (!res.ok || data.ok === false) throw Object.assign(new Error(data.message || data.error), { code: data.error });
-  return data;
-}
-
-function showLogin(message) {
+function showLogin(messageKey) {
   $('#app').hidden = true;
   $('#login').hidden = false;
-  if (message) toast(message, true);
+  if (messageKey) toast(messageKey, undefined, true);
 }
 
-function render(config) {
+/** 401 anywhere means the credential is gone (expired, revoked): back to sign-in with `messageKey`. */
+async function authed(fn, messageKey = 'login.expired') {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err?.status === 401) {
+      showLogin(messageKey);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function renderHeader() {
+  if (!enterpriseInfo) return;
+  setText($('title'), 'app.titleFor', { name: enterpriseInfo.name });
+  setText($('#title'), 'app.heading', { name: enterpriseInfo.name });
+  setText($('#who'), 'app.enterprise', { number: enterpriseInfo.number });
+}
+
+function render(next) {
+  config = next;
   $('#domain').value = config.domain ?? '';
   $('#api_key').value = '';
-  $('#api_key').placeholder = config.api_key ?? 'not set';
+  setAttrs($('#api_key'), {
+    placeholder: config.api_key
+      ? ['connection.apiKeyUnchanged', { masked: config.api_key }]
+      : ['connection.apiKeyNotSet'],
+  });
   $('#enabled').checked = config.enabled;
-  for (const [k, v] of Object.entries(config.events)) {
-    const el = $(`#ev-${k}`);
-    if (el) el.checked = v;
-  }
-  $('#registration').textContent = config.registered
-    ? `Registered in RetailCRM since ${config.registered_at}`
-    : 'Not registered in RetailCRM';
+  for (const k of EVENT_FLAGS) $(`#ev-${k}`).checked = Boolean(config.events?.[k]);
+  const reg = $('#registration');
+  if (config.registered) setText(reg, 'connection.registeredSince', { date: { date: config.registered_at } });
+  else setText(reg, 'connection.notRegistered');
+  $('#unregister').disabled = !config.registered;
 }
 
-async function load() {
+/** Reads the config and shows the app; a refused credential lands on sign-in with `expiredKey`. */
+async function load(expiredKey = 'login.expired') {
   if (!token() || !enterprise()) return showLogin();
-  const data = await api('GET', 'config');
-  document.title = `${data.enterprise.name} — RetailCRM integration`;
-  $('#title').textContent = `${data.enterprise.name} — RetailCRM`;
-  $('#who').textContent = `Enterprise ${data.enterprise.number}`;
+  const data = await authed(() => api('GET', 'config'), expiredKey);
+  if (!data) return undefined;
+  enterpriseInfo = data.enterprise;
+  setTimeZone(data.time_zone ?? 'UTC');
+  setText($('#logs-zone'), 'logs.timeZoneNote', { zone: currentTimeZone() });
+  renderHeader();
   $('#login').hidden = true;
   $('#app').hidden = false;
   render(data.config);
+  return data;
 }
 
 const connectionBody = () => {
@@ -71,78 +85,111 @@ const connectionBody = () => {
   return body;
 };
 
-async function guarded(fn, okText) {
-  try {
-    const r = await fn();
-    if (okText) toast(okText);
-    return r;
-  } catch (err) {
-    toast(`${err.code ?? 'error'}: ${err.message}`, true);
-  }
-}
-
 $('#connection-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  guarded(async () => render((await api('PATCH', 'config', connectionBody())).config), 'Saved');
+  guarded(
+    async () => render((await authed(() => api('PATCH', 'config', { body: connectionBody() }))).config),
+    'connection.saved',
+  );
 });
 $('#test-connection').addEventListener('click', () =>
   guarded(async () => {
     const body = {};
     if ($('#domain').value) body.domain = $('#domain').value;
     if ($('#api_key').value) body.api_key = $('#api_key').value;
-    await api('POST', 'test', body);
-  }, 'Connection OK'),
+    await authed(() => api('POST', 'test', { body }));
+  }, 'connection.testOk'),
 );
 $('#register').addEventListener('click', () =>
   guarded(async () => {
-    await api('POST', 'register', connectionBody());
-    // Registration rotated the link: the operator token stays valid, an account link does not.
-    await load().catch(() => undefined);
-  }, 'Registered in RetailCRM'),
+    const principal = await whoami();
+    const result = await authed(() => api('POST', 'register', { body: connectionBody() }));
+    if (!result) return;
+    // Registration revoked the link this page was opened with; continue with the rotated one.
+    if (principal?.kind !== 'admin') adoptAccountUrl(result.account_url);
+    await load();
+    toast('connection.registered');
+  }),
 );
-$('#unregister').addEventListener('click', () => {
-  if (!confirm('Remove the integration from RetailCRM? Account links stop working.')) return;
-  guarded(() => api('POST', 'unregister'), 'Integration removed');
+$('#unregister').addEventListener('click', async () => {
+  if (!(await ask('connection.unregisterConfirm'))) return;
+  guarded(async () => {
+    await authed(() => api('POST', 'unregister'));
+    toast('connection.unregistered');
+    // An account link is revoked by the removal: the reload then lands on sign-in with that explanation.
+    await load('login.removed');
+  });
 });
 $('#settings-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const events = {};
-  for (const k of ['incoming', 'outgoing', 'hangup', 'history', 'smart_redirect']) events[k] = $(`#ev-${k}`).checked;
-  guarded(async () => render((await api('PATCH', 'config', { events })).config), 'Settings saved');
+  const events = Object.fromEntries(EVENT_FLAGS.map((k) => [k, $(`#ev-${k}`).checked]));
+  guarded(
+    async () => render((await authed(() => api('PATCH', 'config', { body: { events } }))).config),
+    'settings.saved',
+  );
 });
 
+const fullName = (m) => `${m.first_name ?? ''} ${m.last_name ?? ''}`.trim() || `#${m.id}`;
+
+/** Dropdown option of one extension as seen from `manager`: free, theirs, or held by someone (named). */
+function extensionOption(phone, manager, nameOf) {
+  const ext = phone.phone_number;
+  const holder = phone.retailcrm_user_id;
+  const option = new Option('', ext, false, ext === manager.extension);
+  if (holder && holder !== String(manager.id)) setText(option, 'managers.owned', { ext, owner: nameOf(holder) });
+  else if (holder) setText(option, 'managers.mine', { ext });
+  else if (phone.owner_name) setText(option, 'managers.pbxUser', { ext, owner: phone.owner_name });
+  else setText(option, 'managers.free', { ext });
+  return option;
+}
+
 async function loadManagers() {
-  const [{ managers }, { phones }] = await Promise.all([api('GET', 'managers'), api('GET', 'internal-phones')]);
+  const [m, p] = (await authed(() => Promise.all([api('GET', 'managers'), api('GET', 'internal-phones')]))) ?? [];
+  if (!m) return;
+  const byId = new Map(m.managers.map((x) => [String(x.id), x]));
+  const nameOf = (id) => (byId.has(id) ? fullName(byId.get(id)) : `#${id}`);
   const tbody = $('#managers tbody');
   tbody.replaceChildren();
-  for (const m of managers) {
+  for (const manager of m.managers) {
     const tr = document.createElement('tr');
+    tr.dataset.userId = String(manager.id);
     const name = document.createElement('td');
-    name.textContent = `${m.first_name ?? ''} ${m.last_name ?? ''}`.trim() || `#${m.id}`;
+    name.append(dynamic('span', fullName(manager)));
     const sel = document.createElement('select');
-    sel.dataset.userId = String(m.id);
-    sel.append(new Option('— not assigned —', ''));
-    for (const p of phones) {
-      const owner = p.owner_name ? p.owner_name : 'free';
-      sel.append(new Option(`${p.phone_number} (${owner})`, p.phone_number, false, p.phone_number === m.extension));
-    }
+    sel.dataset.userId = String(manager.id);
+    setAttrs(sel, { 'aria-label': ['managers.extensionFor', { name: fullName(manager) }] });
+    sel.append(setText(new Option('', ''), 'managers.notAssigned'));
+    for (const phone of p.phones) sel.append(extensionOption(phone, manager, nameOf));
     const tdSel = document.createElement('td');
     tdSel.append(sel);
     const remote = document.createElement('td');
-    remote.textContent = m.retailcrm_extension ?? '—';
-    const save = document.createElement('button');
-    save.textContent = 'Save';
+    remote.append(dynamic('span', manager.retailcrm_extension ?? '—'));
+    const save = setText(document.createElement('button'), 'managers.save');
+    save.type = 'button';
     save.hidden = true;
+    setAttrs(save, { 'aria-label': ['managers.save'] });
     sel.addEventListener('change', () => {
-      save.hidden = false;
+      save.hidden = sel.value === (manager.extension ?? '');
     });
-    save.addEventListener('click', () =>
+    save.addEventListener('click', async () => {
+      const ext = sel.value || null;
+      const holder = p.phones.find((x) => x.phone_number === ext)?.retailcrm_user_id;
+      if (ext && holder && holder !== String(manager.id)) {
+        const yes = await ask('managers.reassignConfirm', { ext, owner: nameOf(holder), manager: fullName(manager) });
+        if (!yes) {
+          sel.value = manager.extension ?? '';
+          save.hidden = true;
+          return;
+        }
+      }
       guarded(async () => {
-        const r = await api('POST', 'save-extensions', { extensions: { [m.id]: sel.value || null } });
-        if (r.sync && r.sync.ok === false && !r.sync.skipped) toast('Saved locally; RetailCRM sync failed', true);
+        const r = await authed(() => api('POST', 'save-extensions', { body: { extensions: { [manager.id]: ext } } }));
+        if (!r) return;
         await loadManagers();
-      }, 'Extension saved'),
-    );
+        if (r.sync && r.sync.ok === false && !r.sync.skipped) toast('managers.syncFailed', undefined, true);
+        else toast('managers.saved');
+      });
+    });
     const tdBtn = document.createElement('td');
     tdBtn.append(save);
     tr.append(name, tdSel, remote, tdBtn);
@@ -151,62 +198,41 @@ async function loadManagers() {
 }
 $('#load-managers').addEventListener('click', () => guarded(loadManagers));
 
-let logOffset = 0;
-async function loadLogs() {
-  const f = new FormData($('#logs-filter'));
-  const params = new URLSearchParams({ limit: '20', offset: String(logOffset) });
-  for (const [k, v] of f) if (v) params.set(k, v);
-  const res = await fetch(`api/logs/${encodeURIComponent(enterprise())}?${params}`, {
-    headers: { authorization: `Bearer ${token()}` },
-  });
-  const data = await res.json();
-  const tbody = $('#logs tbody');
-  tbody.replaceChildren();
-  for (const l of data.items ?? []) {
-    const tr = document.createElement('tr');
-    for (const v of [
-      new Date(l.createdAt).toLocaleString(),
-      l.eventType,
-      l.status,
-      l.durationMs ?? '',
-      l.errorMessage ?? '',
-    ]) {
-      const td = document.createElement('td');
-      td.textContent = String(v);
-      tr.append(td);
-    }
-    tr.className = l.status === 'error' ? 'error' : '';
-    tbody.append(tr);
+function showTab(tab) {
+  for (const b of document.querySelectorAll('nav button')) {
+    const active = b.dataset.tab === tab;
+    b.classList.toggle('active', active);
+    b.setAttribute('aria-pressed', String(active));
+  }
+  for (const p of document.querySelectorAll('[data-panel]')) p.hidden = p.dataset.panel !== tab;
+  if (tab === 'logs') guarded(() => authed(loadLogs));
+  if (tab === 'dead-letters') guarded(() => authed(() => loadDeadLetters()));
+}
+for (const b of document.querySelectorAll('nav button')) b.addEventListener('click', () => showTab(b.dataset.tab));
+
+function applyLanguage() {
+  translateAll();
+  refreshTimes();
+  for (const b of document.querySelectorAll('[data-lang]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === currentLanguage()));
   }
 }
-$('#logs-filter').addEventListener('submit', (e) => {
-  e.preventDefault();
-  logOffset = 0;
-  guarded(loadLogs);
-});
-$('#logs-next').addEventListener('click', () => {
-  logOffset += 20;
-  guarded(loadLogs);
-});
-$('#logs-prev').addEventListener('click', () => {
-  logOffset = Math.max(0, logOffset - 20);
-  guarded(loadLogs);
-});
-
-for (const b of document.querySelectorAll('nav button')) {
+for (const b of document.querySelectorAll('[data-lang]')) {
   b.addEventListener('click', () => {
-    for (const x of document.querySelectorAll('nav button')) x.classList.toggle('active', x === b);
-    for (const p of document.querySelectorAll('[data-panel]')) p.hidden = p.dataset.panel !== b.dataset.tab;
-    if (b.dataset.tab === 'logs') guarded(loadLogs);
+    setLanguage(b.dataset.lang, true);
+    applyLanguage();
   });
 }
 
 $('#login-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
-  store.setItem('cb_enterprise', f.get('enterprise_number'));
-  store.setItem('cb_token', f.get('token'));
-  guarded(load);
+  signIn(String(f.get('enterprise_number')), String(f.get('token')));
+  guarded(() => load());
 });
 
-guarded(load);
+wireLogViews();
+initLanguage();
+applyLanguage();
+captureFromUrl();
+load().catch(toastError);

@@ -152,6 +152,8 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     configCache: deps.configCache,
     enablementCache: deps.enablementCache,
     knownCacheKeys: deps.knownCacheKeys,
+    deliveryQueue: deps.telephony,
+    timeZone: config.retailCrmTimeZone,
   });
   app.use('/retailcrm-admin/api', adminApi);
   app.use('/api', adminApi);
@@ -162,6 +164,11 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     if ((req.originalUrl.split('?')[0] ?? '').endsWith('/')) return next();
     const q = req.originalUrl.indexOf('?');
     res.redirect(301, `/retailcrm-admin/${q >= 0 ? req.originalUrl.slice(q) : ''}`);
+  });
+  // RetailCRM's "Go to account" may open accountUrl with a POST: 303 to the same URL, so it loads like a GET.
+  app.post('/retailcrm-admin', (req, res) => {
+    const q = req.originalUrl.indexOf('?');
+    res.redirect(303, `/retailcrm-admin/${q >= 0 ? req.originalUrl.slice(q) : ''}`);
   });
   app.use(
     '/retailcrm-admin',

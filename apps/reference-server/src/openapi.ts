@@ -127,6 +127,35 @@ export function buildOpenApi(serverUrl: string): Json {
     },
     '/config-cache/stats': { get: op('Cache metrics (operator only)', { security: admin }) },
     '/dead-letters': { get: op('Undeliverable events (operator only)', { security: admin }) },
+    '/dead-letters/{enterpriseNumber}': {
+      get: op("One enterprise's undeliverable events, newest first", {
+        security: admin,
+        params: [
+          n,
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200 } },
+          { name: 'before', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+        ],
+      }),
+    },
+    '/dead-letters/{enterpriseNumber}/{id}': {
+      get: op('One undeliverable event with its payload (masked)', {
+        security: admin,
+        params: [
+          n,
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' } },
+        ],
+      }),
+    },
+    '/dead-letters/{enterpriseNumber}/{id}/resend': {
+      post: op('Put the event back on the delivery queue (idempotent)', {
+        security: admin,
+        params: [
+          n,
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' } },
+        ],
+        ok: '202',
+      }),
+    },
     '/whoami': { get: op('The authenticated principal', { security: admin }) },
   };
   const paths: Record<string, Json> = {};

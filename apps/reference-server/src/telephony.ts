@@ -8,7 +8,9 @@ import {
   createRetailCrmSink,
   createSmartRedirect,
   createTelephonyPipeline,
+  type DeliveryJob,
   type DeliveryQueue,
+  type EnqueueResult,
   type QueueStats,
   type SmartRedirect,
   type TelephonyPipeline,
@@ -45,6 +47,8 @@ export interface DeliveryState {
 export interface Telephony {
   pipeline: TelephonyPipeline;
   smartRedirect: SmartRedirect;
+  /** Puts a stored delivery job back on the queue (dead-letter re-send); new events go through `pipeline`. */
+  enqueue(job: DeliveryJob): Promise<EnqueueResult>;
   state(): DeliveryState;
   close(): Promise<void>;
 }
@@ -111,6 +115,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
   return {
     pipeline,
     smartRedirect,
+    enqueue: (job) => queue.enqueue(job),
     state: () => ({
       queue: deps.redisUrl ? 'redis' : 'in-process',
       queue_stats: queue.stats(),

@@ -34,7 +34,7 @@ const dial = (uid: string) => ({
   payload: { Token: 'pbx-0367', UniqueId: uid, CallType: 0, Phone: CUSTOMER, Extensions: ['150'], Trunk: 't' },
 });
 const logsOf = async (query: string) =>
-  (await call('GET', `/api/logs/0367?${query}`)).data.items as Array<{ status: string; errorMessage: string }>;
+  (await call('GET', `/api/logs/0367?${query}`)).data.items as Array<{ status: string; error_message: string }>;
 
 /** make-call through the phone app, the device reports the call; returns the command id. */
 async function phoneCall(): Promise<string> {
@@ -116,7 +116,7 @@ describe('one egress to RetailCRM', () => {
       15_000,
     );
     const refused = await logsOf(`call_unique_id=${first}&event_type=phone_call_upload`);
-    expect(refused[0]).toMatchObject({ status: 'error', errorMessage: expect.stringMatching(/^circuit_open/) });
+    expect(refused[0]).toMatchObject({ status: 'error', error_message: expect.stringMatching(/^circuit_open/) });
     expect(uploadRequests()).toBe(uploadsBefore);
     expect((await srv.phone.calls.get(first))?.uploadState).toBe('pending');
 
@@ -142,7 +142,9 @@ describe('one egress to RetailCRM', () => {
     ).toBe(202);
     await until(
       async () =>
-        (await logsOf('call_unique_id=uid-outage-2&event_type=dial')).some((l) => /^circuit_open/.test(l.errorMessage)),
+        (await logsOf('call_unique_id=uid-outage-2&event_type=dial')).some((l) =>
+          /^circuit_open/.test(l.error_message),
+        ),
       'refused call event logged',
       15_000,
     );

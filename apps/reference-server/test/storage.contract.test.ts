@@ -157,6 +157,63 @@ function contract(name: string, make: () => Promise<Harness>) {
       ]);
       expect(await h.storage.listDeadLetters('other')).toEqual([]);
     });
+
+    it("pages one enterprise's dead letters and claims a re-send once while it may be pending", async () => {
+      const add = (enterpriseNumber: string) =>
+        h.storage.insertDeadLetter({ queue: 'q', enterpriseNumber, jobId: 'j', payload: {}, attempts: 1 });
+      const a1 = await add('0700');
+      const b1 = await add('0701');
+      const a2 = await add('0700');
+      const page = (before?: number) =>
+        h.storage.listEnterpriseDeadLetters({ enterpriseNumber: '0700', limit: 1, before });
+      expect((await page()).map((d) => d.id)).toEqual([a2]);
+      expect((await page(a2)).map((d) => d.id)).toEqual([a1]);
+      expect(await h.storage.getEnterpriseDeadLetter('0700', b1)).toBeUndefined();
+      expect(await h.storage.claimDeadLetterResend('0700', b1, 60_000)).toEqual({ status: 'not_found' });
+
+      const first = await h.storage.claimDeadLetterResend('0700', a1, 60_000);
+      expect(first).toMatchObject({
+        status: 'claimed',
+        item: { id: a1, resendCount: 1, resentAt: expect.any(String) },
+      });
+      expect(await h.storage.claimDeadLetterResend('0700', a1, 60_000)).toMatchObject({ status: 'pending' });
+      // Two claims racing: exactly one wins.
+      const race = await Promise.all([
+        h.storage.claimDeadLetterResend('0700', a2, 60_000),
+        h.storage.claimDeadLetterResend('0700', a2, 60_000),
+      ]);
+      expect(race.map((r) => r.status).sort()).toEqual(['claimed', 'pending']);
+      // A failed enqueue releases; an earlier re-send older than the pending window may go again.
+      await h.storage.releaseDeadLetterResend(a1, 1);
+      expect((await h.storage.getEnterpriseDeadLetter('0700', a1))?.resentAt).toBeNull();
+      expect(await h.storage.claimDeadLetterResend('0700', a1, 60_000)).toMatchObject({ item: { resendCount: 2 } });
+      expect(await h.storage.claimDeadLetterResend('0700', a1, 0)).toMatchObject({
+        status: 'claimed',
+        item: { resendCount: 3 },
+      });
+    });
+
+    it('filters logs by the digits of a phone anywhere in request_data', async () => {
+      await h.storage.upsertEnterprise({ number: '0800', name: 'Phones' });
+      const add = (requestData: unknown) =>
+        h.storage.insertIntegrationLog({
+          enterpriseNumber: '0800',
+          integrationType: 'retailcrm',
+          eventType: 'dial',
+          status: 'success',
+          requestData,
+        });
+      const a = await add({ data: { phone: '+7 (999) 123-45-67' } });
+      const b = await add({ data: { calls: [{ phone: '74951112233' }] } });
+      await add({ data: { note: '9991234567' } });
+      const ids = async (phoneDigits: string) =>
+        (
+          await h.storage.listIntegrationLogs({ enterpriseNumber: '0800', phoneDigits, limit: 10, offset: 0 })
+        ).items.map((l) => l.id);
+      expect(await ids('9991234567')).toEqual([a]);
+      expect(await ids('4951112233')).toEqual([b]);
+      expect(await ids('000000')).toEqual([]);
+    });
   });
 }
 

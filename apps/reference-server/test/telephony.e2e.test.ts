@@ -145,7 +145,7 @@ describe('POST /api/events', () => {
       type: 'in',
     });
     const logs = await fetch(`${srv.url}/api/logs/0367?status=success&limit=50`, { headers: admin });
-    const items = ((await logs.json()) as { items: Array<{ eventType: string }> }).items.map((l) => l.eventType);
+    const items = ((await logs.json()) as { items: Array<{ event_type: string }> }).items.map((l) => l.event_type);
     expect(items).toEqual(expect.arrayContaining(['dial', 'hangup']));
     const stats = await get('/stats');
     expect(stats.data.telephony).toMatchObject({ delivered: expect.any(Number) });

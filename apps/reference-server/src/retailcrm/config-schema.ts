@@ -96,15 +96,71 @@ export const storedConfigSchema = z.looseObject({
 });
 export type StoredRetailCrmConfig = z.infer<typeof storedConfigSchema>;
 
-export const logsQuerySchema = z.object({
-  status: z.enum(['success', 'error']).optional(),
-  event_type: z.string().max(64).optional(),
-  call_unique_id: z.string().max(128).optional(),
-  integration_type: z.string().max(32).default('retailcrm'),
-  since: z.coerce.date().optional(),
-  until: z.coerce.date().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+/** `2026-12-01` (UTC midnight) or an ISO 8601 date-time with a zone (`Z` or `+03:00`). */
+const isoInstant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'use an ISO 8601 date (2026-12-01) or date-time with a zone (2026-12-01T10:00:00+03:00)',
+  )
+  .transform((v, ctx) => {
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) {
+      ctx.addIssue({ code: 'custom', message: 'not a real date' });
+      return z.NEVER;
+    }
+    return d;
+  });
+
+/** Printable text without control characters (ids end up in SQL parameters and in the UI). */
+const printable = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+/**
+ * `GET /logs/:enterpriseNumber` query. `event`/`call_id` are the UI's names; `event_type`/`call_unique_id`
+ * stay accepted for older clients. `phone` matches by digits: at least 3, the last 10 of a longer number (so
+ * `8 999 123-45-67` finds `+79991234567`).
+ */
+export const logsQuerySchema = z
+  .object({
+    status: z.enum(['success', 'error', 'warning', 'skipped']).optional(),
+    event: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'an event type is 1-64 letters, digits, _ . : -')
+      .optional(),
+    event_type: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'an event type is 1-64 letters, digits, _ . : -')
+      .optional(),
+    call_id: printable(128).optional(),
+    call_unique_id: printable(128).optional(),
+    phone: z
+      .string()
+      .max(32)
+      .regex(/^\+?[0-9\s().-]+$/, 'a phone number is digits with optional + ( ) - . and spaces')
+      .refine((v) => v.replace(/\D/g, '').length >= 3, 'a phone number needs at least 3 digits')
+      .optional(),
+    integration_type: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/)
+      .default('retailcrm'),
+    since: isoInstant.optional(),
+    until: isoInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .refine((q) => !(q.since && q.until && q.since > q.until), {
+    message: 'since must not be after until',
+    path: ['since'],
+  });
+
+/** Digits a phone filter searches for (see {@link logsQuerySchema}). */
+export const phoneFilterDigits = (phone: string): string => phone.replace(/\D/g, '').slice(-10);
 
 export const enterpriseNumberSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'invalid enterprise_number');

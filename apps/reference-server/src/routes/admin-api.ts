@@ -1,4 +1,5 @@
 import type { ConfigCache } from '@callbridge/config-cache';
+import type { DeliveryQueue } from '@callbridge/telephony-events';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { type Authenticator, credentialFromHeaders, type Principal } from '../auth.js';
@@ -8,13 +9,14 @@ import type { Metrics } from '../metrics.js';
 import {
   domainSchema,
   enterpriseNumberSchema,
-  logsQuerySchema,
   patchConfigBodySchema,
   putConfigBodySchema,
   saveExtensionsBodySchema,
 } from '../retailcrm/config-schema.js';
 import type { RetailCrmService } from '../retailcrm/service.js';
 import type { Storage } from '../storage/types.js';
+import { registerDeadLetterRoutes } from './dead-letters.js';
+import { registerIntegrationLogRoutes } from './integration-logs.js';
 
 /** Principal of an authenticated request (a WeakMap avoids augmenting Express's types). */
 const principals = new WeakMap<Request, Principal>();
@@ -27,6 +29,10 @@ export interface AdminApiDeps {
   configCache?: ConfigCache<EnterpriseRetailCrm>;
   enablementCache?: ConfigCache<Record<string, boolean>>;
   knownCacheKeys?: () => string[];
+  /** Dead-letter re-send enqueues here (the telephony delivery queue); re-send answers 503 without it. */
+  deliveryQueue?: Pick<DeliveryQueue, 'enqueue'>;
+  /** IANA zone of the RetailCRM account: the admin UI shows dates in it. */
+  timeZone?: string;
 }
 
 /** Refuses POST/PUT/PATCH bodies that are neither JSON nor form (otherwise they would silently parse as empty). */
@@ -44,7 +50,7 @@ function requireKnownBody(req: Request, _res: Response, next: NextFunction) {
 
 const body = (req: Request): unknown => (req.body && typeof req.body === 'object' ? req.body : {});
 
-function enterpriseParam(req: Request): string {
+export function enterpriseParam(req: Request): string {
   const parsed = enterpriseNumberSchema.safeParse(req.params.enterpriseNumber);
   if (!parsed.success) throw new HttpError(400, 'invalid_enterprise_number', 'invalid enterprise_number');
   return parsed.data;
@@ -98,7 +104,7 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
 
   const cfgPath = '/config/:enterpriseNumber';
   r.get(cfgPath, forEnterprise, async (req, res) => {
-    res.json({ ok: true, ...(await service.getConfig(enterpriseParam(req))) });
+    res.json({ ok: true, ...(await service.getConfig(enterpriseParam(req))), time_zone: deps.timeZone ?? 'UTC' });
   });
   r.put(cfgPath, forEnterprise, async (req, res) => {
     const n = enterpriseParam(req);
@@ -162,22 +168,8 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
     res.json({ ok: true, ...(await service.syncExtensions(enterpriseParam(req))) });
   });
 
-  r.get('/logs/:enterpriseNumber', forEnterprise, async (req, res) => {
-    const n = enterpriseParam(req);
-    const q = logsQuerySchema.parse(req.query);
-    const { items, total } = await storage.listIntegrationLogs({
-      enterpriseNumber: n,
-      integrationType: q.integration_type,
-      eventType: q.event_type,
-      status: q.status,
-      callUniqueId: q.call_unique_id,
-      since: q.since,
-      until: q.until,
-      limit: q.limit,
-      offset: q.offset,
-    });
-    res.json({ ok: true, total, limit: q.limit, offset: q.offset, items });
-  });
+  registerIntegrationLogRoutes(r, { storage, service, forEnterprise, enterpriseParam });
+  registerDeadLetterRoutes(r, { storage, service, forEnterprise, enterpriseParam, deliveryQueue: deps.deliveryQueue });
 
   const cache = () => {
     if (!deps.configCache) throw new HttpError(503, 'cache_unavailable', 'config cache is not running');

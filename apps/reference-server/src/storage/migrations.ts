@@ -108,6 +108,16 @@ CREATE TRIGGER enterprises_integrations_config_changed
   FOR EACH ROW EXECUTE FUNCTION callbridge_notify_integrations_config();
 `,
   },
+  {
+    version: 60,
+    name: 'dead_letters re-send bookkeeping',
+    // The admin UI lists one enterprise's dead letters newest first and re-sends them one at a time.
+    sql: `
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS resent_at timestamptz;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS resend_count integer NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS dead_letters_enterprise_id ON dead_letters (enterprise_number, id DESC);
+`,
+  },
   ...phoneMigrations,
   messengerMigration,
 ];

@@ -3,7 +3,9 @@ import type { SqlDriver, SqlQueryable } from './sql-driver.js';
 import type {
   ConfigUpdater,
   DeadLetter,
+  DeadLetterClaim,
   DeadLetterInput,
+  DeadLetterPage,
   Enterprise,
   IntegrationLog,
   IntegrationLogFilter,
@@ -48,18 +50,57 @@ function toLog(r: Row): IntegrationLog {
     callUniqueId: (r.call_unique_id as string | null) ?? null,
     requestData: parsed(r.request_data) ?? null,
     responseData: parsed(r.response_data) ?? null,
-    status: r.status as 'success' | 'error',
+    status: r.status as IntegrationLogInput['status'],
     errorMessage: (r.error_message as string | null) ?? null,
     durationMs: r.duration_ms === null || r.duration_ms === undefined ? null : num(r.duration_ms),
     createdAt: iso(r.created_at),
+    // Columns of a later migration: mapped only when the row has them.
+    ...('direction' in r ? { direction: (r.direction as string | null) ?? null } : {}),
+    ...('phone' in r ? { phone: (r.phone as string | null) ?? null } : {}),
   };
 }
+
+function toDeadLetter(r: Row): DeadLetter {
+  return {
+    id: num(r.id),
+    queue: String(r.queue),
+    enterpriseNumber: (r.enterprise_number as string | null) ?? null,
+    jobId: (r.job_id as string | null) ?? null,
+    payload: parsed(r.payload),
+    errorMessage: (r.error_message as string | null) ?? null,
+    attempts: num(r.attempts),
+    createdAt: iso(r.created_at),
+    resentAt: r.resent_at === null || r.resent_at === undefined ? null : iso(r.resent_at),
+    resendCount: r.resend_count === undefined ? 0 : num(r.resend_count),
+  };
+}
+
+/** `phone` values anywhere in request_data, digits only (RetailCRM call events and uploads both name it `phone`). */
+const REQUEST_PHONE_DIGITS = `EXISTS (SELECT 1 FROM jsonb_path_query(request_data, 'lax $.**.phone') AS p
+  WHERE regexp_replace(p #>> '{}', '[^0-9]', '', 'g') LIKE ?)`;
 
 const ENTERPRISE_COLUMNS = 'number, name, pbx_token, active, integrations_config, admin_token_version';
 
 /** The one Storage implementation; PGlite and PostgreSQL differ only in their {@link SqlDriver}. */
 export class SqlStorage implements Storage {
+  /** Columns of integration_logs, read once: filters use a column only once its migration has run. */
+  private logColumns: Promise<Set<string>> | undefined;
+
   constructor(private readonly db: SqlDriver) {}
+
+  private integrationLogColumns(): Promise<Set<string>> {
+    this.logColumns ??= this.db
+      .query(
+        `SELECT attname FROM pg_attribute
+          WHERE attrelid = 'integration_logs'::regclass AND attnum > 0 AND NOT attisdropped`,
+      )
+      .then((rows) => new Set(rows.map((r) => String(r.attname))))
+      .catch((err) => {
+        this.logColumns = undefined;
+        throw err;
+      });
+    return this.logColumns;
+  }
 
   get kind() {
     return this.db.kind;
@@ -74,7 +115,8 @@ export class SqlStorage implements Storage {
     await this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    for (const m of migrations) {
+    // Version order, whatever order the list was appended in (each feature owns a version range).
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       await this.db.transaction(async (tx) => {
         // Serialises concurrent instances migrating the same database.
         await tx.query('SELECT pg_advisory_xact_lock(7291003)');
@@ -84,6 +126,7 @@ export class SqlStorage implements Storage {
         await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       });
     }
+    this.logColumns = undefined;
   }
 
   async ping(): Promise<void> {
@@ -179,12 +222,22 @@ export class SqlStorage implements Storage {
     const params: unknown[] = [f.enterpriseNumber];
     const add = (clause: string, value: unknown) => {
       params.push(value);
-      where.push(clause.replace('?', `$${params.length}`));
+      where.push(clause.replaceAll('?', `$${params.length}`));
     };
     if (f.integrationType) add('integration_type = ?', f.integrationType);
     if (f.eventType) add('event_type = ?', f.eventType);
     if (f.status) add('status = ?', f.status);
     if (f.callUniqueId) add('call_unique_id = ?', f.callUniqueId);
+    if (f.phoneDigits) {
+      const hasPhoneColumn = (await this.integrationLogColumns()).has('phone');
+      const like = `%${f.phoneDigits}%`;
+      add(
+        hasPhoneColumn
+          ? `(${REQUEST_PHONE_DIGITS} OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') LIKE ?)`
+          : REQUEST_PHONE_DIGITS,
+        like,
+      );
+    }
     if (f.since) add('created_at >= ?', f.since.toISOString());
     if (f.until) add('created_at < ?', f.until.toISOString());
     const whereSql = where.join(' AND ');
@@ -250,16 +303,45 @@ export class SqlStorage implements Storage {
     const rows = queue
       ? await this.db.query('SELECT * FROM dead_letters WHERE queue = $1 ORDER BY id DESC LIMIT $2', [queue, limit])
       : await this.db.query('SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1', [limit]);
-    return rows.map((r) => ({
-      id: num(r.id),
-      queue: String(r.queue),
-      enterpriseNumber: (r.enterprise_number as string | null) ?? null,
-      jobId: (r.job_id as string | null) ?? null,
-      payload: parsed(r.payload),
-      errorMessage: (r.error_message as string | null) ?? null,
-      attempts: num(r.attempts),
-      createdAt: iso(r.created_at),
-    }));
+    return rows.map(toDeadLetter);
+  }
+
+  async listEnterpriseDeadLetters(page: DeadLetterPage): Promise<DeadLetter[]> {
+    const rows = await this.db.query(
+      `SELECT * FROM dead_letters WHERE enterprise_number = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+        ORDER BY id DESC LIMIT $3`,
+      [page.enterpriseNumber, page.before ?? null, page.limit],
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  async getEnterpriseDeadLetter(enterpriseNumber: string, id: number): Promise<DeadLetter | undefined> {
+    const rows = await this.db.query('SELECT * FROM dead_letters WHERE id = $1 AND enterprise_number = $2', [
+      id,
+      enterpriseNumber,
+    ]);
+    return rows[0] ? toDeadLetter(rows[0]) : undefined;
+  }
+
+  async claimDeadLetterResend(enterpriseNumber: string, id: number, pendingForMs: number): Promise<DeadLetterClaim> {
+    // One statement: two concurrent re-sends cannot both claim it.
+    const claimed = await this.db.query(
+      `UPDATE dead_letters SET resent_at = now(), resend_count = resend_count + 1
+        WHERE id = $1 AND enterprise_number = $2
+          AND (resent_at IS NULL OR resent_at <= now() - make_interval(secs => $3::double precision / 1000))
+        RETURNING *`,
+      [id, enterpriseNumber, pendingForMs],
+    );
+    if (claimed[0]) return { status: 'claimed', item: toDeadLetter(claimed[0]) };
+    const existing = await this.getEnterpriseDeadLetter(enterpriseNumber, id);
+    return existing ? { status: 'pending', item: existing } : { status: 'not_found' };
+  }
+
+  async releaseDeadLetterResend(id: number, resendCount: number): Promise<void> {
+    await this.db.query('UPDATE dead_letters SET resent_at = NULL WHERE id = $1 AND resend_count = $2', [
+      id,
+      resendCount,
+    ]);
   }
 
   async countDeadLetters() {

@@ -26,14 +26,23 @@ export interface IntegrationLogInput {
 export interface IntegrationLog extends Required<IntegrationLogInput> {
   id: number;
   createdAt: string;
+  /** `in|out`; read when the column exists (added by the delivery-fidelity migration), otherwise absent. */
+  direction?: string | null;
+  /** E.164; read when the column exists, otherwise absent. */
+  phone?: string | null;
 }
+
+/** Every status a log row can carry (the delivery-fidelity migration adds `warning` and `skipped`). */
+export type IntegrationLogStatus = 'success' | 'error' | 'warning' | 'skipped';
 
 export interface IntegrationLogFilter {
   enterpriseNumber: string;
   integrationType?: string;
   eventType?: string;
-  status?: 'success' | 'error';
+  status?: IntegrationLogStatus;
   callUniqueId?: string;
+  /** Digits a phone number of the call contains (the `phone` column when present, any `phone` in request_data). */
+  phoneDigits?: string;
   since?: Date;
   until?: Date;
   limit: number;
@@ -58,7 +67,24 @@ export interface DeadLetterInput {
 export interface DeadLetter extends Required<DeadLetterInput> {
   id: number;
   createdAt: string;
+  /** When it was last re-sent from the admin API (null: never). */
+  resentAt: string | null;
+  /** How many times it was re-sent (part of the re-sent job's id, so the queue does not drop it as a duplicate). */
+  resendCount: number;
 }
+
+/** One enterprise's dead letters, newest first; `before` pages by id. */
+export interface DeadLetterPage {
+  enterpriseNumber: string;
+  limit: number;
+  before?: number;
+}
+
+/** Outcome of claiming a dead letter for re-send (see {@link Storage.claimDeadLetterResend}). */
+export type DeadLetterClaim =
+  | { status: 'claimed'; item: DeadLetter }
+  | { status: 'pending'; item: DeadLetter }
+  | { status: 'not_found' };
 
 /** Receives the current sub-config (or undefined) and returns the new one (undefined removes it). */
 export type ConfigUpdater = (
@@ -104,4 +130,15 @@ export interface Storage {
   insertDeadLetter(d: DeadLetterInput): Promise<number>;
   listDeadLetters(queue?: string, limit?: number): Promise<DeadLetter[]>;
   countDeadLetters(): Promise<number>;
+  /** Dead letters of one enterprise only, newest first. */
+  listEnterpriseDeadLetters(page: DeadLetterPage): Promise<DeadLetter[]>;
+  /** One dead letter, only when it belongs to `enterpriseNumber`. */
+  getEnterpriseDeadLetter(enterpriseNumber: string, id: number): Promise<DeadLetter | undefined>;
+  /**
+   * Atomically marks a dead letter re-sent (sets `resent_at`, bumps `resend_count`) unless it was already
+   * re-sent less than `pendingForMs` ago (`pending`: the earlier re-send may still be queued).
+   */
+  claimDeadLetterResend(enterpriseNumber: string, id: number, pendingForMs: number): Promise<DeadLetterClaim>;
+  /** Undoes a claim whose enqueue failed, so the dead letter can be re-sent again right away. */
+  releaseDeadLetterResend(id: number, resendCount: number): Promise<void>;
 }
