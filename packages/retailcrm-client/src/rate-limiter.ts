@@ -4,6 +4,8 @@ import { type RetailCrmClock, systemClock } from './clock.js';
 export interface RateLimitPermit {
   /** Idempotent. Until committed, the permit occupies a slot in every window. */
   commit(): void;
+  /** Idempotent. The answer arrived (or the attempt failed); limiters that count until the answer need it. */
+  complete?(): void;
 }
 
 /** At most `limit` requests SENT in any window of `windowMs`, waiters served first come, first served. */

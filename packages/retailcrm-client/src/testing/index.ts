@@ -1,5 +1,6 @@
 export { accountNotFoundResponse, errorResponse, rateLimitedResponse } from './envelopes.js';
 export {
+  type CreatedCustomerNote,
   type CreatedTask,
   createFakeRetailCrm,
   FAKE_RETAILCRM_API_KEY,
@@ -12,3 +13,4 @@ export {
   type RecordedRequest,
 } from './fake-retailcrm.js';
 export { createManualClock, type ManualClock } from './manual-clock.js';
+export { type FakeRetailCrmServer, type FakeRetailCrmServerOptions, startFakeRetailCrmServer } from './server.js';
