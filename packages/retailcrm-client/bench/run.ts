@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { maxInAnyWindow } from '../src/testing/windows.js';
 
 const here = __dirname;
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
@@ -77,17 +78,6 @@ async function startRedis(): Promise<{ url: string; stop(): void }> {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-function maxInWindow(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= WINDOW_MS) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
-
 async function run(
   server: ChildProcess,
   target: { url: string; apiKey: string },
@@ -125,7 +115,10 @@ async function run(
     arrivals: bucket.length,
     rejected: bucket.filter(([, status]) => status === 503).length,
     failed,
-    maxWindow: maxInWindow(bucket.map(([at]) => at)),
+    maxWindow: maxInAnyWindow(
+      bucket.map(([at]) => at),
+      WINDOW_MS,
+    ),
     rate,
     utilisation: rate / scenario.limit,
     seconds: span / 1000,

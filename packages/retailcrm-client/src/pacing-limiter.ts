@@ -1,5 +1,6 @@
 import { type RetailCrmClock, systemClock } from './clock.js';
 import type { RateLimiter, RateLimitPermit } from './rate-limiter.js';
+import { createWaiterQueue } from './waiter-queue.js';
 
 /** What a {@link PacingStore} needs to decide whether one more request may go now. */
 export interface PacingRequest {
@@ -87,13 +88,6 @@ export function createMemoryPacingStore(clock: RetailCrmClock = systemClock): Pa
   };
 }
 
-interface Waiter {
-  resolve: (permit: RateLimitPermit) => void;
-  reject: (reason: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
 /**
  * Pacing limiter: spreads requests evenly (burst 1 at `limit * (1 - safetyMargin)` per window, like the official
  * Go client's `rate.NewLimiter(10, 1)` plus headroom) and never lets more than `limit` requests count within a
@@ -118,12 +112,8 @@ export function createPacingLimiter(options: PacingLimiterOptions): RateLimiter 
   const intervalMs = windowMs / (limit * (1 - margin));
   const holdMs = (options.maxRequestMs ?? 30_000) + windowMs;
   const guardLimit = options.answerGuard === false ? Number.POSITIVE_INFINITY : limit;
-  const queue: Waiter[] = [];
+  const queue = createWaiterQueue<RateLimitPermit>(() => void pump());
   let pumping = false;
-
-  const detach = (waiter: Waiter) => {
-    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
-  };
 
   const permitFor = (id: string): RateLimitPermit => {
     let completed = false;
@@ -142,31 +132,23 @@ export function createPacingLimiter(options: PacingLimiterOptions): RateLimiter 
     if (pumping) return;
     pumping = true;
     try {
-      while (queue.length > 0) {
+      while (queue.size() > 0) {
         const id = globalThis.crypto.randomUUID();
         let waitMs: number;
         try {
           waitMs = await store.tryAcquire({ id, intervalMs, limit: guardLimit, windowMs, holdMs });
         } catch (error) {
           // The store is unreachable (e.g. Redis down): fail the waiters rather than send unpaced.
-          for (const waiter of queue.splice(0)) {
-            detach(waiter);
-            waiter.reject(error);
-          }
+          queue.failAll(error);
           return;
         }
         if (waitMs > 0) {
           await sleep(waitMs);
           continue;
         }
-        const waiter = queue.shift();
         const permit = permitFor(id);
-        if (!waiter) {
-          permit.complete?.(); // everyone left meanwhile: give the slot back
-          return;
-        }
-        detach(waiter);
-        waiter.resolve(permit);
+        // Everyone left meanwhile: give the slot back.
+        if (!queue.serveNext(permit)) permit.complete?.();
       }
     } finally {
       pumping = false;
@@ -174,25 +156,7 @@ export function createPacingLimiter(options: PacingLimiterOptions): RateLimiter 
   }
 
   return {
-    acquire(signal) {
-      return new Promise<RateLimitPermit>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason);
-          return;
-        }
-        const waiter: Waiter = { resolve, reject, signal };
-        if (signal) {
-          waiter.onAbort = () => {
-            const index = queue.indexOf(waiter);
-            if (index >= 0) queue.splice(index, 1);
-            reject(signal.reason);
-          };
-          signal.addEventListener('abort', waiter.onAbort, { once: true });
-        }
-        queue.push(waiter);
-        void pump();
-      });
-    },
-    queued: () => queue.length,
+    acquire: (signal) => queue.wait(signal),
+    queued: () => queue.size(),
   };
 }

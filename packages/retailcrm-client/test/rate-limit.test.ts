@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createRetailCrmClient, RetailCrmRateLimitError } from '../src/index.js';
-import { createManualClock, type RecordedRequest } from '../src/testing/index.js';
+import { createManualClock, maxInAnyWindow, type RecordedRequest } from '../src/testing/index.js';
 import { useFakeRetailCrm } from './setup.js';
 
 const env = useFakeRetailCrm();
 
-/** Largest number of requests that arrived within any half-open window [t, t + windowMs). */
-function maxInWindow(requests: RecordedRequest[], windowMs: number): number {
-  const times = requests.map((request) => request.at).sort((a, b) => a - b);
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end]! - times[start]! >= windowMs) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
+const maxInWindow = (requests: { at: number }[], windowMs: number) =>
+  maxInAnyWindow(
+    requests.map((request) => request.at),
+    windowMs,
+  );
 
 describe('client-side pacing limiter against the fake', () => {
   it('200 concurrent calls are paced evenly: never over 10 in any second at the fake, 98 % of the limit', async () => {

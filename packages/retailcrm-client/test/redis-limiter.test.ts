@@ -2,22 +2,17 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetailCrmClient } from '../src/index.js';
 import { createRedisRateLimiters } from '../src/redis/index.js';
-import type { RecordedRequest } from '../src/testing/index.js';
+import { maxInAnyWindow } from '../src/testing/index.js';
 import { useFakeRetailCrm } from './setup.js';
 
 const env = useFakeRetailCrm();
 const redisUrl = process.env.TEST_REDIS_URL;
 
-function maxInWindow(requests: RecordedRequest[], windowMs: number): number {
-  const times = requests.map((request) => request.at).sort((a, b) => a - b);
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end]! - times[start]! >= windowMs) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
+const maxInWindow = (requests: { at: number }[], windowMs: number) =>
+  maxInAnyWindow(
+    requests.map((request) => request.at),
+    windowMs,
+  );
 
 describe.skipIf(!redisUrl)('Redis-backed pacing limiters (./redis)', () => {
   let redis: Redis;

@@ -14,3 +14,4 @@ export {
 } from './fake-retailcrm.js';
 export { createManualClock, type ManualClock } from './manual-clock.js';
 export { type FakeRetailCrmServer, type FakeRetailCrmServerOptions, startFakeRetailCrmServer } from './server.js';
+export { maxInAnyWindow } from './windows.js';
