@@ -316,6 +316,25 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
   /** Every GET is idempotent, hence retried. */
   const get = <T>(path: string, schema: z.ZodType<T>, call?: RequestOptions, query?: Record<string, QueryValue>) =>
     send({ method: 'GET', path, query, schema, idempotent: true, signal: call?.signal });
+  /**
+   * `POST .../create` of one entity sent as the JSON form field `field` (+ `site`). Never replayed after a timeout
+   * or a 5xx: RetailCRM does not de-duplicate creations, a replay makes a second one (a 503/429 is resent).
+   */
+  const createOne = <T>(
+    path: string,
+    field: string,
+    value: unknown,
+    schema: z.ZodType<T>,
+    call?: { site?: string } & RequestOptions,
+  ) =>
+    send({
+      method: 'POST',
+      path,
+      form: { [field]: value, site: call?.site },
+      schema,
+      idempotent: false,
+      signal: call?.signal,
+    });
   /** The few methods outside `/api/v5`. */
   const getUnversioned = <T>(path: string, schema: z.ZodType<T>, call?: RequestOptions) =>
     send({ method: 'GET', path, versioned: false, schema, idempotent: true, signal: call?.signal });
@@ -367,15 +386,7 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
         site: lookup?.site,
       }),
     create: (customer, createOptions) =>
-      send({
-        method: 'POST',
-        path: '/customers/create',
-        form: { customer, site: createOptions?.site },
-        schema: createResponseSchema,
-        // Creating twice makes two customers (or a duplicate-externalId error): never replayed.
-        idempotent: false,
-        signal: createOptions?.signal,
-      }),
+      createOne('/customers/create', 'customer', customer, createResponseSchema, createOptions),
     edit: (id, customer, lookup) =>
       send({
         method: 'POST',
@@ -387,14 +398,13 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
       }),
     notes: {
       create: async (note, createOptions) =>
-        send({
-          method: 'POST',
-          path: '/customers/notes/create',
-          form: { note: validate(customerNoteInputSchema, note, 'note'), site: createOptions?.site },
-          schema: customerNoteCreateResponseSchema,
-          idempotent: false,
-          signal: createOptions?.signal,
-        }),
+        createOne(
+          '/customers/notes/create',
+          'note',
+          validate(customerNoteInputSchema, note, 'note'),
+          customerNoteCreateResponseSchema,
+          createOptions,
+        ),
     },
   };
 
@@ -449,14 +459,13 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
     customers,
     tasks: {
       create: async (task, createOptions) =>
-        send({
-          method: 'POST',
-          path: '/tasks/create',
-          form: { task: validate(taskInputSchema, task, 'task'), site: createOptions?.site },
-          schema: taskCreateResponseSchema,
-          idempotent: false,
-          signal: createOptions?.signal,
-        }),
+        createOne(
+          '/tasks/create',
+          'task',
+          validate(taskInputSchema, task, 'task'),
+          taskCreateResponseSchema,
+          createOptions,
+        ),
     },
     integrationModules: {
       get: (code, call) => get(`/integration-modules/${idSegment(code)}`, integrationModuleResponseSchema, call),

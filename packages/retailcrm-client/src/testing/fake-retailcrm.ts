@@ -379,6 +379,20 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     }
   }
 
+  /** A JSON-string form field that must hold one object (an entity to create or edit). */
+  function jsonObjectField(
+    form: URLSearchParams | undefined,
+    jsonBody: unknown,
+    name: string,
+  ): { value: Record<string, unknown> } | { error: Response } {
+    const field = jsonField(form, jsonBody, name);
+    if ('error' in field) return field;
+    const value = field.value;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      return { error: inputErrors({ [name]: 'Invalid value.' }) };
+    return { value: value as Record<string, unknown> };
+  }
+
   /** One page of a list endpoint as RetailCRM answers it: `{success, pagination, [key]: items}`. */
   function listResponse<T>(key: string, items: T[], query: URLSearchParams): Response {
     const limit = Number(query.get('limit') ?? 20);
@@ -515,10 +529,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       return HttpResponse.json({ success: true, settings: state.settings });
     }
     if (method === 'POST' && path === '/customers/notes/create') {
-      const field = jsonField(form, jsonBody, 'note');
+      const field = jsonObjectField(form, jsonBody, 'note');
       if ('error' in field) return field.error;
-      const note = field.value as Record<string, unknown>;
-      if (!note || typeof note !== 'object' || Array.isArray(note)) return inputErrors({ note: 'Invalid value.' });
+      const note = field.value;
       const ref = (note.customer ?? {}) as { id?: unknown; externalId?: unknown };
       const errors: Record<string, string> = {};
       if (blank(note.text)) errors.text = 'This value should not be blank.';
@@ -595,11 +608,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       );
     }
     if (method === 'POST' && path === '/customers/create') {
-      const field = jsonField(form, jsonBody, 'customer');
+      const field = jsonObjectField(form, jsonBody, 'customer');
       if ('error' in field) return field.error;
-      const input = field.value as Record<string, unknown>;
-      if (!input || typeof input !== 'object' || Array.isArray(input))
-        return inputErrors({ customer: 'Invalid value.' });
+      const input = field.value;
       if (typeof input.externalId === 'string' && findCustomer(input.externalId, 'externalId')) {
         return entityErrors({ externalId: 'Customer with the same externalId already exists.' });
       }
@@ -649,10 +660,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       return HttpResponse.json({ success: true, info: [] }, { status: existing ? 200 : 201 });
     }
     if (method === 'POST' && path === '/telephony/call/event') {
-      const field = jsonField(form, jsonBody, 'event');
+      const field = jsonObjectField(form, jsonBody, 'event');
       if ('error' in field) return field.error;
-      const event = field.value as Record<string, unknown>;
-      if (!event || typeof event !== 'object' || Array.isArray(event)) return inputErrors({ event: 'Invalid value.' });
+      const event = field.value;
       const errors = validateCallEvent(event);
       if (Object.keys(errors).length) return inputErrors(errors);
       state.callEvents.push({ ...(event as unknown as CallEvent), at: clock.now() });
@@ -670,10 +680,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       });
     }
     if (method === 'POST' && path === '/tasks/create') {
-      const field = jsonField(form, jsonBody, 'task');
+      const field = jsonObjectField(form, jsonBody, 'task');
       if ('error' in field) return field.error;
-      const task = field.value as Record<string, unknown>;
-      if (!task || typeof task !== 'object' || Array.isArray(task)) return inputErrors({ task: 'Invalid value.' });
+      const task = field.value;
       const errors = validateTask(task);
       if (Object.keys(errors).length) return inputErrors(errors);
       const site = form?.get('site');
