@@ -24,7 +24,7 @@ export function clientFor(config: { domain: string; api_key: string }): RetailCr
     url: config.domain, // https://<account>.retailcrm.ru; a trailing / or /api/v5 is accepted
     apiKey: config.api_key, // sent only in X-API-KEY; never in errors, logs, toString or JSON
     timeoutMs: 5_000, // per attempt
-    retry: { retries: 2, minDelayMs: 250, maxDelayMs: 2_000 }, // idempotent requests only
+    retry: { retries: 2, minDelayMs: 250, maxDelayMs: 2_000 }, // 503/429 always; timeouts and 5xx if idempotent
     logger: { warn: (message, fields) => console.warn(message, fields) },
   });
 }
@@ -89,7 +89,8 @@ export async function listManagers(crm: RetailCrmClient) {
 // --- 5. Calls: card, hangup, history, responsible manager ----------------------------------------------------
 
 export async function incomingCall(crm: RetailCrmClient, signal: AbortSignal) {
-  // Not retried unless { retry: true }: RetailCRM does not de-duplicate call events.
+  // After a timeout or 5xx not retried unless { retry: true }: RetailCRM does not de-duplicate call events.
+  // A 503/429 is always retried: the event was not processed.
   const res = await crm.telephony.callEvent(
     { phone: '+79991234567', type: 'in', codes: ['150', '151'], callExternalId: '1736416800.1234' },
     { signal },

@@ -1,7 +1,10 @@
 import type { RandomSource } from './clock.js';
 
 export interface RetryOptions {
-  /** Extra attempts after the first (default 3). */
+  /**
+   * Extra attempts after the first (default 3). Rate-limit answers (503/429: not processed) are retried for every
+   * method; timeouts, network errors and 500/502/504 only for idempotent requests.
+   */
   retries?: number;
   /** First backoff step (default 250 ms). */
   minDelayMs?: number;
@@ -24,6 +27,14 @@ export const defaultRetryOptions: ResolvedRetryOptions = {
 export function backoffDelay(attempt: number, options: ResolvedRetryOptions, random: RandomSource): number {
   const step = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** attempt);
   return Math.round(step / 2 + (step / 2) * random());
+}
+
+/**
+ * Wait for a `Retry-After`: the server's delay plus up to one `minDelayMs` of jitter, so clients told the same
+ * second do not all come back in the same millisecond.
+ */
+export function retryAfterDelay(retryAfterMs: number, options: ResolvedRetryOptions, random: RandomSource): number {
+  return Math.round(retryAfterMs + options.minDelayMs * random());
 }
 
 /** `Retry-After` as seconds or an HTTP date; undefined when absent or unparsable. */

@@ -5,8 +5,9 @@ import type { QueryValue } from './encoding.js';
 import { RetailCrmValidationError } from './errors.js';
 import { sharedKeyLimiters } from './limiter-registry.js';
 import { type RetailCrmLogger, silentLogger } from './logger.js';
+import { createPacingLimiter, DEFAULT_SAFETY_MARGIN } from './pacing-limiter.js';
 import { paginate } from './pagination.js';
-import { createSlidingWindowLimiter, type RateLimiter } from './rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 import {
   type CreateResponse,
   createResponseSchema,
@@ -15,7 +16,12 @@ import {
   type SuccessResponse,
   successResponseSchema,
 } from './schemas/common.js';
-import { type CredentialsResponse, credentialsResponseSchema } from './schemas/credentials.js';
+import {
+  type ApiVersionsResponse,
+  apiVersionsResponseSchema,
+  type CredentialsResponse,
+  credentialsResponseSchema,
+} from './schemas/credentials.js';
 import {
   type CustomerInput,
   type CustomerLookupOptions,
@@ -30,10 +36,20 @@ import {
   type IntegrationModule,
   type IntegrationModuleEditResponse,
   type IntegrationModuleResponse,
+  type IntegrationModuleUpdateScopesResponse,
   integrationModuleEditResponseSchema,
   integrationModuleResponseSchema,
+  integrationModuleUpdateScopesResponseSchema,
 } from './schemas/integration-module.js';
+import {
+  type CustomerNoteCreateResponse,
+  type CustomerNoteInput,
+  customerNoteCreateResponseSchema,
+  customerNoteInputSchema,
+} from './schemas/notes.js';
+import { type SettingsResponse, settingsResponseSchema } from './schemas/settings.js';
 import { type SitesResponse, sitesResponseSchema } from './schemas/sites.js';
+import { type TaskCreateResponse, type TaskInput, taskCreateResponseSchema, taskInputSchema } from './schemas/tasks.js';
 import {
   type CallEvent,
   type CallEventResponse,
@@ -70,15 +86,22 @@ export interface RateLimitOptions {
   perSecond?: number;
   /** Requests per second for `/telephony/*` (default 40). */
   telephonyPerSecond?: number;
-  /** Window length (default 1000 ms). Raise it slightly to leave headroom for network jitter. */
+  /** Window the server counts in (default 1000 ms). */
   windowMs?: number;
+  /**
+   * Fraction of the limit left unused by pacing (default 0.02: 9.8 of 10 rps). Requests are paced evenly (burst
+   * 1), and a request counts until one window after its answer arrived, so the server never counts more than the
+   * limit in any window whatever the network delays.
+   */
+  safetyMargin?: number;
   /**
    * `'key'` (default): every client of this process with the same account URL, API key and limits shares one
    * budget, so building a client per operation stays within RetailCRM's limit. `'client'`: private to this
-   * client. A client with an injected `clock` always gets private limiters.
+   * client. A client with an injected `clock` always gets private limiters. For several processes sharing a key,
+   * pass Redis-backed limiters from `@callbridge/retailcrm-client/redis`.
    */
   scope?: 'key' | 'client';
-  /** Bring your own limiters (e.g. one shared across processes); overrides `scope`. */
+  /** Bring your own limiters (e.g. `createRedisRateLimiters`); overrides `scope`. */
   limiter?: RateLimiter;
   telephonyLimiter?: RateLimiter;
 }
@@ -88,9 +111,17 @@ export interface RetailCrmClientOptions {
   url: string;
   apiKey: string;
   fetch?: typeof fetch;
+  /**
+   * Accept an `http:` url for a host that is not loopback or a reserved test name (`localhost`, `127.0.0.0/8`,
+   * `[::1]`, `*.localhost`, `*.test`, `*.example`, `*.invalid`). Off by default: the key would travel in clear.
+   */
+  allowInsecureHttp?: boolean;
   /** Per attempt (default 10 000 ms). */
   timeoutMs?: number;
-  /** Backoff for idempotent requests on 503/429/5xx/network/timeout; `false` disables retries. */
+  /**
+   * Backoff with jitter. 503/429 (rate limited: not processed) are retried for every method, honouring
+   * `Retry-After`; timeouts, network errors and 500/502/504 only for idempotent requests. `false` disables retries.
+   */
   retry?: RetryOptions | false;
   /** Client-side limiter; `false` disables it. */
   rateLimit?: RateLimitOptions | false;
@@ -108,7 +139,12 @@ export interface RequestOptions {
 export interface RetailCrmClient {
   /** Account base URL (never the key). */
   readonly url: string;
+  /** `GET /api/credentials`: the methods and scopes of the key. */
   credentials(options?: RequestOptions): Promise<CredentialsResponse>;
+  /** `GET /api/api-versions`. */
+  apiVersions(options?: RequestOptions): Promise<ApiVersionsResponse>;
+  /** `GET /api/v5/settings`: currency, language, `timezone.value` (the zone call dates are read in), work times. */
+  settings: { get(options?: RequestOptions): Promise<SettingsResponse> };
   sites: { list(options?: RequestOptions): Promise<SitesResponse> };
   users: {
     list(params?: UsersListParams, options?: RequestOptions): Promise<UsersListResponse>;
@@ -127,10 +163,30 @@ export interface RetailCrmClient {
       customer: CustomerInput,
       options?: CustomerLookupOptions & RequestOptions,
     ): Promise<CreateResponse>;
+    notes: {
+      /** Never replayed after a timeout or 5xx: RetailCRM does not de-duplicate notes. */
+      create(
+        note: CustomerNoteInput,
+        options?: { site?: string } & RequestOptions,
+      ): Promise<CustomerNoteCreateResponse>;
+    };
+  };
+  tasks: {
+    /** Not retried on timeouts or 5xx: RetailCRM does not de-duplicate tasks, a replay makes a second one. */
+    create(task: TaskInput, options?: { site?: string } & RequestOptions): Promise<TaskCreateResponse>;
   };
   integrationModules: {
     get(code: string, options?: RequestOptions): Promise<IntegrationModuleResponse>;
     edit(module: IntegrationModule, options?: RequestOptions): Promise<IntegrationModuleEditResponse>;
+    /**
+     * Asks for more access scopes (`requires.scopes`); answers with a NEW key carrying them. Treat `apiKey` as a
+     * secret: store it where the old key was and build a new client with it.
+     */
+    updateScopes(
+      code: string,
+      scopes: readonly string[],
+      options?: RequestOptions,
+    ): Promise<IntegrationModuleUpdateScopesResponse>;
   };
   telephony: {
     /** Not retried unless `options.retry === true`: RetailCRM does not de-duplicate call events. */
@@ -142,7 +198,14 @@ export interface RetailCrmClient {
   toJSON(): { url: string };
 }
 
-function normaliseBaseUrl(raw: string): string {
+/** Hosts where plain `http:` cannot leak a key to the internet: loopback and names reserved for testing. */
+function isLoopbackOrTestHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)) return true;
+  return /\.(localhost|test|example|invalid)$/.test(host);
+}
+
+function normaliseBaseUrl(raw: string, allowInsecureHttp: boolean): string {
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -153,6 +216,11 @@ function normaliseBaseUrl(raw: string): string {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new RetailCrmValidationError('Invalid RetailCRM url', ['url must use http or https']);
+  }
+  if (parsed.protocol === 'http:' && !allowInsecureHttp && !isLoopbackOrTestHost(parsed.hostname)) {
+    throw new RetailCrmValidationError('Insecure RetailCRM url', [
+      `http://${parsed.host} would send the API key in clear: use https:// (or set allowInsecureHttp for a trusted network)`,
+    ]);
   }
   if (parsed.username || parsed.password) {
     throw new RetailCrmValidationError('Invalid RetailCRM url', ['url must not contain credentials']);
@@ -188,17 +256,21 @@ function pageQuery(params: ListParams | undefined) {
 }
 
 function limitersFor(baseUrl: string, apiKey: string, rate: RateLimitOptions, clock: RetailCrmClock | undefined) {
-  const perSecond = rate.perSecond ?? 10;
-  const telephonyPerSecond = rate.telephonyPerSecond ?? 40;
-  const windowMs = rate.windowMs ?? 1000;
+  const limits = {
+    perSecond: rate.perSecond ?? 10,
+    telephonyPerSecond: rate.telephonyPerSecond ?? 40,
+    windowMs: rate.windowMs ?? 1000,
+    safetyMargin: rate.safetyMargin ?? DEFAULT_SAFETY_MARGIN,
+  };
   // An injected clock means a test: keep its limiters private to this client.
   if (rate.scope === 'client' || clock) {
+    const { windowMs, safetyMargin } = limits;
     return {
-      limiter: createSlidingWindowLimiter({ limit: perSecond, windowMs, clock }),
-      telephonyLimiter: createSlidingWindowLimiter({ limit: telephonyPerSecond, windowMs, clock }),
+      limiter: createPacingLimiter({ limit: limits.perSecond, windowMs, safetyMargin, clock }),
+      telephonyLimiter: createPacingLimiter({ limit: limits.telephonyPerSecond, windowMs, safetyMargin, clock }),
     };
   }
-  return sharedKeyLimiters(baseUrl, apiKey, perSecond, telephonyPerSecond, windowMs);
+  return sharedKeyLimiters(baseUrl, apiKey, limits);
 }
 
 /**
@@ -224,12 +296,12 @@ const idSegment = (id: string | number) => encodeURIComponent(String(id));
 /** Typed RetailCRM API v5 client. Cheap to create; the rate-limit budget is per API key (see `RateLimitOptions`). */
 export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCrmClient {
   const apiKey = checkApiKey(options.apiKey);
-  const baseUrl = normaliseBaseUrl(options.url);
+  const baseUrl = normaliseBaseUrl(options.url, options.allowInsecureHttp === true);
   const clock = options.clock ?? systemClock;
   const rate = options.rateLimit === false ? undefined : (options.rateLimit ?? {});
   const limiters = rate && limitersFor(baseUrl, apiKey, rate, options.clock);
   const send = createTransport({
-    apiBase: `${baseUrl}/api/v5`,
+    apiRoot: `${baseUrl}/api`,
     apiKey,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     timeoutMs: options.timeoutMs ?? 10_000,
@@ -244,6 +316,28 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
   /** Every GET is idempotent, hence retried. */
   const get = <T>(path: string, schema: z.ZodType<T>, call?: RequestOptions, query?: Record<string, QueryValue>) =>
     send({ method: 'GET', path, query, schema, idempotent: true, signal: call?.signal });
+  /**
+   * `POST .../create` of one entity sent as the JSON form field `field` (+ `site`). Never replayed after a timeout
+   * or a 5xx: RetailCRM does not de-duplicate creations, a replay makes a second one (a 503/429 is resent).
+   */
+  const createOne = <T>(
+    path: string,
+    field: string,
+    value: unknown,
+    schema: z.ZodType<T>,
+    call?: { site?: string } & RequestOptions,
+  ) =>
+    send({
+      method: 'POST',
+      path,
+      form: { [field]: value, site: call?.site },
+      schema,
+      idempotent: false,
+      signal: call?.signal,
+    });
+  /** The few methods outside `/api/v5`. */
+  const getUnversioned = <T>(path: string, schema: z.ZodType<T>, call?: RequestOptions) =>
+    send({ method: 'GET', path, versioned: false, schema, idempotent: true, signal: call?.signal });
 
   /** A paginated list endpoint: one page (`list`) or every item of every page (`iterate`). */
   function listEndpoint<P extends ListParams, R extends { pagination: Pagination }, I>(
@@ -292,15 +386,7 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
         site: lookup?.site,
       }),
     create: (customer, createOptions) =>
-      send({
-        method: 'POST',
-        path: '/customers/create',
-        form: { customer, site: createOptions?.site },
-        schema: createResponseSchema,
-        // Creating twice makes two customers (or a duplicate-externalId error): never replayed.
-        idempotent: false,
-        signal: createOptions?.signal,
-      }),
+      createOne('/customers/create', 'customer', customer, createResponseSchema, createOptions),
     edit: (id, customer, lookup) =>
       send({
         method: 'POST',
@@ -310,6 +396,16 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
         idempotent: true,
         signal: lookup?.signal,
       }),
+    notes: {
+      create: async (note, createOptions) =>
+        createOne(
+          '/customers/notes/create',
+          'note',
+          validate(customerNoteInputSchema, note, 'note'),
+          customerNoteCreateResponseSchema,
+          createOptions,
+        ),
+    },
   };
 
   const telephony: RetailCrmClient['telephony'] = {
@@ -352,13 +448,25 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
 
   const client: RetailCrmClient = {
     url: baseUrl,
-    credentials: (call) => get('/credentials', credentialsResponseSchema, call),
+    credentials: (call) => getUnversioned('/credentials', credentialsResponseSchema, call),
+    apiVersions: (call) => getUnversioned('/api-versions', apiVersionsResponseSchema, call),
+    settings: { get: (call) => get('/settings', settingsResponseSchema, call) },
     sites: { list: (call) => get('/reference/sites', sitesResponseSchema, call) },
     users,
     userGroups: {
       list: async (params, call) => get('/user-groups', userGroupsResponseSchema, call, pageQuery(params)),
     },
     customers,
+    tasks: {
+      create: async (task, createOptions) =>
+        createOne(
+          '/tasks/create',
+          'task',
+          validate(taskInputSchema, task, 'task'),
+          taskCreateResponseSchema,
+          createOptions,
+        ),
+    },
     integrationModules: {
       get: (code, call) => get(`/integration-modules/${idSegment(code)}`, integrationModuleResponseSchema, call),
       edit: (module, call) =>
@@ -371,6 +479,20 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
           idempotent: true,
           signal: call?.signal,
         }),
+      updateScopes: async (code, scopes, call) => {
+        if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string' || !scope)) {
+          throw new RetailCrmValidationError('Invalid scopes', ['scopes must be non-empty strings']);
+        }
+        return send({
+          method: 'POST',
+          path: `/integration-modules/${idSegment(code)}/update-scopes`,
+          form: { requires: { scopes } },
+          schema: integrationModuleUpdateScopesResponseSchema,
+          // Asking for the same scopes twice grants the same scopes.
+          idempotent: true,
+          signal: call?.signal,
+        });
+      },
     },
     telephony,
     toJSON: () => ({ url: baseUrl }),

@@ -6,6 +6,7 @@ export type RetailCrmErrorCode =
   | 'RETAILCRM_AUTH'
   | 'RETAILCRM_ACCOUNT_NOT_FOUND'
   | 'RETAILCRM_RATE_LIMITED'
+  | 'RETAILCRM_REDIRECT'
   | 'RETAILCRM_TIMEOUT'
   | 'RETAILCRM_NETWORK'
   | 'RETAILCRM_INVALID_RESPONSE'
@@ -94,7 +95,10 @@ export class RetailCrmAuthError extends RetailCrmError {
   }
 }
 
-/** The account (subdomain) does not exist: 405 with an HTML body, or `Account does not exist.` */
+/**
+ * The account (subdomain) does not exist: an HTML answer to a 4xx (what RetailCRM's front serves for an unknown
+ * subdomain; the official clients read it so), or `Account does not exist.`
+ */
 export class RetailCrmAccountNotFoundError extends RetailCrmError {
   override name = 'RetailCrmAccountNotFoundError';
 
@@ -103,19 +107,43 @@ export class RetailCrmAccountNotFoundError extends RetailCrmError {
   }
 }
 
-/** 503 (RetailCRM's answer over the per-key limit) or 429. Always retryable. */
+/**
+ * 503 (RetailCRM's answer over the per-key limit) or 429. The request was not processed, so it is retried for
+ * every method, idempotent or not.
+ */
 export class RetailCrmRateLimitError extends RetailCrmError {
   override name = 'RetailCrmRateLimitError';
   /** From `Retry-After` when the server sent one. */
   readonly retryAfterMs?: number;
-
-  constructor(message: string, options: RetailCrmErrorOptions & { retryAfterMs?: number } = {}) {
+  /** `errorMsg` of a JSON error body; empty for nginx's HTML page. */
+  readonly errorMsg: string;
+  constructor(message: string, options: RetailCrmErrorOptions & { retryAfterMs?: number; errorMsg?: string } = {}) {
     super('RETAILCRM_RATE_LIMITED', message, { ...options, isRetryable: true });
     this.retryAfterMs = options.retryAfterMs;
+    this.errorMsg = options.errorMsg ?? '';
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs, errorMsg: this.errorMsg };
+  }
+}
+
+/**
+ * The account URL answered a 3xx. Never followed: the API key would travel to the `Location` host and a POST
+ * would turn into a GET that "succeeds" without sending anything. A configuration error: fix the URL.
+ */
+export class RetailCrmRedirectError extends RetailCrmError {
+  override name = 'RetailCrmRedirectError';
+  /** Host of the `Location` header (empty when the server sent none or the runtime hides it). */
+  readonly locationHost: string;
+
+  constructor(message: string, options: RetailCrmErrorOptions & { locationHost: string }) {
+    super('RETAILCRM_REDIRECT', message, { ...options, isRetryable: false });
+    this.locationHost = options.locationHost;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), locationHost: this.locationHost };
   }
 }
 

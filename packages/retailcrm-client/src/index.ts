@@ -22,12 +22,20 @@ export {
   RetailCrmInvalidResponseError,
   RetailCrmNetworkError,
   RetailCrmRateLimitError,
+  RetailCrmRedirectError,
   type RetailCrmRequestInfo,
   RetailCrmTimeoutError,
   RetailCrmValidationError,
 } from './errors.js';
 export { buildTelephonyIntegrationModule, type TelephonyIntegrationModuleInput } from './integration-module-builder.js';
 export type { RetailCrmLogger } from './logger.js';
+export {
+  createMemoryPacingStore,
+  createPacingLimiter,
+  DEFAULT_SAFETY_MARGIN,
+  type PacingLimiterOptions,
+  type PacingStore,
+} from './pacing-limiter.js';
 export { paginate } from './pagination.js';
 export {
   createSlidingWindowLimiter,
@@ -40,6 +48,9 @@ export * from './schemas/common.js';
 export * from './schemas/credentials.js';
 export * from './schemas/customers.js';
 export * from './schemas/integration-module.js';
+export * from './schemas/notes.js';
+export * from './schemas/settings.js';
 export * from './schemas/sites.js';
+export * from './schemas/tasks.js';
 export * from './schemas/telephony.js';
 export * from './schemas/users.js';

@@ -1,30 +1,36 @@
 import { createHash } from 'node:crypto';
-import { createSlidingWindowLimiter, type RateLimiter } from './rate-limiter.js';
+import { createPacingLimiter } from './pacing-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 export interface KeyLimiters {
   limiter: RateLimiter;
   telephonyLimiter: RateLimiter;
 }
 
+export interface KeyLimits {
+  perSecond: number;
+  telephonyPerSecond: number;
+  windowMs: number;
+  safetyMargin: number;
+}
+
+/** Stable, non-reversible id of an (account, key) pair: the raw key is never held or stored by a limiter. */
+export function accountKeyId(baseUrl: string, apiKey: string): string {
+  return createHash('sha256').update(`${baseUrl}\0${apiKey}`).digest('hex').slice(0, 32);
+}
+
 // RetailCRM's budget belongs to the key, not to a client object: callers often build a client per operation.
-// Keyed by a hash so the process never holds the raw key here; one small entry per (account, key, limits).
 const registry = new Map<string, KeyLimiters>();
 
-export function sharedKeyLimiters(
-  baseUrl: string,
-  apiKey: string,
-  perSecond: number,
-  telephonyPerSecond: number,
-  windowMs: number,
-): KeyLimiters {
-  const id = createHash('sha256')
-    .update(`${baseUrl}\0${apiKey}\0${perSecond}\0${telephonyPerSecond}\0${windowMs}`)
-    .digest('hex');
+/** The process-wide pacing limiters of one (account, key, limits): every client with that key shares them. */
+export function sharedKeyLimiters(baseUrl: string, apiKey: string, limits: KeyLimits): KeyLimiters {
+  const id = `${accountKeyId(baseUrl, apiKey)}:${limits.perSecond}:${limits.telephonyPerSecond}:${limits.windowMs}:${limits.safetyMargin}`;
   let entry = registry.get(id);
   if (!entry) {
+    const { windowMs, safetyMargin } = limits;
     entry = {
-      limiter: createSlidingWindowLimiter({ limit: perSecond, windowMs }),
-      telephonyLimiter: createSlidingWindowLimiter({ limit: telephonyPerSecond, windowMs }),
+      limiter: createPacingLimiter({ limit: limits.perSecond, windowMs, safetyMargin }),
+      telephonyLimiter: createPacingLimiter({ limit: limits.telephonyPerSecond, windowMs, safetyMargin }),
     };
     registry.set(id, entry);
   }

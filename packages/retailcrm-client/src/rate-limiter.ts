@@ -1,9 +1,12 @@
 import { type RetailCrmClock, systemClock } from './clock.js';
+import { createWaiterQueue } from './waiter-queue.js';
 
 /** A granted slot. Call `commit()` right before sending: the slot is counted from that moment. */
 export interface RateLimitPermit {
   /** Idempotent. Until committed, the permit occupies a slot in every window. */
   commit(): void;
+  /** Idempotent. The answer arrived (or the attempt failed); limiters that count until the answer need it. */
+  complete?(): void;
 }
 
 /** At most `limit` requests SENT in any window of `windowMs`, waiters served first come, first served. */
@@ -19,13 +22,6 @@ export interface SlidingWindowLimiterOptions {
   clock?: RetailCrmClock;
 }
 
-interface Waiter {
-  resolve: (permit: RateLimitPermit) => void;
-  reject: (reason: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
 /**
  * Sliding-log limiter: remembers when each of the last `limit` requests was actually sent, so the bound holds
  * for every window rather than aligned one-second buckets (RetailCRM counts per key in a sliding second).
@@ -37,7 +33,7 @@ export function createSlidingWindowLimiter(options: SlidingWindowLimiterOptions)
   const windowMs = options.windowMs ?? 1000;
   const clock = options.clock ?? systemClock;
   const sent: number[] = []; // ascending send times still inside the window
-  const queue: Waiter[] = [];
+  const queue = createWaiterQueue<RateLimitPermit>(() => void pump());
   let uncommitted = 0;
   let pumping = false;
 
@@ -58,14 +54,13 @@ export function createSlidingWindowLimiter(options: SlidingWindowLimiterOptions)
     if (pumping) return;
     pumping = true;
     try {
-      while (queue.length > 0) {
+      while (queue.size() > 0) {
         const now = clock.now();
         while (sent.length > 0 && sent[0]! <= now - windowMs) sent.shift();
         if (sent.length + uncommitted < limit) {
-          const waiter = queue.shift()!;
-          if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
           uncommitted++;
-          waiter.resolve(permit());
+          const granted = permit();
+          if (!queue.serveNext(granted)) granted.commit();
           continue;
         }
         // Only expiring send times free a slot; with none, the next commit() restarts the pump.
@@ -78,25 +73,7 @@ export function createSlidingWindowLimiter(options: SlidingWindowLimiterOptions)
   }
 
   return {
-    acquire(signal) {
-      return new Promise<RateLimitPermit>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason);
-          return;
-        }
-        const waiter: Waiter = { resolve, reject, signal };
-        if (signal) {
-          waiter.onAbort = () => {
-            const index = queue.indexOf(waiter);
-            if (index >= 0) queue.splice(index, 1);
-            reject(signal.reason);
-          };
-          signal.addEventListener('abort', waiter.onAbort, { once: true });
-        }
-        queue.push(waiter);
-        void pump();
-      });
-    },
-    queued: () => queue.length,
+    acquire: (signal) => queue.wait(signal),
+    queued: () => queue.size(),
   };
 }

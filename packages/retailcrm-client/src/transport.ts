@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { backoffDelay, parseRetryAfter, type ResolvedRetryOptions } from './backoff.js';
+import { backoffDelay, parseRetryAfter, type ResolvedRetryOptions, retryAfterDelay } from './backoff.js';
 import type { RandomSource, RetailCrmClock } from './clock.js';
 import { encodeForm, encodeQuery, type QueryValue } from './encoding.js';
 import {
@@ -12,6 +12,7 @@ import {
   RetailCrmInvalidResponseError,
   RetailCrmNetworkError,
   RetailCrmRateLimitError,
+  RetailCrmRedirectError,
   type RetailCrmRequestInfo,
   RetailCrmTimeoutError,
   RetailCrmValidationError,
@@ -22,19 +23,25 @@ import { redactSecret } from './redact.js';
 
 export interface RequestSpec<T> {
   method: 'GET' | 'POST';
-  /** Relative to `/api/v5`, e.g. `/users/7`. */
+  /** Relative to `/api/v5` (or to `/api` when `versioned` is false), e.g. `/users/7`. */
   path: string;
+  /** `false` for the few unversioned methods (`/api/credentials`, `/api/api-versions`). Default true. */
+  versioned?: boolean;
   query?: Record<string, QueryValue>;
   form?: Record<string, unknown>;
   schema: z.ZodType<T>;
-  /** Safe to send twice: only such requests are retried. */
+  /**
+   * Safe to send twice: only such requests are retried after a timeout, a network error or a 5xx (the server
+   * may have processed them). Rate-limit answers (503/429) are retried regardless: nothing was processed.
+   */
   idempotent: boolean;
   /** The caller's cancellation: aborts the wait for a slot, the request and the backoff. */
   signal?: AbortSignal;
 }
 
 export interface TransportOptions {
-  apiBase: string;
+  /** `<account>/api`. */
+  apiRoot: string;
   apiKey: string;
   fetch: typeof fetch;
   timeoutMs: number;
@@ -49,6 +56,10 @@ export interface TransportOptions {
 export type Transport = <T>(spec: RequestSpec<T>) => Promise<T>;
 
 const TIMEOUT = Symbol('retailcrm-timeout');
+
+/** A 3xx, or the opaque redirect a browser's fetch returns for `redirect: 'manual'`. */
+const isRedirect = (response: Response) =>
+  response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
 
 function tryParseJson(text: string): unknown {
   if (!text) return undefined;
@@ -72,7 +83,7 @@ export function createTransport(options: TransportOptions): Transport {
   const { apiKey, clock, logger } = options;
   const clean = (text: string) => redactSecret(text, apiKey);
 
-  function classify(request: RetailCrmRequestInfo, response: Response, body: unknown): RetailCrmError {
+  function classify(request: RetailCrmRequestInfo, response: Response, body: unknown, html: boolean): RetailCrmError {
     const envelope = body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
     const errorMsg = typeof envelope?.errorMsg === 'string' ? clean(envelope.errorMsg) : undefined;
     const errors = toDetails(envelope?.errors, clean);
@@ -83,12 +94,21 @@ export function createTransport(options: TransportOptions): Transport {
     const message = `${where} failed with ${status}: ${detail}${list.length ? ` (${list.join('; ')})` : ''}`;
     const base = { status, request };
 
-    if (/account does not exist/i.test(errorMsg ?? '') || (status === 405 && !envelope)) {
-      return new RetailCrmAccountNotFoundError(`${where} failed with ${status}: account does not exist`, base);
-    }
     if (status === 503 || status === 429) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
-      return new RetailCrmRateLimitError(`${where} was rate limited (${status})`, { ...base, retryAfterMs });
+      return new RetailCrmRateLimitError(`${where} was rate limited (${status})${errorMsg ? `: ${errorMsg}` : ''}`, {
+        ...base,
+        retryAfterMs,
+        errorMsg,
+      });
+    }
+    // As the official clients: an HTML page instead of a JSON error (Go: any 4xx body starting with '<'; PHP:
+    // 405 text/html) is the front's answer for a subdomain with no account behind it.
+    if (/account does not exist/i.test(errorMsg ?? '') || (status >= 400 && status < 500 && !envelope && html)) {
+      return new RetailCrmAccountNotFoundError(
+        `${where} failed with ${status}: account does not exist (check the account URL)`,
+        base,
+      );
     }
     if (status === 401 || status === 403) {
       return new RetailCrmAuthError(message, { ...base, errorMsg });
@@ -99,6 +119,25 @@ export function createTransport(options: TransportOptions): Transport {
       errors: errors ?? [],
       isRetryable: status === 500 || status === 502 || status === 504,
     });
+  }
+
+  function redirectError(request: RetailCrmRequestInfo, response: Response): RetailCrmRedirectError {
+    const location = response.headers.get('location');
+    let locationHost = '';
+    try {
+      if (location) locationHost = new URL(location, options.apiRoot).host;
+    } catch {
+      // An unparsable Location names no host; the error still says what happened.
+    }
+    const status = response.status || 302; // an opaque redirect (browsers) hides status and Location
+    const target = locationHost ? ` to ${locationHost}` : '';
+    return new RetailCrmRedirectError(
+      clean(
+        `RetailCRM ${request.method} ${request.path} answered ${status} redirecting${target}; redirects are never ` +
+          'followed (the API key would go along): set the client url to the final https:// account address',
+      ),
+      { status, request, locationHost: clean(locationHost) },
+    );
   }
 
   async function attempt<T>(
@@ -125,9 +164,18 @@ export function createTransport(options: TransportOptions): Transport {
       try {
         const headers: Record<string, string> = { 'X-API-KEY': apiKey, Accept: 'application/json' };
         if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-        // Counted from the moment it leaves, not from the grant (see createSlidingWindowLimiter).
+        // A sliding-window permit counts from the moment the request leaves, not from the grant.
         permit?.commit();
-        response = await options.fetch(url, { method: spec.method, headers, body, signal: controller.signal });
+        // Never followed: a redirect would carry X-API-KEY to the Location host and turn a POST into a GET.
+        response = await options.fetch(url, {
+          method: spec.method,
+          headers,
+          body,
+          signal: controller.signal,
+          redirect: 'manual',
+        });
+        // The server has seen the request by now: from here it counts only one window more.
+        permit?.complete?.();
         text = await response.text();
       } catch (error) {
         if (external?.aborted) throw external.reason;
@@ -143,6 +191,7 @@ export function createTransport(options: TransportOptions): Transport {
           request,
         });
       }
+      if (isRedirect(response)) throw redirectError(request, response);
       const parsedBody = tryParseJson(text);
       logger.debug?.('retailcrm response', {
         method: request.method,
@@ -151,7 +200,9 @@ export function createTransport(options: TransportOptions): Transport {
         durationMs: clock.now() - started,
       });
       const envelope = parsedBody && typeof parsedBody === 'object' ? (parsedBody as { success?: unknown }) : undefined;
-      if (!response.ok || envelope?.success === false) throw classify(request, response, parsedBody);
+      if (!response.ok || envelope?.success === false) {
+        throw classify(request, response, parsedBody, /^\s*</.test(text));
+      }
       if (parsedBody === undefined) {
         throw new RetailCrmInvalidResponseError(
           `RetailCRM ${request.method} ${request.path} answered ${response.status} with a non-JSON body`,
@@ -169,15 +220,17 @@ export function createTransport(options: TransportOptions): Transport {
       return parsed.data;
     } finally {
       permit?.commit();
+      permit?.complete?.();
       settled.abort();
       external?.removeEventListener('abort', onExternalAbort);
     }
   }
 
   return async function send<T>(spec: RequestSpec<T>): Promise<T> {
-    const request: RetailCrmRequestInfo = { method: spec.method, path: `/api/v5${spec.path}` };
+    const prefix = spec.versioned === false ? '' : '/v5';
+    const request: RetailCrmRequestInfo = { method: spec.method, path: `/api${prefix}${spec.path}` };
     const query = spec.query ? encodeQuery(spec.query).toString() : '';
-    const url = `${options.apiBase}${spec.path}${query ? `?${query}` : ''}`;
+    const url = `${options.apiRoot}${prefix}${spec.path}${query ? `?${query}` : ''}`;
     const limiter = spec.path.startsWith('/telephony/') ? options.telephonyLimiter : options.limiter;
     // Encoded once, before anything is sent: a value JSON cannot carry (a cycle, a BigInt) is the caller's
     // mistake, never a retryable network error.
@@ -200,7 +253,10 @@ export function createTransport(options: TransportOptions): Transport {
         return await attempt(spec, request, url, body, permit);
       } catch (error) {
         if (!(error instanceof RetailCrmError)) throw error;
-        const canRetry = retry !== false && spec.idempotent && error.isRetryable && attemptNo < retry.retries;
+        // A rate-limit answer means "not processed": safe to resend whatever the method.
+        const rateLimited = error instanceof RetailCrmRateLimitError;
+        const canRetry =
+          retry !== false && (spec.idempotent || rateLimited) && error.isRetryable && attemptNo < retry.retries;
         if (!canRetry) {
           logger.warn?.('retailcrm request failed', {
             method: request.method,
@@ -211,9 +267,12 @@ export function createTransport(options: TransportOptions): Transport {
           });
           throw error;
         }
-        const retryAfterMs = error instanceof RetailCrmRateLimitError ? error.retryAfterMs : undefined;
+        const retryAfterMs = rateLimited ? error.retryAfterMs : undefined;
         if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw error;
-        const delayMs = retryAfterMs ?? backoffDelay(attemptNo, retry, options.random);
+        const delayMs =
+          retryAfterMs !== undefined
+            ? retryAfterDelay(retryAfterMs, retry, options.random)
+            : backoffDelay(attemptNo, retry, options.random);
         logger.debug?.('retailcrm retry', {
           method: request.method,
           path: request.path,

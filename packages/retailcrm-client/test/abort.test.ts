@@ -26,7 +26,7 @@ describe('per-call AbortSignal', () => {
     const { client, fake } = env.start();
     let arrived = 0;
     env.server.use(
-      http.get(`${fake.url}/api/v5/credentials`, () => {
+      http.get(`${fake.url}/api/credentials`, () => {
         arrived++;
         return new Promise<Response>(() => undefined);
       }),

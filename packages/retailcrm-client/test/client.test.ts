@@ -235,17 +235,44 @@ describe('telephony', () => {
     expect(fake.state.requests).toHaveLength(0);
   });
 
-  it('callEvent is not retried by default, and is with { retry: true }', async () => {
+  it('callEvent is retried on 503 (not processed) but not on 500 unless { retry: true }', async () => {
     const { client, fake } = env.start();
     fake.failNext({ status: 503, body: '<html></html>', path: '/telephony/call/event' });
-    await expect(client.telephony.callEvent({ phone: '1', type: 'in' })).rejects.toMatchObject({
-      code: 'RETAILCRM_RATE_LIMITED',
-    });
-    expect(fake.state.callEvents).toHaveLength(0);
-    fake.failNext({ status: 503, body: '<html></html>', path: '/telephony/call/event' });
-    await client.telephony.callEvent({ phone: '1', type: 'in' }, { retry: true });
+    await client.telephony.callEvent({ phone: '1', type: 'in' });
     expect(fake.state.callEvents).toHaveLength(1);
-    expect(fake.requestsTo('/telephony/call/event').map((request) => request.status)).toEqual([503, 503, 200]);
+    expect(fake.requestsTo('/telephony/call/event').map((request) => request.status)).toEqual([503, 200]);
+    fake.failNext({ status: 500, path: '/telephony/call/event' });
+    await expect(client.telephony.callEvent({ phone: '1', type: 'in' })).rejects.toMatchObject({
+      code: 'RETAILCRM_API_ERROR',
+    });
+    expect(fake.state.callEvents).toHaveLength(1);
+    fake.failNext({ status: 500, path: '/telephony/call/event' });
+    await client.telephony.callEvent({ phone: '1', type: 'in' }, { retry: true });
+    expect(fake.state.callEvents).toHaveLength(2);
+    expect(fake.requestsTo('/telephony/call/event').map((request) => request.status)).toEqual([
+      503, 200, 500, 500, 200,
+    ]);
+  });
+
+  it('callEvent and uploadCalls keep fields the schema does not list (source, clientId)', async () => {
+    const { client, fake } = env.start();
+    const event = { phone: '1', type: 'in' as const, source: 'pbx', clientId: '0367' };
+    await client.telephony.callEvent(event);
+    expect(JSON.parse(fake.requestsTo('/telephony/call/event')[0]?.form?.event as string)).toMatchObject({
+      source: 'pbx',
+      clientId: '0367',
+    });
+    const call = {
+      date: '2025-01-09 19:20:00',
+      type: 'in' as const,
+      phone: '1',
+      result: 'answered' as const,
+      source: 'x',
+    };
+    await client.telephony.uploadCalls([call]);
+    expect(JSON.parse(fake.requestsTo('/telephony/calls/upload')[0]?.form?.calls as string)[0]).toMatchObject({
+      source: 'x',
+    });
   });
 
   it('uploadCalls splits into batches of 50, merges results and reports duplicates', async () => {

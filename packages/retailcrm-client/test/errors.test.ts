@@ -35,7 +35,7 @@ describe('error mapping', () => {
     expect(error.status).toBe(403);
     expect(error.errorMsg).toBe('Wrong "apiKey" value.');
     expect(error.isRetryable).toBe(false);
-    expect(error.request).toEqual({ method: 'GET', path: '/api/v5/credentials' });
+    expect(error.request).toEqual({ method: 'GET', path: '/api/credentials' });
   });
 
   it('405 with an HTML body -> RetailCrmAccountNotFoundError', async () => {
@@ -99,7 +99,7 @@ describe('error mapping', () => {
   it('timeout -> RetailCrmTimeoutError after retries', async () => {
     const clock = createManualClock(0);
     const { fake, server } = { ...env.start(), server: env.server };
-    server.use(http.get(`${fake.url}/api/v5/credentials`, () => new Promise<Response>(() => undefined)));
+    server.use(http.get(`${fake.url}/api/credentials`, () => new Promise<Response>(() => undefined)));
     const client = createRetailCrmClient({
       url: fake.url,
       apiKey: fake.apiKey,
@@ -118,7 +118,7 @@ describe('error mapping', () => {
     const { fake } = env.start();
     let calls = 0;
     env.server.use(
-      http.get(`${fake.url}/api/v5/credentials`, () => {
+      http.get(`${fake.url}/api/credentials`, () => {
         calls++;
         return calls === 1 ? HttpResponse.error() : HttpResponse.json({ success: true, credentials: [] });
       }),

@@ -15,7 +15,8 @@ async function body(response: Response): Promise<Json> {
 function raw(fakeUrl: string, apiKey: string | undefined, path: string, init: RequestInit = {}) {
   const headers = new Headers(init.headers);
   if (apiKey) headers.set('X-API-KEY', apiKey);
-  return fetch(`${fakeUrl}/api/v5${path}`, { ...init, headers });
+  // `/api/...` names an unversioned method; anything else is under `/api/v5`.
+  return fetch(`${fakeUrl}${path.startsWith('/api/') ? path : `/api/v5${path}`}`, { ...init, headers });
 }
 
 const form = (fields: Record<string, string>) => ({
@@ -96,14 +97,14 @@ describe('fake RetailCRM: the seed validation errors on integration-modules/{cod
 describe('fake RetailCRM: account behaviour', () => {
   it('checks the API key (header or apiKey query)', async () => {
     const { fake } = env.start();
-    expect(await body(await raw(fake.url, undefined, '/credentials'))).toEqual({
+    expect(await body(await raw(fake.url, undefined, '/api/credentials'))).toEqual({
       success: false,
       errorMsg: '"apiKey" is missing.',
     });
-    const wrong = await raw(fake.url, 'nope', '/credentials');
+    const wrong = await raw(fake.url, 'nope', '/api/credentials');
     expect(wrong.status).toBe(403);
     expect((await body(wrong)).errorMsg).toBe('Wrong "apiKey" value.');
-    const viaQuery = await fetch(`${fake.url}/api/v5/credentials?apiKey=${fake.apiKey}`);
+    const viaQuery = await fetch(`${fake.url}/api/credentials?apiKey=${fake.apiKey}`);
     expect(viaQuery.status).toBe(200);
     expect(fake.state.requests.at(-1)!.query.apiKey).toBe('***0000');
   });
@@ -112,21 +113,21 @@ describe('fake RetailCRM: account behaviour', () => {
     const { fake } = env.start({ url: 'https://other.retailcrm.ru/' });
     expect(fake.url).toBe('https://other.retailcrm.ru');
     expect(FAKE_RETAILCRM_URL).toBe('https://demo.retailcrm.ru');
-    expect((await raw(fake.url, fake.apiKey, '/credentials')).status).toBe(200);
+    expect((await raw(fake.url, fake.apiKey, '/api/credentials')).status).toBe(200);
   });
 
   it('answers 503 with HTML over the per-key limit, per sliding window', async () => {
     const clock = createManualClock(0);
     const { fake } = env.start({ clock, rateLimit: { perSecond: 3 } });
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await raw(fake.url, fake.apiKey, '/credentials')).status);
+    for (let i = 0; i < 4; i++) statuses.push((await raw(fake.url, fake.apiKey, '/api/credentials')).status);
     expect(statuses).toEqual([200, 200, 200, 503]);
-    const limited = await raw(fake.url, fake.apiKey, '/credentials');
+    const limited = await raw(fake.url, fake.apiKey, '/api/credentials');
     expect(limited.headers.get('content-type')).toContain('text/html');
     clock.advance(999);
-    expect((await raw(fake.url, fake.apiKey, '/credentials')).status).toBe(503);
+    expect((await raw(fake.url, fake.apiKey, '/api/credentials')).status).toBe(503);
     clock.advance(1);
-    expect((await raw(fake.url, fake.apiKey, '/credentials')).status).toBe(200);
+    expect((await raw(fake.url, fake.apiKey, '/api/credentials')).status).toBe(200);
   });
 
   it('records every request with form fields and masked key; reset() restores the seed', async () => {
@@ -183,7 +184,7 @@ describe('fake RetailCRM: account behaviour', () => {
   it('failNext matches by method/path and counts down', async () => {
     const { fake } = env.start();
     fake.failNext({ status: 500, path: '/users', times: 2 });
-    expect((await raw(fake.url, fake.apiKey, '/credentials')).status).toBe(200);
+    expect((await raw(fake.url, fake.apiKey, '/api/credentials')).status).toBe(200);
     expect((await raw(fake.url, fake.apiKey, '/users')).status).toBe(500);
     expect((await raw(fake.url, fake.apiKey, '/users')).status).toBe(500);
     expect((await raw(fake.url, fake.apiKey, '/users')).status).toBe(200);
@@ -196,11 +197,13 @@ describe('fake RetailCRM: account behaviour', () => {
     expect(await body(response)).toEqual({ success: false, errorMsg: 'Not found' });
   });
 
-  it('unknown methods answer a RetailCRM 404 envelope', async () => {
+  it('unknown methods answer a RetailCRM 404 envelope (credentials is unversioned only)', async () => {
     const { fake } = env.start();
     const response = await raw(fake.url, fake.apiKey, '/orders/history');
     expect(response.status).toBe(404);
     expect((await body(response)).success).toBe(false);
+    const versioned = await raw(fake.url, fake.apiKey, '/credentials');
+    expect([versioned.status, (await body(versioned)).errorMsg]).toEqual([404, 'API method not found']);
   });
 
   it('two fakes on different URLs are independent', async () => {

@@ -30,3 +30,15 @@ export interface PageParams {
 export const retailCrmDateTimeSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "Y-m-d H:i:s" (e.g. 2025-01-09 19:20:00)');
+
+/**
+ * A RetailCRM numeric id. The official models disagree on its type (PHP has some as strings), so a numeric
+ * string is accepted and read as the number.
+ */
+export const retailCrmIdSchema = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a numeric id')
+    .transform((value) => Number(value)),
+]);

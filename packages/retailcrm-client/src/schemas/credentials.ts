@@ -1,10 +1,23 @@
 import { z } from 'zod';
 
-/** `GET /api/v5/credentials`: what the key may call; the cheapest "test connection". */
+/**
+ * `GET /api/credentials` (unversioned, as all three official clients call it): what the key may call; the
+ * cheapest "test connection".
+ */
 export const credentialsResponseSchema = z.looseObject({
   success: z.literal(true),
+  /** Methods the key may call, e.g. `/api/telephony/call/event`. */
   credentials: z.array(z.string()).default([]),
+  /** Access scopes of the key, e.g. `integration_read`, `telephony_write` (keys created by a module). */
+  scopes: z.array(z.string()).default([]),
   siteAccess: z.string().optional(),
   sitesAvailable: z.array(z.string()).default([]),
 });
 export type CredentialsResponse = z.infer<typeof credentialsResponseSchema>;
+
+/** `GET /api/api-versions`: API versions the account serves, e.g. `["3.0", "4.0", "5.0"]`. */
+export const apiVersionsResponseSchema = z.looseObject({
+  success: z.literal(true),
+  versions: z.array(z.coerce.string()),
+});
+export type ApiVersionsResponse = z.infer<typeof apiVersionsResponseSchema>;

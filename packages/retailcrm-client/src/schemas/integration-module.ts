@@ -56,3 +56,10 @@ export const integrationModuleEditResponseSchema = z.looseObject({
   info: phpObject(z.record(z.string(), z.unknown())).optional(),
 });
 export type IntegrationModuleEditResponse = z.infer<typeof integrationModuleEditResponseSchema>;
+
+/** `POST /integration-modules/{code}/update-scopes` answer: a NEW API key carrying the granted scopes (a secret). */
+export const integrationModuleUpdateScopesResponseSchema = z.looseObject({
+  success: z.literal(true),
+  apiKey: z.string(),
+});
+export type IntegrationModuleUpdateScopesResponse = z.infer<typeof integrationModuleUpdateScopesResponseSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { retailCrmDateTimeSchema } from './common.js';
+import { retailCrmDateTimeSchema, retailCrmIdSchema } from './common.js';
 import { customerSchema } from './customers.js';
 import { userSchema } from './users.js';
 
@@ -8,7 +8,7 @@ export const hangupStatusValues = ['answered', 'busy', 'cancel', 'failed', 'no a
 /** Calls-upload results; note the spaces in `no answer` / `not allowed`. */
 export const callResultValues = ['failed', 'answered', 'busy', 'no answer', 'not allowed', 'unknown'] as const;
 
-export const callEventSchema = z.object({
+const callEventShape = {
   phone: z.string().min(1),
   type: z.enum(['in', 'out', 'hangup']),
   codes: z.array(z.string()).optional(),
@@ -18,8 +18,11 @@ export const callEventSchema = z.object({
   externalPhone: z.string().optional(),
   callExternalId: z.string().optional(),
   webAnalyticsData: z.record(z.string(), z.unknown()).optional(),
-});
-export type CallEvent = z.infer<typeof callEventSchema>;
+};
+/** Unknown fields (the official model also has `source`, `clientId`) are sent as given, never stripped. */
+export const callEventSchema = z.looseObject(callEventShape);
+/** The documented fields; extra ones on the object you pass are sent too. */
+export type CallEvent = z.infer<z.ZodObject<typeof callEventShape>>;
 
 export const callEventResponseSchema = z.looseObject({
   success: z.literal(true),
@@ -28,7 +31,7 @@ export const callEventResponseSchema = z.looseObject({
 });
 export type CallEventResponse = z.infer<typeof callEventResponseSchema>;
 
-export const callRecordSchema = z.object({
+const callRecordShape = {
   date: retailCrmDateTimeSchema,
   type: z.enum(['in', 'out']),
   phone: z.string().min(1),
@@ -41,8 +44,11 @@ export const callRecordSchema = z.object({
   recordUrl: z.string().optional(),
   externalPhone: z.string().optional(),
   site: z.string().optional(),
-});
-export type CallRecord = z.infer<typeof callRecordSchema>;
+};
+/** Unknown fields are sent as given, never stripped. */
+export const callRecordSchema = z.looseObject(callRecordShape);
+/** The documented fields; extra ones on the object you pass are sent too. */
+export type CallRecord = z.infer<z.ZodObject<typeof callRecordShape>>;
 
 export const uploadCallsResponseSchema = z.looseObject({
   success: z.literal(true),
@@ -56,18 +62,22 @@ export const responsibleManagerResponseSchema = z.looseObject({
   manager: userSchema
     .pick({ id: true, firstName: true, lastName: true, patronymic: true, email: true })
     .extend({
+      /** The PHP model types it as a string: a numeric string is read as the number. */
+      id: retailCrmIdSchema,
       /** The manager's extension (additional code) when `details` was requested. */
       code: z.coerce.string().optional(),
     })
     .optional(),
   /** The customer the phone belongs to (ids only when RetailCRM omits the rest). */
-  customer: customerSchema.partial().optional(),
+  customer: customerSchema.partial().extend({ id: retailCrmIdSchema.optional() }).optional(),
   links: z
     .looseObject({
       newOrderLink: z.string().optional(),
       lastOrderLink: z.string().optional(),
       newCustomerLink: z.string().optional(),
       lastCustomerLink: z.string().optional(),
+      /** The existing customer's card (the official PHP model's `SerializedLinks::$customerLink`). */
+      customerLink: z.string().optional(),
       customerOrdersLink: z.string().optional(),
     })
     .optional(),

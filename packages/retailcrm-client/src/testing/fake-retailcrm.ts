@@ -2,7 +2,9 @@ import { HttpResponse, http, type RequestHandler } from 'msw';
 import { maskApiKey } from '../redact.js';
 import type { RetailCrmCustomer } from '../schemas/customers.js';
 import type { IntegrationModule } from '../schemas/integration-module.js';
+import type { CustomerNoteInput } from '../schemas/notes.js';
 import type { RetailCrmSite } from '../schemas/sites.js';
+import type { TaskInput } from '../schemas/tasks.js';
 import type { CallEvent, CallRecord } from '../schemas/telephony.js';
 import type { RetailCrmUser, RetailCrmUserGroup } from '../schemas/users.js';
 import {
@@ -23,7 +25,10 @@ export const FAKE_RETAILCRM_API_KEY = 'fake-retailcrm-api-key-0000';
 /** One request as the fake saw it; the API key is masked. */
 export interface RecordedRequest {
   method: string;
-  /** Path after `/api/v5`, e.g. `/telephony/call/event`. */
+  /**
+   * Path after `/api/v5`, e.g. `/telephony/call/event`; for the unversioned methods the whole path from `/api`
+   * (`/api/credentials`, `/api/api-versions`).
+   */
   path: string;
   query: Record<string, string | string[]>;
   /** Form fields of a POST (JSON-string fields left as strings). */
@@ -39,6 +44,22 @@ export interface ReceivedCallEvent extends CallEvent {
   at: number;
 }
 
+/** A note the fake accepted through `customers/notes/create`. */
+export interface CreatedCustomerNote extends CustomerNoteInput {
+  id: number;
+  site?: string;
+  at: number;
+}
+
+/** A task the fake accepted through `tasks/create`. */
+export interface CreatedTask extends TaskInput {
+  id: number;
+  /** `site` form field of the request, when one was sent. */
+  site?: string;
+  /** Fake clock time when the task was created. */
+  at: number;
+}
+
 export interface FakeRetailCrmState {
   users: RetailCrmUser[];
   userGroups: RetailCrmUserGroup[];
@@ -48,11 +69,27 @@ export interface FakeRetailCrmState {
   callEvents: ReceivedCallEvent[];
   /** Accepted calls (duplicates by externalId are not stored twice). */
   uploadedCalls: CallRecord[];
+  /** Tasks created through `tasks/create`, in order. */
+  tasks: CreatedTask[];
+  /** Notes created through `customers/notes/create`, in order. */
+  customerNotes: CreatedCustomerNote[];
+  /** Scopes granted per module code by `update-scopes` (each call issues a new accepted key). */
+  grantedScopes: Map<string, string[]>;
+  /** Account settings served by `GET /settings` (`timezone.value` is the account's time zone). */
+  settings: Record<string, unknown>;
   requests: RecordedRequest[];
 }
 
+/**
+ * A scripted answer for the next matching request(s): an error status, a redirect (`status: 301` with a
+ * `Location` header), an HTML page (a string body), or, with `delayMs`, a slow answer (without `status` the
+ * normal answer, only late).
+ */
 export interface FakeFailure {
-  status: number;
+  /** Omit together with a `delayMs` to delay the normal answer. */
+  status?: number;
+  /** Wait this long before answering (on the fake's clock when it can sleep, else real time). */
+  delayMs?: number;
   /** JSON value, or a string sent as-is (e.g. HTML). Default: a RetailCRM error envelope. */
   body?: unknown;
   headers?: Record<string, string>;
@@ -74,14 +111,22 @@ export interface FakeRetailCrmOptions {
   /** Default: one site `main`. */
   sites?: RetailCrmSite[];
   integrationModules?: IntegrationModule[];
-  /** Methods listed by `/credentials`. */
+  /** Methods listed by `/api/credentials`. */
   credentials?: string[];
-  /** RetailCRM-like 503 over the limit, per key, sliding window. Default off. */
+  /** Scopes listed by `/api/credentials` (default: the telephony module's read/write scopes). */
+  scopes?: string[];
+  /** The account's time zone served by `GET /settings` (default `Europe/Moscow`). */
+  timeZone?: string;
+  /**
+   * RetailCRM's per-key limit: over `perSecond` (10) requests, or `telephonyPerSecond` (40) to `/telephony/*`,
+   * in any sliding window of `windowMs` (1000) counted at arrival, the request gets a 503 with nginx's page and
+   * is not processed. On by default, like the real service; `false` turns it off.
+   */
   rateLimit?: { perSecond?: number; telephonyPerSecond?: number; windowMs?: number } | false;
   /** Serve `integrationModule` as a JSON string (RetailCRM does so on some accounts). */
   integrationModuleAsJsonString?: boolean;
   /** Time source for `at` stamps and the rate limit (share a ManualClock with the client). */
-  clock?: { now(): number };
+  clock?: { now(): number; sleep?(ms: number): Promise<void> };
 }
 
 export interface FakeRetailCrm {
@@ -90,10 +135,20 @@ export interface FakeRetailCrm {
   /** Pass to `setupServer(...fake.handlers)` or `server.use(...fake.handlers)`. */
   readonly handlers: RequestHandler[];
   readonly state: FakeRetailCrmState;
+  /**
+   * Answers one request as the account would (what the msw handler and `startFakeRetailCrmServer` call).
+   * `arrivedAt` is when it reached the server (default now): the rate limit counts arrivals.
+   */
+  handle(request: Request, arrivedAt?: number): Promise<Response>;
   /** Back to the seed: clears received events, uploads, requests, injected failures. */
   reset(): void;
-  /** Make the next matching request(s) fail with the given status/body. */
+  /** Make the next matching request(s) fail with the given status/body, or answer late (`delayMs`). */
   failNext(failure: FakeFailure): void;
+  /** The next matching request(s) get a redirect (default 301) to `location`, like a moved account. */
+  redirectNext(
+    location: string,
+    options?: Omit<FakeFailure, 'status' | 'headers' | 'body'> & { status?: number },
+  ): void;
   /** `false` makes every request answer like a non-existent account (405 + HTML). */
   setAccountExists(exists: boolean): void;
   /** Requests filtered by path (after `/api/v5`) and optional method. */
@@ -112,7 +167,13 @@ const defaultCredentials = [
   '/api/telephony/call/event',
   '/api/telephony/calls/upload',
   '/api/telephony/manager',
+  '/api/tasks/create',
+  '/api/settings',
+  '/api/customers/notes/create',
+  '/api/integration-modules/{code}/update-scopes',
 ];
+
+const defaultScopes = ['integration_read', 'integration_write', 'telephony_read', 'telephony_write', 'user_read'];
 
 const hangupStatuses = ['answered', 'busy', 'cancel', 'failed', 'no answered'];
 const callResults = ['failed', 'answered', 'busy', 'no answer', 'not allowed', 'unknown'];
@@ -179,7 +240,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
   const url = (options.url ?? FAKE_RETAILCRM_URL).replace(/\/+$/, '');
   const apiKey = options.apiKey ?? FAKE_RETAILCRM_API_KEY;
   const clock = options.clock ?? { now: () => Date.now() };
-  const rate = options.rateLimit ? options.rateLimit : undefined;
+  const sleep = (ms: number) =>
+    clock.sleep ? clock.sleep(ms) : new Promise<void>((resolve) => globalThis.setTimeout(resolve, ms));
+  const rate = options.rateLimit === false ? undefined : (options.rateLimit ?? {});
   const windowMs = rate?.windowMs ?? 1000;
 
   const state: FakeRetailCrmState = {
@@ -190,8 +253,13 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     integrationModules: new Map(),
     callEvents: [],
     uploadedCalls: [],
+    tasks: [],
+    customerNotes: [],
+    grantedScopes: new Map(),
+    settings: {},
     requests: [],
   };
+  const issuedKeys = new Set<string>();
   let failures: FakeFailure[] = [];
   let accountExists = true;
   const accepted = new Map<string, number[]>();
@@ -217,6 +285,16 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     for (const module of options.integrationModules ?? []) state.integrationModules.set(module.code, clone(module));
     state.callEvents.length = 0;
     state.uploadedCalls.length = 0;
+    state.tasks.length = 0;
+    state.customerNotes.length = 0;
+    state.grantedScopes.clear();
+    for (const key of Object.keys(state.settings)) delete state.settings[key];
+    Object.assign(state.settings, {
+      default_currency: { value: 'RUB', updated_at: '2025-01-01 00:00:00' },
+      system_language: { value: 'RU', updated_at: '2025-01-01 00:00:00' },
+      timezone: { value: options.timeZone ?? 'Europe/Moscow', updated_at: '2025-01-01 00:00:00' },
+    });
+    issuedKeys.clear();
     state.requests.length = 0;
     failures = [];
     accountExists = true;
@@ -235,11 +313,11 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     return codes;
   };
 
-  function overLimit(key: string, telephony: boolean): boolean {
+  /** Sliding window of accepted arrivals per key (rejected ones are not processed, so they do not count). */
+  function overLimit(key: string, telephony: boolean, now: number): boolean {
     if (!rate) return false;
     const limit = telephony ? (rate.telephonyPerSecond ?? 40) : (rate.perSecond ?? 10);
     const bucket = `${telephony ? 't' : 'g'}:${key}`;
-    const now = clock.now();
     const stamps = (accepted.get(bucket) ?? []).filter((stamp) => stamp > now - windowMs);
     if (stamps.length >= limit) {
       accepted.set(bucket, stamps);
@@ -265,7 +343,7 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     return failure;
   }
 
-  function failureResponse(failure: FakeFailure): Response {
+  function failureResponse(failure: FakeFailure & { status: number }): Response {
     if (failure.body === undefined) return errorResponse(failure.status, `Injected failure ${failure.status}`);
     if (typeof failure.body === 'string') {
       return new HttpResponse(failure.body, {
@@ -299,6 +377,20 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     } catch {
       return { error: inputErrors({ [name]: 'This value should be valid JSON.' }) };
     }
+  }
+
+  /** A JSON-string form field that must hold one object (an entity to create or edit). */
+  function jsonObjectField(
+    form: URLSearchParams | undefined,
+    jsonBody: unknown,
+    name: string,
+  ): { value: Record<string, unknown> } | { error: Response } {
+    const field = jsonField(form, jsonBody, name);
+    if ('error' in field) return field;
+    const value = field.value;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      return { error: inputErrors({ [name]: 'Invalid value.' }) };
+    return { value: value as Record<string, unknown> };
   }
 
   /** One page of a list endpoint as RetailCRM answers it: `{success, pagination, [key]: items}`. */
@@ -389,6 +481,18 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     }
   }
 
+  function validateTask(task: Record<string, unknown>): Record<string, string> {
+    const errors: Record<string, string> = {};
+    if (blank(task.text)) errors.text = 'This value should not be blank.';
+    const performerId = task.performerId;
+    if (performerId === undefined) errors.performerId = 'This value should not be blank.';
+    else if (!state.users.some((user) => user.id === Number(performerId))) errors.performerId = 'User not found.';
+    if (task.datetime !== undefined && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(String(task.datetime))) {
+      errors.datetime = 'Invalid date format.';
+    }
+    return errors;
+  }
+
   async function route(
     method: string,
     path: string,
@@ -407,13 +511,64 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     const getCustomerId = param(/^\/customers\/([^/]+)$/, 'GET');
     const getModuleCode = param(/^\/integration-modules\/([^/]+)$/, 'GET');
     const editModuleCode = param(/^\/integration-modules\/([^/]+)\/edit$/, 'POST');
-    if (method === 'GET' && path === '/credentials') {
+    const scopesModuleCode = param(/^\/integration-modules\/([^/]+)\/update-scopes$/, 'POST');
+    // Unversioned, as the official clients call it; `/api/v5/credentials` is not a method.
+    if (method === 'GET' && path === '/api/credentials') {
       return HttpResponse.json({
         success: true,
         credentials: options.credentials ?? defaultCredentials,
+        scopes: options.scopes ?? defaultScopes,
         siteAccess: 'access_full',
         sitesAvailable: Object.keys(state.sites),
       });
+    }
+    if (method === 'GET' && path === '/api/api-versions') {
+      return HttpResponse.json({ success: true, versions: ['3.0', '4.0', '5.0'] });
+    }
+    if (method === 'GET' && path === '/settings') {
+      return HttpResponse.json({ success: true, settings: state.settings });
+    }
+    if (method === 'POST' && path === '/customers/notes/create') {
+      const field = jsonObjectField(form, jsonBody, 'note');
+      if ('error' in field) return field.error;
+      const note = field.value;
+      const ref = (note.customer ?? {}) as { id?: unknown; externalId?: unknown };
+      const errors: Record<string, string> = {};
+      if (blank(note.text)) errors.text = 'This value should not be blank.';
+      const customer =
+        ref.id !== undefined
+          ? findCustomer(String(ref.id), 'id')
+          : ref.externalId !== undefined
+            ? findCustomer(String(ref.externalId), 'externalId')
+            : undefined;
+      if (!customer) errors.customer = 'Customer not found.';
+      if (note.managerId !== undefined && !state.users.some((user) => user.id === Number(note.managerId))) {
+        errors.managerId = 'User not found.';
+      }
+      if (Object.keys(errors).length) return inputErrors(errors);
+      const site = form?.get('site');
+      const id = state.customerNotes.length + 1;
+      state.customerNotes.push({
+        ...(note as unknown as CustomerNoteInput),
+        id,
+        ...(site ? { site } : {}),
+        at: clock.now(),
+      });
+      return HttpResponse.json({ success: true, id }, { status: 201 });
+    }
+    if (scopesModuleCode !== undefined) {
+      const field = jsonField(form, jsonBody, 'requires');
+      if ('error' in field) return field.error;
+      const scopes = (field.value as { scopes?: unknown } | null)?.scopes;
+      if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string')) {
+        return inputErrors({ 'requires.scopes': 'This value should be of type array.' });
+      }
+      if (!state.integrationModules.has(scopesModuleCode)) return notFound();
+      state.grantedScopes.set(scopesModuleCode, scopes as string[]);
+      // A new key carrying the scopes; the fake accepts it from now on (until reset).
+      const issued = `fake-retailcrm-scoped-key-${issuedKeys.size + 1}`;
+      issuedKeys.add(issued);
+      return HttpResponse.json({ success: true, apiKey: issued });
     }
     if (method === 'GET' && path === '/reference/sites') {
       // PHP: an empty map is serialised as [].
@@ -453,11 +608,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       );
     }
     if (method === 'POST' && path === '/customers/create') {
-      const field = jsonField(form, jsonBody, 'customer');
+      const field = jsonObjectField(form, jsonBody, 'customer');
       if ('error' in field) return field.error;
-      const input = field.value as Record<string, unknown>;
-      if (!input || typeof input !== 'object' || Array.isArray(input))
-        return inputErrors({ customer: 'Invalid value.' });
+      const input = field.value;
       if (typeof input.externalId === 'string' && findCustomer(input.externalId, 'externalId')) {
         return entityErrors({ externalId: 'Customer with the same externalId already exists.' });
       }
@@ -507,10 +660,9 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       return HttpResponse.json({ success: true, info: [] }, { status: existing ? 200 : 201 });
     }
     if (method === 'POST' && path === '/telephony/call/event') {
-      const field = jsonField(form, jsonBody, 'event');
+      const field = jsonObjectField(form, jsonBody, 'event');
       if ('error' in field) return field.error;
-      const event = field.value as Record<string, unknown>;
-      if (!event || typeof event !== 'object' || Array.isArray(event)) return inputErrors({ event: 'Invalid value.' });
+      const event = field.value;
       const errors = validateCallEvent(event);
       if (Object.keys(errors).length) return inputErrors(errors);
       state.callEvents.push({ ...(event as unknown as CallEvent), at: clock.now() });
@@ -526,6 +678,17 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
         ...(notExistCodes.length ? { notExistCodes } : {}),
         ...(notExistUsers.length ? { notExistUsers } : {}),
       });
+    }
+    if (method === 'POST' && path === '/tasks/create') {
+      const field = jsonObjectField(form, jsonBody, 'task');
+      if ('error' in field) return field.error;
+      const task = field.value;
+      const errors = validateTask(task);
+      if (Object.keys(errors).length) return inputErrors(errors);
+      const site = form?.get('site');
+      const id = state.tasks.length + 1;
+      state.tasks.push({ ...(task as unknown as TaskInput), id, ...(site ? { site } : {}), at: clock.now() });
+      return HttpResponse.json({ success: true, id }, { status: 201 });
     }
     if (method === 'POST' && path === '/telephony/calls/upload') {
       const field = jsonField(form, jsonBody, 'calls');
@@ -593,11 +756,14 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     return errorResponse(404, 'API method not found');
   }
 
-  // A RegExp, not a path pattern: msw decodes pattern paths and would throw on a malformed escape (`%E0`).
-  const handler = http.all(new RegExp(`^${escapeRegExp(url)}/api/v5/`), async ({ request }) => {
+  const apiPrefix = `${new URL(url).pathname.replace(/\/$/, '')}/api`;
+
+  async function handle(request: Request, arrivedAt = clock.now()): Promise<Response> {
     const requestUrl = new URL(request.url);
     const method = request.method.toUpperCase();
-    const path = requestUrl.pathname.slice(new URL(url).pathname.replace(/\/$/, '').length + '/api/v5'.length);
+    const afterApi = requestUrl.pathname.slice(apiPrefix.length);
+    // `/api/v5/x` is recorded as `/x`; the unversioned methods keep their whole path (`/api/credentials`).
+    const path = afterApi.startsWith('/v5/') ? afterApi.slice('/v5'.length) : `/api${afterApi}`;
     const key = request.headers.get('x-api-key') ?? requestUrl.searchParams.get('apiKey') ?? '';
     const maskedQuery = new URLSearchParams(requestUrl.searchParams);
     if (maskedQuery.has('apiKey')) maskedQuery.set('apiKey', maskApiKey(maskedQuery.get('apiKey')));
@@ -623,7 +789,7 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       query: toRecord(maskedQuery),
       ...(form ? { form: toRecord(form) } : {}),
       apiKey: maskApiKey(key),
-      at: clock.now(),
+      at: arrivedAt,
       status: 0,
     };
     state.requests.push(record);
@@ -633,24 +799,33 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
       return response;
     };
     if (!accountExists) return respond(accountNotFoundResponse());
-    if (overLimit(key, path.startsWith('/telephony/'))) return respond(rateLimitedResponse());
+    if (overLimit(key, path.startsWith('/telephony/'), arrivedAt)) return respond(rateLimitedResponse());
     if (!key) return respond(errorResponse(403, '"apiKey" is missing.'));
-    if (key !== apiKey) return respond(errorResponse(403, 'Wrong "apiKey" value.'));
+    if (key !== apiKey && !issuedKeys.has(key)) return respond(errorResponse(403, 'Wrong "apiKey" value.'));
     // A malformed escape (`%E0`) names nothing: RetailCRM's 404, never a handler crash.
     if (!isDecodable(path)) return respond(notFound());
-    const failure = takeFailure(method, path);
-    if (failure) return respond(failureResponse(failure));
+    const scripted = takeFailure(method, path);
+    if (scripted?.delayMs) await sleep(scripted.delayMs);
+    if (scripted?.status !== undefined) return respond(failureResponse({ ...scripted, status: scripted.status }));
     return respond(await route(method, path, requestUrl.searchParams, form, jsonBody));
-  });
+  }
+
+  // A RegExp, not a path pattern: msw decodes pattern paths and would throw on a malformed escape (`%E0`).
+  const handler = http.all(new RegExp(`^${escapeRegExp(url)}/api/`), ({ request }) => handle(request));
 
   return {
     url,
     apiKey,
     handlers: [handler],
     state,
+    handle,
     reset,
     failNext(failure) {
       failures.push(failure);
+    },
+    redirectNext(location, redirect = {}) {
+      const { status = 301, ...match } = redirect;
+      failures.push({ ...match, status, body: '', headers: { Location: location } });
     },
     setAccountExists(exists) {
       accountExists = exists;

@@ -1,5 +1,7 @@
 export { accountNotFoundResponse, errorResponse, rateLimitedResponse } from './envelopes.js';
 export {
+  type CreatedCustomerNote,
+  type CreatedTask,
   createFakeRetailCrm,
   FAKE_RETAILCRM_API_KEY,
   FAKE_RETAILCRM_URL,
@@ -11,3 +13,5 @@ export {
   type RecordedRequest,
 } from './fake-retailcrm.js';
 export { createManualClock, type ManualClock } from './manual-clock.js';
+export { type FakeRetailCrmServer, type FakeRetailCrmServerOptions, startFakeRetailCrmServer } from './server.js';
+export { maxInAnyWindow } from './windows.js';
