@@ -146,7 +146,7 @@ async function startPhone(name: string, env: Record<string, string>): Promise<Ta
     name,
     port: ready.port,
     idleRequest: (device) => get(`/api/phone/calls/pull/?device_id=d${device}&wait_seconds=0`, auth),
-    pollRequest: (device) => get(`/api/phone/calls/pull/?device_id=d${device}&wait_seconds=30`, auth),
+    pollRequest: (device) => get(`/api/phone/calls/pull/?device_id=d${device}&wait_seconds=90`, auth),
     publishRequest: (device, id) => post(`/bench/enqueue?device=d${device}&id=${id}`, ''),
     held: async () => (await ask<{ held: number }>(child, { type: 'stats' }, 'stats')).held,
     connections: async () => (await ask<{ connections: number }>(child, { type: 'stats' }, 'stats')).connections,
@@ -224,7 +224,7 @@ http {
     listen 127.0.0.1:${port} backlog=4096;
     location = /ping { return 204; }
     location = /status { nchan_stub_status; }
-    location ~ ^/sub/(\\w+)$ { nchan_subscriber longpoll; nchan_channel_id $1; nchan_subscriber_timeout 60s; }
+    location ~ ^/sub/(\\w+)$ { nchan_subscriber longpoll; nchan_channel_id $1; nchan_subscriber_timeout 90s; }
     location ~ ^/pub/(\\w+)$ { nchan_publisher; nchan_channel_id $1; nchan_message_timeout 60s; }
   }
 }

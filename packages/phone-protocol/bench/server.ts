@@ -40,7 +40,8 @@ async function main(): Promise<void> {
     devices: new InMemoryDeviceRegistry(),
     commands: bus,
     qrTokens: new InMemoryQrTokenStore(),
-    pull: { rateLimit: false },
+    // Polls held for 90 s: on a loaded machine holding 10k may take longer than the default 30 s clamp.
+    pull: { rateLimit: false, maxWaitSeconds: 90 },
   });
 
   const enqueue = (req: IncomingMessage, res: ServerResponse): void => {
