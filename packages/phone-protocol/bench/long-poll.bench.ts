@@ -21,7 +21,7 @@ const DEVICES = Number(process.env.DEVICES ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const RATE = Number(process.env.RATE ?? 100);
 const COMMANDS = Math.min(DEVICES, Number(process.env.COMMANDS ?? 300));
-const HARD_LIMIT_MS = Number(process.env.HARD_LIMIT_MS ?? 420_000);
+const HARD_LIMIT_MS = Number(process.env.HARD_LIMIT_MS ?? 1_200_000);
 const NCHAN_MODULE = process.env.NCHAN_MODULE ?? '/usr/lib/nginx/modules/ngx_nchan_module.so';
 /** Comma-separated indexes of the servers to run (0 node:http, 1 Express, 2 Redis bus, 3 nchan); all by default. */
 const ONLY = process.env.ONLY?.split(',');
@@ -295,7 +295,7 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, every
 
 async function measure(target: Target): Promise<Run> {
   // Warm-up through a small pool (registers every device, warms the JIT), then closed: the baseline holds none.
-  const pool = Array.from({ length: 50 }, () => new Conn(target.port));
+  const pool = Array.from({ length: 200 }, () => new Conn(target.port));
   await Promise.all(
     pool.map(async (conn, p) => {
       for (let device = p; device < DEVICES; device += pool.length) await conn.request(target.idleRequest(device));

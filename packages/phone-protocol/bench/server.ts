@@ -76,6 +76,8 @@ async function main(): Promise<void> {
     process.send?.({ type: 'ready', port, token, pid: process.pid });
   });
 
+  // The benchmark process went away (killed, time limit): do not linger as an orphan holding sockets.
+  process.on('disconnect', () => process.exit(0));
   const connections = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
   process.on('message', async (message: Message) => {
     if (message.type === 'mem') {

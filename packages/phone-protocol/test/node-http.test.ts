@@ -3,6 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type Clock,
   createPhoneProtocol,
   createPullHandler,
   createUser,
@@ -35,6 +36,21 @@ describe('parsePullQuery', () => {
   });
 });
 
+/** A protocol over in-memory ports with user u1 and no rate limit. */
+async function makeProtocol(clock: Clock, bus: InMemoryCommandBus): Promise<PhoneProtocol> {
+  const users = new InMemoryUserStore();
+  await createUser(users, { id: 'u1', username: 'operator1', password: 'pw' });
+  return createPhoneProtocol({
+    auth: { secret: SECRET, accessTtlSeconds: 300 },
+    users,
+    devices: new InMemoryDeviceRegistry(),
+    commands: bus,
+    qrTokens: new InMemoryQrTokenStore(),
+    clock,
+    pull: { rateLimit: false },
+  });
+}
+
 describe('createPullHandler on a plain node:http server', () => {
   let server: Server | undefined;
   let protocol: PhoneProtocol;
@@ -47,17 +63,8 @@ describe('createPullHandler on a plain node:http server', () => {
   });
 
   async function start(): Promise<{ url: string; access: string }> {
-    const users = new InMemoryUserStore();
-    await createUser(users, { id: 'u1', username: 'operator1', password: 'pw' });
     bus = new InMemoryCommandBus({ clock: systemClock });
-    protocol = createPhoneProtocol({
-      auth: { secret: SECRET },
-      users,
-      devices: new InMemoryDeviceRegistry(),
-      commands: bus,
-      qrTokens: new InMemoryQrTokenStore(),
-      pull: { rateLimit: false },
-    });
+    protocol = await makeProtocol(systemClock, bus);
     const pull = createPullHandler(protocol);
     server = createServer((req, res) => pull(req, res));
     server.listen(0, '127.0.0.1');
@@ -115,17 +122,7 @@ describe('createPullHandler on a plain node:http server', () => {
 describe('verified access-token cache', () => {
   it('a remembered token still expires at its exp, and an altered copy is checked in full', async () => {
     const clock = new ManualClock();
-    const users = new InMemoryUserStore();
-    await createUser(users, { id: 'u1', username: 'operator1', password: 'pw' });
-    const protocol = createPhoneProtocol({
-      auth: { secret: SECRET, accessTtlSeconds: 300 },
-      users,
-      devices: new InMemoryDeviceRegistry(),
-      commands: new InMemoryCommandBus({ clock }),
-      qrTokens: new InMemoryQrTokenStore(),
-      clock,
-      pull: { rateLimit: false },
-    });
+    const protocol = await makeProtocol(clock, new InMemoryCommandBus({ clock }));
     const access = await protocol.tokens.issue('u1', 'access');
     const poll = (token: string) => protocol.handlers.callsPull(pullRequest(token, { wait_seconds: '0' }));
     expect((await poll(access)).status).toBe(204);
