@@ -1,5 +1,6 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { between, type Clock, type RandomSource, systemClock, type TimerHandle } from './clock.js';
+import { CoarseClock } from './coarse-clock.js';
 import { deepFreeze } from './deep-freeze.js';
 import { ConfigCacheClosedError, ConfigCacheError, ConfigCacheLoadTimeoutError } from './errors.js';
 import { Histogram } from './histogram.js';
@@ -52,6 +53,12 @@ export interface ConfigCacheOptions<V> {
    * cannot change what every other reader of the key gets. Set false for values that must stay mutable.
    */
   freezeValues?: boolean;
+  /**
+   * Hits compare against a clock sample taken at most this often (default 1 ms; 0 reads the clock on every
+   * hit). Only the fresh case uses the sample, and only when the entry's refresh point is more than this far
+   * ahead of it: an entry near its refresh or expiry point is judged against the exact clock.
+   */
+  timeResolutionMs?: number;
   clock?: Clock;
   random?: RandomSource;
   logger?: ConfigCacheLogger;
@@ -62,6 +69,8 @@ interface Entry<V> {
   /** Pre-resolved promise: a hit returns it instead of allocating a new one. */
   readonly resolved: Promise<V>;
   readonly refreshAt: number;
+  /** `refreshAt` minus the coarse clock's resolution: before it, a coarse sample proves the entry fresh. */
+  readonly freshUntil: number;
   readonly expireAt: number;
   /** Sequence number at which the load that produced it started. */
   readonly seq: number;
@@ -81,6 +90,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
   private readonly loader: ConfigCacheLoader<V>;
   private readonly source: InvalidationSource | undefined;
   private readonly clock: Clock;
+  private readonly coarse: CoarseClock;
   private readonly random: RandomSource;
   private readonly logger: ConfigCacheLogger | undefined;
   private readonly refreshAfterMinMs: number;
@@ -139,6 +149,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
     this.loader = options.loader;
     this.source = options.invalidation;
     this.clock = options.clock ?? systemClock;
+    this.coarse = new CoarseClock(this.clock, Math.max(0, options.timeResolutionMs ?? 1));
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
     this.refreshAfterMinMs = options.refreshAfterMinMs ?? 60_000;
@@ -163,6 +174,11 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
 
   get(key: string): Promise<V | undefined> {
     if (this.closed) return Promise.reject(new ConfigCacheClosedError(this.name));
+    const hit = this.snapshot.get(key);
+    if (hit !== undefined && this.coarse.now() < hit.freshUntil) {
+      this.counters.hits++;
+      return hit.resolved;
+    }
     const now = this.clock.now();
     const entry = this.lookup(key, now);
     if (entry !== undefined) return entry.resolved;
@@ -176,6 +192,12 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
 
   peek(key: string): V | undefined {
     if (this.closed) return undefined;
+    // Fast path: a clearly fresh entry, judged by the coarse clock (no clock call on most hits).
+    const hit = this.snapshot.get(key);
+    if (hit !== undefined && this.coarse.now() < hit.freshUntil) {
+      this.counters.hits++;
+      return hit.value;
+    }
     const now = this.clock.now();
     const entry = this.lookup(key, now);
     if (entry !== undefined) return entry.value;
@@ -304,6 +326,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
       value,
       resolved: Promise.resolve(value),
       refreshAt,
+      freshUntil: refreshAt - this.coarse.resolutionMs,
       expireAt: refreshAt + this.graceMs,
       seq,
     });
@@ -469,6 +492,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.coarse.stop();
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     for (const controller of this.controllers) controller.abort(new ConfigCacheClosedError(this.name));

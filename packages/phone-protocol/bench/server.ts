@@ -1,7 +1,10 @@
 /**
- * Benchmark server process: the phone protocol behind the Express router on loopback, controlled over IPC
- * by long-poll.bench.ts (so the client side's memory never pollutes the server's measurement).
+ * Benchmark server process: the phone protocol on loopback, controlled over IPC by long-poll.bench.ts (so the
+ * client's memory never pollutes the server's measurement). BENCH_HTTP=express (default) mounts the Express
+ * router like the reference server does; BENCH_HTTP=node routes the pull to the node:http handler directly.
+ * `POST /bench/enqueue?device=..&id=..` is the publish side, an HTTP hop like nchan's publisher.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -9,20 +12,18 @@ import { createPhoneRouter } from '../src/express.js';
 import {
   type CommandBus,
   createPhoneProtocol,
+  createPullHandler,
   createUser,
   InMemoryCommandBus,
   InMemoryDeviceRegistry,
   InMemoryQrTokenStore,
   InMemoryUserStore,
+  PULL_PATH,
   RedisCommandBus,
   systemClock,
 } from '../src/index.js';
 
-type Message =
-  | { type: 'mem' }
-  | { type: 'stats' }
-  | { type: 'enqueue'; deviceId: string; id: string }
-  | { type: 'stop' };
+type Message = { type: 'mem' } | { type: 'stats' } | { type: 'stop' };
 
 async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL;
@@ -39,29 +40,60 @@ async function main(): Promise<void> {
     devices: new InMemoryDeviceRegistry(),
     commands: bus,
     qrTokens: new InMemoryQrTokenStore(),
-    pull: { rateLimit: false },
+    // Polls held for 90 s: on a loaded machine holding 10k may take longer than the default 30 s clamp.
+    pull: { rateLimit: false, maxWaitSeconds: 90 },
   });
+
+  const enqueue = (req: IncomingMessage, res: ServerResponse): void => {
+    const query = new URL(req.url ?? '/', 'http://bench').searchParams;
+    const deviceId = query.get('device') ?? '';
+    const id = query.get('id') ?? '';
+    req.resume();
+    protocol.enqueueCommand({ deviceId }, { id, phone: '+79990000000' }).then(
+      () => res.writeHead(202, { 'Content-Length': '0' }).end(),
+      () => res.writeHead(500, { 'Content-Length': '0' }).end(),
+    );
+  };
   const app = express();
+  app.post('/bench/enqueue', enqueue);
   app.use(createPhoneRouter(protocol));
-  const server = app.listen(0, '127.0.0.1', async () => {
+  const pull = createPullHandler(protocol);
+  const mode = process.env.BENCH_HTTP ?? 'express';
+  const server =
+    mode === 'node'
+      ? createServer((req, res) => {
+          if (req.method === 'GET' && req.url?.startsWith(PULL_PATH)) pull(req, res);
+          else if (req.url?.startsWith('/bench/enqueue')) enqueue(req, res);
+          else app(req, res);
+        })
+      : createServer(app);
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
+  server.requestTimeout = 0;
+  server.listen(0, '127.0.0.1', async () => {
     const { port } = server.address() as AddressInfo;
     const token = await protocol.tokens.issue('u1', 'access');
-    process.send?.({ type: 'ready', port, token });
+    process.send?.({ type: 'ready', port, token, pid: process.pid });
   });
-  server.maxConnections = 20_000;
-  server.keepAliveTimeout = 60_000;
 
+  // The benchmark process went away (killed, time limit): do not linger as an orphan holding sockets.
+  process.on('disconnect', () => process.exit(0));
+  const connections = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
   process.on('message', async (message: Message) => {
     if (message.type === 'mem') {
       // Two GCs: the first may only schedule finalisers.
       globalThis.gc?.();
       globalThis.gc?.();
       const mem = process.memoryUsage();
-      process.send?.({ type: 'mem', heldPolls: protocol.stats().heldPolls, heapUsed: mem.heapUsed, rss: mem.rss });
+      process.send?.({
+        type: 'mem',
+        held: protocol.stats().heldPolls,
+        connections: await connections(),
+        heapUsed: mem.heapUsed,
+        rss: mem.rss,
+      });
     } else if (message.type === 'stats') {
-      process.send?.({ type: 'stats', heldPolls: protocol.stats().heldPolls });
-    } else if (message.type === 'enqueue') {
-      await protocol.enqueueCommand({ deviceId: message.deviceId }, { id: message.id, phone: '+79990000000' });
+      process.send?.({ type: 'stats', held: protocol.stats().heldPolls, connections: await connections() });
     } else if (message.type === 'stop') {
       await protocol.close();
       server.closeAllConnections();

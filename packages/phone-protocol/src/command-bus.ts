@@ -45,6 +45,12 @@ export interface CommandBus {
   size(deviceId: string): Promise<number>;
   subscribe(deviceId: string, onWake: () => void): () => void;
   /**
+   * Optional allocation-free form of `subscribe`: `onWake` receives the device id, so a hub holding thousands of
+   * polls registers one shared function; undone by `unwatch` with the same arguments (both built-in buses have it).
+   */
+  watch?(deviceId: string, onWake: WakeListener): void;
+  unwatch?(deviceId: string, onWake: WakeListener): void;
+  /**
    * Optional, for buses shared by several instances: tell the others a poll for this device started here,
    * so their held poll for the same device answers 204 (one held poll per device across instances).
    */
@@ -67,26 +73,43 @@ export interface CommandBusOptions {
 export const DEFAULT_ACK_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_DELIVERIES = 5;
 
-/** Local wake-up fan-out shared by both implementations. */
+/** Receives wake-ups; the device id is passed so one listener can serve every device. */
+export type WakeListener = (deviceId: string) => void;
+
+/**
+ * Local wake-up fan-out shared by both implementations. A device with one listener (the usual case: one held
+ * poll) stores the function itself, not a Set, so a held poll costs one map entry.
+ */
 export class WakeRegistry {
-  private readonly listeners = new Map<string, Set<() => void>>();
-  add(deviceId: string, onWake: () => void): () => void {
-    let set = this.listeners.get(deviceId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(deviceId, set);
+  private readonly listeners = new Map<string, WakeListener | WakeListener[]>();
+  add(deviceId: string, onWake: WakeListener): () => void {
+    this.addListener(deviceId, onWake);
+    return () => this.remove(deviceId, onWake);
+  }
+  /** Same as {@link add} without allocating the unsubscribe closure. */
+  addListener(deviceId: string, onWake: WakeListener): void {
+    const current = this.listeners.get(deviceId);
+    if (current === undefined) this.listeners.set(deviceId, onWake);
+    else if (Array.isArray(current)) current.push(onWake);
+    else this.listeners.set(deviceId, [current, onWake]);
+  }
+  /** Removes one registration of `onWake` for the device. */
+  remove(deviceId: string, onWake: WakeListener): void {
+    const current = this.listeners.get(deviceId);
+    if (current === onWake) {
+      this.listeners.delete(deviceId);
+    } else if (Array.isArray(current)) {
+      const index = current.indexOf(onWake);
+      if (index >= 0) current.splice(index, 1);
+      if (current.length === 1) this.listeners.set(deviceId, current[0]!);
+      else if (current.length === 0) this.listeners.delete(deviceId);
     }
-    set.add(onWake);
-    return () => {
-      const current = this.listeners.get(deviceId);
-      if (!current) return;
-      current.delete(onWake);
-      if (current.size === 0) this.listeners.delete(deviceId);
-    };
   }
   wake(deviceId: string): void {
-    const set = this.listeners.get(deviceId);
-    if (set) for (const listener of [...set]) listener();
+    const current = this.listeners.get(deviceId);
+    if (current === undefined) return;
+    if (Array.isArray(current)) for (const listener of [...current]) listener(deviceId);
+    else current(deviceId);
   }
   /** Wakes every subscriber (after wake-ups may have been lost, e.g. a pub/sub reconnect). */
   wakeAll(): void {
@@ -130,8 +153,8 @@ export class InMemoryCommandBus implements CommandBus {
 
   async claim(deviceId: string): Promise<ClaimResult> {
     const now = this.clock.now();
+    // Created on first delivery only: an idle device polling every 25 s keeps no map behind.
     const flights = this.inFlight.get(deviceId) ?? new Map<string, number>();
-    this.inFlight.set(deviceId, flights);
     for (;;) {
       let id: string | undefined;
       let due = Number.POSITIVE_INFINITY;
@@ -148,15 +171,24 @@ export class InMemoryCommandBus implements CommandBus {
         this.onDeadLetter({ ...command });
         continue;
       }
-      const next = command ?? this.commands.get(this.queues.get(deviceId)?.shift() ?? '');
+      const next = command ?? this.commands.get(this.takeQueued(deviceId) ?? '');
       if (!next) {
         const earliest = Math.min(...flights.values());
         return Number.isFinite(earliest) ? { retryAt: earliest } : {};
       }
       next.deliveries += 1;
       flights.set(next.id, now + this.ackTimeoutMs);
+      this.inFlight.set(deviceId, flights);
       return { command: { ...next } };
     }
+  }
+
+  /** Next queued id; an emptied queue is dropped so idle devices keep no array behind. */
+  private takeQueued(deviceId: string): string | undefined {
+    const queue = this.queues.get(deviceId);
+    const id = queue?.shift();
+    if (queue?.length === 0) this.queues.delete(deviceId);
+    return id;
   }
 
   async get(commandId: string): Promise<PhoneCommand | undefined> {
@@ -168,7 +200,8 @@ export class InMemoryCommandBus implements CommandBus {
     const command = this.commands.get(commandId);
     if (!command) return undefined;
     this.commands.delete(commandId);
-    this.inFlight.get(command.deviceId)?.delete(commandId);
+    const flights = this.inFlight.get(command.deviceId);
+    if (flights?.delete(commandId) && flights.size === 0) this.inFlight.delete(command.deviceId);
     const queue = this.queues.get(command.deviceId);
     if (queue?.includes(commandId)) queue.splice(queue.indexOf(commandId), 1);
     return { ...command };
@@ -178,6 +211,7 @@ export class InMemoryCommandBus implements CommandBus {
     const command = this.commands.get(commandId);
     const flights = command && this.inFlight.get(command.deviceId);
     if (!command || !flights?.delete(commandId)) return;
+    if (flights.size === 0) this.inFlight.delete(command.deviceId);
     const queue = this.queues.get(command.deviceId) ?? [];
     queue.unshift(commandId);
     this.queues.set(command.deviceId, queue);
@@ -190,6 +224,14 @@ export class InMemoryCommandBus implements CommandBus {
 
   subscribe(deviceId: string, onWake: () => void): () => void {
     return this.wakes.add(deviceId, onWake);
+  }
+
+  watch(deviceId: string, onWake: WakeListener): void {
+    this.wakes.addListener(deviceId, onWake);
+  }
+
+  unwatch(deviceId: string, onWake: WakeListener): void {
+    this.wakes.remove(deviceId, onWake);
   }
 
   /** Devices with at least one wake-up subscriber (held polls); for leak checks and stats. */

@@ -26,20 +26,28 @@ export interface DeviceRegistry {
   list(): Promise<DeviceRecord[]>;
 }
 
+/**
+ * Copy of a record that shares nothing mutable with the original (its only nested value is `stuckByType`).
+ * A spread instead of `structuredClone`: every poll reads and writes its device, and this is ~10x cheaper.
+ */
+function copyDevice(record: DeviceRecord): DeviceRecord {
+  return { ...record, stuckByType: { ...record.stuckByType } };
+}
+
 export class InMemoryDeviceRegistry implements DeviceRegistry {
   private readonly devices = new Map<string, DeviceRecord>();
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     const record = this.devices.get(deviceId);
-    return record ? structuredClone(record) : undefined;
+    return record ? copyDevice(record) : undefined;
   }
   async put(record: DeviceRecord): Promise<void> {
-    this.devices.set(record.deviceId, structuredClone(record));
+    this.devices.set(record.deviceId, copyDevice(record));
   }
   async listByUser(userId: string): Promise<DeviceRecord[]> {
-    return [...this.devices.values()].filter((d) => d.userId === userId).map((d) => structuredClone(d));
+    return [...this.devices.values()].filter((d) => d.userId === userId).map(copyDevice);
   }
   async list(): Promise<DeviceRecord[]> {
-    return [...this.devices.values()].map((d) => structuredClone(d));
+    return [...this.devices.values()].map(copyDevice);
   }
 }
 

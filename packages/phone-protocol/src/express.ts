@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import type { PhoneRequest } from './http.js';
+import { createPullHandler } from './node-http.js';
 import type { PhoneProtocol } from './protocol.js';
 
 export interface PhoneRouterOptions {
@@ -24,7 +25,17 @@ export function createPhoneRouter(protocol: PhoneProtocol, options: PhoneRouterO
   const router = express.Router();
   const parseJson = express.json({ limit: options.bodyLimit ?? '6mb', type: ['application/json', '+json'] });
 
+  // The long-poll skips the generic wrapper: thousands are held at once, each must stay small.
+  const pull = createPullHandler(protocol);
   for (const route of protocol.routes) {
+    if (route.name === 'callsPull') {
+      router.get(route.path, parseJson, (req: Request, res: Response) => {
+        // A held poll never continues the middleware chain: drop the router's continuation it would pin.
+        (req as { next?: unknown }).next = undefined;
+        pull(req, res);
+      });
+      continue;
+    }
     const handler = async (req: Request, res: Response): Promise<void> => {
       const controller = new AbortController();
       // 'close' also fires after a normal response; only an unfinished response means the client went away.

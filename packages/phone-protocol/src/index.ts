@@ -19,6 +19,7 @@ export {
   InMemoryCommandBus,
   type NewCommand,
   type PhoneCommand,
+  type WakeListener,
   WakeRegistry,
 } from './command-bus.js';
 export { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, listOnlineDevices } from './devices.js';
@@ -29,6 +30,8 @@ export {
   type LoginAttemptStore,
   type LoginThrottleOptions,
 } from './login-throttle.js';
+export type { HeldPoll, SettlePoll } from './long-poll.js';
+export { createPullHandler, PULL_PATH, parsePullQuery, writeResponse } from './node-http.js';
 export { hashPassword, verifyPassword } from './password.js';
 export {
   type CallResultEvent,
@@ -42,6 +45,7 @@ export {
   type PhoneProtocolOptions,
   type PhoneRoute,
   type PhoneRouteName,
+  type PullTarget,
   phoneRoutes,
 } from './protocol.js';
 export { InMemoryQrTokenStore, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';

@@ -6,7 +6,7 @@ import { type DeviceRecord, type DeviceRegistry, listOnlineDevices } from './dev
 import { PhoneProtocolError } from './errors.js';
 import { empty, header, json, type PhoneRequest, type PhoneResponse } from './http.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
-import { LongPollHub } from './long-poll.js';
+import { type HeldPoll, LongPollHub, type SettlePoll } from './long-poll.js';
 import { verifyPassword } from './password.js';
 import { generateQrToken, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';
 import { PollRateLimiter, type PollRateLimitOptions } from './rate-limit.js';
@@ -26,6 +26,7 @@ import {
   tokenObtainRequestSchema,
   tokenRefreshRequestSchema,
 } from './schemas.js';
+import { VerifiedTokenCache } from './token-cache.js';
 import {
   type AuthOptions,
   createTokenService,
@@ -81,6 +82,11 @@ export interface PhoneProtocolOptions {
    * once (a replay gets 401 token_not_valid). Default: in process memory; share one (Redis) between instances.
    */
   revokedTokens?: RevokedTokenStore;
+  /**
+   * How many verified access tokens to remember (default 50,000; 0 turns it off). A remembered token skips the
+   * signature check until its own `exp`; each entry is the token string plus its claims (~0.4 KB).
+   */
+  verifiedTokenCacheSize?: number;
   /** `false` emulates a strict legacy server: extended call updates get 400 (for client fallback tests). */
   acceptExtendedCallUpdates?: boolean;
   generateCommandId?: () => string;
@@ -134,9 +140,23 @@ export interface EnqueueInput {
   extra?: CommandExtra;
 }
 
+/** Where a pull's answer goes: the promise handler resolves, the node:http adapter writes the socket. */
+export interface PullTarget {
+  /** Called exactly once, with the final response (200 command, 204, or an error). */
+  reply(response: PhoneResponse): void;
+}
+
 export interface PhoneProtocol {
   readonly routes: readonly PhoneRoute[];
   readonly handlers: Readonly<Record<PhoneRouteName, PhoneHandler>>;
+  /**
+   * The long-poll without a promise per held poll, for HTTP adapters: answers `target.reply` once and returns the
+   * held poll (to {@link cancelPull} when the client goes away), or `undefined` when it answered right away.
+   * `handlers.callsPull` is the promise form of the same thing.
+   */
+  pull(req: PhoneRequest, target: PullTarget): Promise<HeldPoll<PullTarget> | undefined>;
+  /** The client of a held poll disconnected: frees its waiter and timer (a command claimed meanwhile is released). */
+  cancelPull(poll: HeldPoll<PullTarget>): void;
   /** Dispatches by method and path (a missing trailing slash is tolerated); 404/405 otherwise. */
   handle(req: PhoneRequest): Promise<PhoneResponse>;
   /** Queues a call command for a device, or for a user's most recently seen device. */
@@ -216,14 +236,22 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     ? (options.revokedTokens ?? new InMemoryRevokedTokenStore())
     : undefined;
   const clientIp = (req: PhoneRequest) => req.ip ?? 'unknown';
+  // Devices poll every ~25 s with the same access token: verify its signature once, not on every poll.
+  const verifiedAccess = new VerifiedTokenCache(options.verifiedTokenCacheSize);
 
   async function authenticate(req: PhoneRequest): Promise<PhoneUser | PhoneResponse> {
     const authorization = header(req, 'authorization');
     const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
     if (!match) return json(401, NOT_AUTHENTICATED, WWW_AUTHENTICATE);
+    const token = match[1]!;
     let userId: string;
     try {
-      ({ userId } = await tokens.verify(match[1]!, 'access'));
+      let verified = verifiedAccess.get(token, clock.now());
+      if (!verified) {
+        verified = await tokens.verify(token, 'access');
+        verifiedAccess.set(token, verified);
+      }
+      ({ userId } = verified);
     } catch (err) {
       if (err instanceof TokenInvalidError) return json(401, TOKEN_NOT_VALID, WWW_AUTHENTICATE);
       throw err;
@@ -260,17 +288,21 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     return record;
   }
 
+  function internalError(name: PhoneRouteName, err: unknown): PhoneResponse {
+    logger?.error(`phone ${name} failed`, {
+      code: err instanceof PhoneProtocolError ? err.code : undefined,
+      message: err instanceof Error ? err.message : String(err),
+    });
+    return json(500, { detail: 'Internal server error.' });
+  }
+
   const guarded =
     (name: PhoneRouteName, handler: PhoneHandler): PhoneHandler =>
     async (req) => {
       try {
         return await handler(req);
       } catch (err) {
-        logger?.error(`phone ${name} failed`, {
-          code: err instanceof PhoneProtocolError ? err.code : undefined,
-          message: err instanceof Error ? err.message : String(err),
-        });
-        return json(500, { detail: 'Internal server error.' });
+        return internalError(name, err);
       }
     };
 
@@ -385,28 +417,23 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       }),
     ),
 
-    callsPull: withUser(async (req, user) => {
-      const parsed = pullQuerySchema.safeParse(req.query);
-      if (!parsed.success) return validationError(parsed.error);
-      const deviceId = parsed.data.device_id;
-      const device = await ownDevice(user, deviceId);
-      if ('status' in device) return device;
-      const decision = limiter?.take(deviceId) ?? { allowed: true };
-      if (!decision.allowed) {
-        await recordPoll(device, 429);
-        return throttled(decision.retryAfterMs);
-      }
-      const requested = Number.parseFloat(parsed.data.wait_seconds ?? '');
-      const waitSeconds = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), maxWait) : defaultWait;
-      const command = await hub.wait(deviceId, waitSeconds * 1000, req.signal);
-      if (!command) {
-        await recordPoll(device, 204);
-        return empty(204);
-      }
-      await recordPoll(device, 200);
-      // `enqueued_at` (epoch ms) lets devices and the simulator measure delivery latency; old clients ignore it.
-      return json(200, { ...command.extra, id: command.id, phone: command.phone, enqueued_at: command.enqueuedAt });
-    }),
+    callsPull: (req) =>
+      new Promise((resolve) => {
+        const signal = req.signal;
+        let onAbort: (() => void) | undefined;
+        const target: PullTarget = {
+          reply(response) {
+            if (onAbort) signal?.removeEventListener('abort', onAbort);
+            resolve(response);
+          },
+        };
+        void pull(req, target).then((poll) => {
+          if (!poll || !signal) return;
+          onAbort = () => hub.cancel(poll);
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        });
+      }),
 
     callsUpdate: withUser(async (req, user) => {
       const unsupported = isJsonRequest(req);
@@ -497,11 +524,72 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     return deliver({ user: publicUser(user), device });
   }
 
-  async function recordPoll(device: DeviceRecord, code: number): Promise<void> {
-    // Re-read: a heartbeat may have landed while the poll was held.
-    const current = (await devices.get(device.deviceId)) ?? device;
+  async function recordPoll(deviceId: string, code: number): Promise<void> {
+    // Re-read: a heartbeat may have landed while the poll was held (and the held poll keeps no record copy).
+    const current = await devices.get(deviceId);
+    if (!current) return;
     const now = clock.now();
     await devices.put({ ...current, lastSeenAt: now, lastPollAt: now, lastPollCode: code });
+  }
+
+  /** Auth, query, ownership and the rate limit of a pull: an error response, or what to wait for. */
+  async function admitPull(req: PhoneRequest): Promise<PhoneResponse | { deviceId: string; waitMs: number }> {
+    const user = await authenticate(req);
+    if ('status' in user) return user;
+    const parsed = pullQuerySchema.safeParse(req.query);
+    if (!parsed.success) return validationError(parsed.error);
+    const deviceId = parsed.data.device_id;
+    const device = await ownDevice(user, deviceId);
+    if ('status' in device) return device;
+    const decision = limiter?.take(deviceId) ?? { allowed: true };
+    if (!decision.allowed) {
+      await recordPoll(deviceId, 429);
+      return throttled(decision.retryAfterMs);
+    }
+    const requested = Number.parseFloat(parsed.data.wait_seconds ?? '');
+    const waitSeconds = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), maxWait) : defaultWait;
+    return { deviceId, waitMs: waitSeconds * 1000 };
+  }
+
+  async function answerPull(deviceId: string, command: PhoneCommand | undefined): Promise<PhoneResponse> {
+    if (!command) {
+      await recordPoll(deviceId, 204);
+      return empty(204);
+    }
+    await recordPoll(deviceId, 200);
+    // `enqueued_at` (epoch ms) lets devices and the simulator measure delivery latency; old clients ignore it.
+    return json(200, { ...command.extra, id: command.id, phone: command.phone, enqueued_at: command.enqueuedAt });
+  }
+
+  function replyToPull(target: PullTarget, deviceId: string, command: PhoneCommand | undefined): void {
+    answerPull(deviceId, command).then(
+      (response) => target.reply(response),
+      (err: unknown) => target.reply(internalError('callsPull', err)),
+    );
+  }
+
+  // One function for every held poll: the hub passes the poll record, so holding allocates no closure.
+  const settleHeldPull: SettlePoll<PullTarget> = (poll, command) => replyToPull(poll.target, poll.deviceId, command);
+
+  async function pull(req: PhoneRequest, target: PullTarget): Promise<HeldPoll<PullTarget> | undefined> {
+    let admitted: Awaited<ReturnType<typeof admitPull>>;
+    try {
+      admitted = await admitPull(req);
+    } catch (err) {
+      target.reply(internalError('callsPull', err));
+      return undefined;
+    }
+    if ('status' in admitted) {
+      target.reply(admitted);
+      return undefined;
+    }
+    const { deviceId, waitMs } = admitted;
+    if (waitMs > 0 && !req.signal?.aborted) return hub.hold(deviceId, waitMs, target, settleHeldPull);
+    // A plain check (`wait_seconds=0`), or a client that already left; a new poll still replaces a held one.
+    hub.cancelDevice(deviceId);
+    const command = req.signal?.aborted ? undefined : await hub.claimNow(deviceId, req.signal);
+    replyToPull(target, deviceId, command);
+    return undefined;
   }
 
   const guardedHandlers = Object.fromEntries(
@@ -513,6 +601,8 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   return {
     routes: phoneRoutes,
     handlers: guardedHandlers,
+    pull,
+    cancelPull: (poll) => hub.cancel(poll),
     tokens,
     async handle(req) {
       const path = normalise(req.path);

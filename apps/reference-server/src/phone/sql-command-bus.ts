@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_DELIVERIES,
   type NewCommand,
   type PhoneCommand,
+  type WakeListener,
   WakeRegistry,
 } from '@callbridge/phone-protocol';
 import type { SqlDriver, SqlQueryable } from '../storage/sql-driver.js';
@@ -151,6 +152,15 @@ export class SqlCommandBus implements CommandBus {
 
   subscribe(deviceId: string, onWake: () => void): () => void {
     return this.wakeups.add(deviceId, onWake);
+  }
+
+  /** Lets the long-poll hub share one wake-up listener across every held poll (no closure per poll). */
+  watch(deviceId: string, onWake: WakeListener): void {
+    this.wakeups.addListener(deviceId, onWake);
+  }
+
+  unwatch(deviceId: string, onWake: WakeListener): void {
+    this.wakeups.remove(deviceId, onWake);
   }
 
   private wake(deviceId: string): void {

@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_DELIVERIES,
   type NewCommand,
   type PhoneCommand,
+  type WakeListener,
   WakeRegistry,
 } from '../command-bus.js';
 
@@ -193,6 +194,15 @@ export class RedisCommandBus implements CommandBus {
   subscribe(deviceId: string, onWake: () => void): () => void {
     this.ensureSubscriber();
     return this.wakes.add(deviceId, onWake);
+  }
+
+  watch(deviceId: string, onWake: WakeListener): void {
+    this.ensureSubscriber();
+    this.wakes.addListener(deviceId, onWake);
+  }
+
+  unwatch(deviceId: string, onWake: WakeListener): void {
+    this.wakes.remove(deviceId, onWake);
   }
 
   announcePoll(deviceId: string): void {
