@@ -418,6 +418,7 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       tenant,
       state: job.state,
       error: job.error,
+      error_message: job.info.error_message ?? null,
       created_at: job.createdAt,
       updated_at: job.updatedAt,
       original: job.info.original ?? null,
@@ -425,6 +426,7 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       size: job.info.size ?? null,
       csv_path: job.info.csv_path ?? null,
       pipeline: job.info.pipeline ?? null,
+      rows: (job.info.index as { rows?: number } | undefined)?.rows ?? null,
     });
   };
   r.get('/pub/catalog/jobs/:jobId', jobStatus);
