@@ -248,7 +248,9 @@ describe('catalog conversion to CSV', () => {
         '',
       ].join('\n'),
     );
-    expect((await settingsCatalog('9'))?.mime).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect((await settingsCatalog('9'))?.mime).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
 
     const noHeader = XLSX.utils.book_new();
     XLSX.utils.book_append_sheet(
