@@ -28,7 +28,7 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     inMemory: true,
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await srv?.close();

@@ -20,9 +20,12 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import { createSecretBox } from '../secret-box.js';
 import type { SqlDriver } from '../storage/sql-driver.js';
+import { createContactsRouter } from './admin-routes.js';
 import { type CatalogUploads, createCatalogUploads } from './catalog.js';
 import type { MessengerConfig } from './config.js';
+import { ContactStore } from './contacts.js';
 import { createMessengerMetrics, type MessengerMetrics } from './metrics.js';
+import { createOutbox, type Outbox } from './outbox.js';
 import {
   type InboxQueue,
   MemoryInboxQueue,
@@ -42,7 +45,7 @@ import {
 
 export type { MessengerConfig } from './config.js';
 export { parseMessengerEnv } from './config.js';
-export { messengerMigration } from './migration.js';
+export { messengerMigrations } from './migration.js';
 
 export interface MessengerDeps {
   config: AppConfig;
@@ -59,6 +62,8 @@ export interface MessengerDeps {
 export interface Messenger {
   router: Router;
   store: MessengerStore;
+  contacts: ContactStore;
+  outbox: Outbox;
   providerTokens: SqlProviderTokenStore;
   tenantKeys: SqlTenantKeyStore;
   inbox: InboxQueue;
@@ -124,11 +129,22 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const catalog = createCatalogUploads({ store, dataDir: config.dataDir, maxBytes: mc.maxUploadSizeBytes, logger });
 
   const metrics = createMessengerMetrics();
+  const contacts = new ContactStore(sql);
+  const outbox = createOutbox({
+    guards: { enabled: mc.outboxEnabled, whitelist: parseWhitelist(mc.outboxWhitelist) },
+    requireLead: mc.outboxRequireLead,
+    store,
+    contacts,
+    adapters: { telegram, whatsapp, avito },
+    logger,
+    metrics,
+  });
   const router = createMessengerRouter({
     adminToken: config.adminToken,
     internalToken: mc.waWebToken ?? config.adminToken,
     appBaseUrl: mc.appBaseUrl ?? config.publicBaseUrl,
-    guards: { enabled: mc.outboxEnabled, whitelist: parseWhitelist(mc.outboxWhitelist) },
+    outbox,
+    contacts,
     avitoConfigured: mc.avito !== undefined,
     store,
     providerTokens,
@@ -144,9 +160,13 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     metrics,
   });
 
+  router.use(createContactsRouter({ adminToken: config.adminToken, tenantKeys, contacts }));
+
   return {
     router,
     store,
+    contacts,
+    outbox,
     providerTokens,
     tenantKeys,
     inbox,

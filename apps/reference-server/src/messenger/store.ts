@@ -149,10 +149,10 @@ export class MessengerStore {
   constructor(private readonly db: SqlDriver) {}
 
   /**
-   * Stores an inbound event and runs `then` (the inbox push) in the same transaction, so a failed push leaves no row
+   * Stores an inbound event and runs `then` (contact filing, inbox push) in the same transaction, so a failure leaves no row
    * behind. Returns false when the message was stored before (another instance won): nothing is pushed again.
    */
-  async recordEvent(event: MessageIn, then: () => Promise<void>): Promise<boolean> {
+  async recordEvent(event: MessageIn, then: (tx: SqlQueryable, eventId: number) => Promise<void>): Promise<boolean> {
     const messageId = 'message_id' in event ? event.message_id : null;
     const provider = event.provider ?? event.channel ?? 'unknown';
     return this.db.transaction(async (tx) => {
@@ -163,7 +163,7 @@ export class MessengerStore {
         [event.tenant, provider, event.channel ?? null, event.event, messageId, JSON.stringify(event)],
       );
       if (rows.length === 0) return false;
-      await then();
+      await then(tx, Number(rows[0]?.id));
       return true;
     });
   }
