@@ -1,8 +1,11 @@
-import { TenantSchema, verifyTenantKey } from '@callbridge/messenger-contract';
+import { type Channel, ChannelSchema, TenantSchema, verifyTenantKey } from '@callbridge/messenger-contract';
 import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
 import { credentialFromHeaders, safeEqual } from '../auth.js';
+import { type AutoReplier, autoReplyEnabled } from './auto-reply.js';
 import type { ContactStore } from './contacts.js';
-import type { SqlTenantKeyStore } from './store.js';
+import { type PersonaStore, personaValuesOf, renderPersona } from './persona.js';
+import type { MessengerStore, SqlTenantKeyStore } from './store.js';
 
 export interface TenantAdminDeps {
   adminToken: string;
@@ -88,6 +91,106 @@ export function createContactsRouter(deps: TenantAdminDeps): Router {
       return;
     }
     res.json({ ok: true, tenant, lead, messages: await deps.contacts.recentMessages(tenant, id, limit) });
+  });
+
+  return r;
+}
+
+const text = (max: number) => z.string().trim().max(max);
+const link = z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)]);
+const personaBodySchema = z.strictObject({
+  /** null: back to the default persona. */
+  template: z.union([z.string().trim().min(1).max(20_000), z.null()]).optional(),
+  passport: z
+    .strictObject({ agent_name: text(200).optional(), brand: text(200).optional(), city: text(200).optional() })
+    .optional(),
+  whatsapp_link: z.union([link, z.null()]).optional(),
+  catalog_url: z.union([link, z.null()]).optional(),
+});
+const autoReplyBodySchema = z.strictObject({ enabled: z.boolean() });
+
+const invalid = (res: Response, error: z.ZodError) =>
+  res.status(422).json({
+    ok: false,
+    error: 'invalid_payload',
+    issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  });
+
+/** `/admin/persona/{tenant}` (default + override, brand passport, links) and `/admin/auto-reply/{tenant}`. */
+export function createTenantSettingsRouter(
+  deps: Pick<TenantAdminDeps, 'adminToken' | 'tenantKeys'> & {
+    store: MessengerStore;
+    personas: PersonaStore;
+    autoReply: AutoReplier;
+  },
+): Router {
+  const r = Router();
+  const tenantOf = tenantAccess(deps);
+
+  const personaBody = async (tenant: number, channel: Channel | undefined) => {
+    const [{ template, source }, settings] = await Promise.all([
+      deps.personas.effective(tenant),
+      deps.store.getSettings(tenant),
+    ]);
+    const values = personaValuesOf(settings);
+    return {
+      ok: true,
+      tenant,
+      source,
+      template,
+      passport: { agent_name: values.agent_name ?? null, brand: values.brand ?? null, city: values.city ?? null },
+      whatsapp_link: values.whatsapp_link ?? null,
+      catalog_url: values.catalog_url ?? null,
+      channel: channel ?? null,
+      rendered: renderPersona(template, values, channel),
+    };
+  };
+  const channelOf = (req: Request) => {
+    const parsed = ChannelSchema.safeParse(str(req.query.channel));
+    return parsed.success ? parsed.data : undefined;
+  };
+
+  r.get('/admin/persona/:tenant', async (req, res) => {
+    const tenant = await tenantOf(req, res);
+    if (tenant === undefined) return;
+    res.json(await personaBody(tenant, channelOf(req)));
+  });
+
+  r.put('/admin/persona/:tenant', async (req, res) => {
+    const tenant = await tenantOf(req, res);
+    if (tenant === undefined) return;
+    const parsed = personaBodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) return void invalid(res, parsed.error);
+    const b = parsed.data;
+    if (b.template === null) await deps.personas.reset(tenant);
+    else if (b.template !== undefined) await deps.personas.set(tenant, b.template);
+    if (b.passport !== undefined) await deps.store.patchSettings(tenant, 'passport', b.passport);
+    const links: Record<string, unknown> = {};
+    if (b.whatsapp_link !== undefined) links.whatsapp_link = b.whatsapp_link || null;
+    if (b.catalog_url !== undefined) links.catalog_url = b.catalog_url || null;
+    if (Object.keys(links).length > 0) await deps.store.setSettings(tenant, links);
+    res.json(await personaBody(tenant, channelOf(req)));
+  });
+
+  const autoReplyBody = async (tenant: number) => ({
+    ok: true,
+    tenant,
+    enabled: autoReplyEnabled(await deps.store.getSettings(tenant)),
+    configured: deps.autoReply.configured,
+  });
+  r.get('/admin/auto-reply/:tenant', async (req, res) => {
+    const tenant = await tenantOf(req, res);
+    if (tenant === undefined) return;
+    res.json(await autoReplyBody(tenant));
+  });
+  r.put('/admin/auto-reply/:tenant', async (req, res) => {
+    const tenant = await tenantOf(req, res);
+    if (tenant === undefined) return;
+    const parsed = autoReplyBodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) return void invalid(res, parsed.error);
+    const { enabled } = parsed.data;
+    await deps.store.patchSettings(tenant, 'behavior', { auto_reply: enabled, auto_reply_enabled: enabled });
+    res.json(await autoReplyBody(tenant));
   });
 
   return r;

@@ -20,12 +20,14 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import { createSecretBox } from '../secret-box.js';
 import type { SqlDriver } from '../storage/sql-driver.js';
-import { createContactsRouter } from './admin-routes.js';
+import { createContactsRouter, createTenantSettingsRouter } from './admin-routes.js';
+import { type AutoReplier, createAutoReplier } from './auto-reply.js';
 import { type CatalogUploads, createCatalogUploads } from './catalog.js';
 import type { MessengerConfig } from './config.js';
 import { ContactStore } from './contacts.js';
 import { createMessengerMetrics, type MessengerMetrics } from './metrics.js';
 import { createOutbox, type Outbox } from './outbox.js';
+import { PersonaStore } from './persona.js';
 import {
   type InboxQueue,
   MemoryInboxQueue,
@@ -34,6 +36,7 @@ import {
   RedisInboxQueue,
   RedisQrCache,
 } from './queues.js';
+import { createOpenAiChatModel } from './reply-model.js';
 import { createMessengerRouter } from './routes.js';
 import {
   MessengerStore,
@@ -64,6 +67,8 @@ export interface Messenger {
   store: MessengerStore;
   contacts: ContactStore;
   outbox: Outbox;
+  personas: PersonaStore;
+  autoReplier: AutoReplier;
   providerTokens: SqlProviderTokenStore;
   tenantKeys: SqlTenantKeyStore;
   inbox: InboxQueue;
@@ -139,12 +144,22 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     logger,
     metrics,
   });
+  const personas = new PersonaStore(sql);
+  const autoReplier = createAutoReplier({
+    model: mc.llm === undefined ? undefined : createOpenAiChatModel({ ...mc.llm, fetch: deps.fetch }),
+    store,
+    contacts,
+    personas,
+    outbox,
+    logger,
+  });
   const router = createMessengerRouter({
     adminToken: config.adminToken,
     internalToken: mc.waWebToken ?? config.adminToken,
     appBaseUrl: mc.appBaseUrl ?? config.publicBaseUrl,
     outbox,
     contacts,
+    onInbound: (message, link) => autoReplier.handle(message, link),
     avitoConfigured: mc.avito !== undefined,
     store,
     providerTokens,
@@ -161,12 +176,17 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   });
 
   router.use(createContactsRouter({ adminToken: config.adminToken, tenantKeys, contacts }));
+  router.use(
+    createTenantSettingsRouter({ adminToken: config.adminToken, tenantKeys, store, personas, autoReply: autoReplier }),
+  );
 
   return {
     router,
     store,
     contacts,
     outbox,
+    personas,
+    autoReplier,
     providerTokens,
     tenantKeys,
     inbox,
@@ -179,6 +199,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     publicAuth,
     metrics,
     async close() {
+      await autoReplier.close();
       await catalog.idle();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
     },
