@@ -24,6 +24,7 @@ import { createContactsRouter, createTenantSettingsRouter } from './admin-routes
 import { type AutoReplier, createAutoReplier } from './auto-reply.js';
 import { type CatalogUploads, createCatalogUploads } from './catalog.js';
 import type { MessengerConfig } from './config.js';
+import { createConnectRouter, OAuthStateStore } from './connect-routes.js';
 import { ContactStore } from './contacts.js';
 import { createMessengerMetrics, type MessengerMetrics } from './metrics.js';
 import { createOutbox, type Outbox } from './outbox.js';
@@ -175,6 +176,20 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     metrics,
   });
 
+  router.use(
+    createConnectRouter({
+      publicAuth,
+      tenantKeys,
+      qrCache,
+      providerTokens,
+      store,
+      states: new OAuthStateStore(sql),
+      adapters: { avito },
+      avito: mc.avito,
+      appBaseUrl: mc.appBaseUrl ?? config.publicBaseUrl,
+      logger,
+    }),
+  );
   router.use(createContactsRouter({ adminToken: config.adminToken, tenantKeys, contacts }));
   router.use(
     createTenantSettingsRouter({ adminToken: config.adminToken, tenantKeys, store, personas, autoReply: autoReplier }),

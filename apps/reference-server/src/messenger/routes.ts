@@ -16,16 +16,17 @@ import {
   type TelegramLoginStatus,
   type TelegramWorkerAdapter,
   TenantSchema,
-  verifyTenantKey,
   type WhatsAppWebAdapter,
 } from '@callbridge/messenger-contract';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { credentialFromHeaders, safeEqual } from '../auth.js';
+import { connectAvito } from './avito-connect.js';
 import type { CatalogUploads } from './catalog.js';
 import type { ContactStore, InboundLink } from './contacts.js';
 import { type MessengerMetrics, webhookOutcome } from './metrics.js';
 import type { Outbox } from './outbox.js';
+import { checkPublicAccess } from './public-access.js';
 import type { InboxQueue, QrCache } from './queues.js';
 import type { MessengerStore, SqlProviderTokenStore, SqlTenantKeyStore } from './store.js';
 
@@ -106,20 +107,11 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
    * or 422 invalid_tenant and returns undefined when refused.
    */
   const publicTenant = async (req: Request, res: Response): Promise<number | undefined> => {
-    const k = str(req.query.k);
-    const raw = req.query.tenant ?? bodyOf(req).tenant;
-    const tenant = tenantFrom(raw);
-    const byPublicKey = deps.publicAuth.check(k).ok;
-    const byTenantKey = !byPublicKey && tenant !== undefined && (await verifyTenantKey(deps.tenantKeys, tenant, k));
-    if (!byPublicKey && !byTenantKey) {
-      res.status(401).json({ detail: 'invalid_key' });
-      return undefined;
-    }
-    if (tenant === undefined) {
-      invalidTenant(res);
-      return undefined;
-    }
-    return tenant;
+    const access = await checkPublicAccess(deps, str(req.query.k), req.query.tenant ?? bodyOf(req).tenant);
+    if (access.ok) return access.tenant;
+    if (access.reason === 'invalid_key') res.status(401).json({ detail: 'invalid_key' });
+    else invalidTenant(res);
+    return undefined;
   };
 
   // ---- POST /send ---------------------------------------------------------------------------------------------
@@ -463,16 +455,11 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       return;
     }
     try {
-      await adapters.avito.exchangeCode(
+      const { accountId } = await connectAvito(
+        deps,
         tenant,
         b.code,
         typeof b.redirect_uri === 'string' ? b.redirect_uri : undefined,
-      );
-      const accountId = await adapters.avito.accountId(tenant);
-      const token = await deps.providerTokens.ensure(tenant);
-      await adapters.avito.subscribe(
-        tenant,
-        `${deps.appBaseUrl}/webhook/avito/${tenant}?token=${encodeURIComponent(token)}`,
       );
       res.json({ ok: true, tenant, account_id: accountId, subscribed: true });
     } catch (error) {
