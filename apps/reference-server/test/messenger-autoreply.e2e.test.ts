@@ -1,22 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createFakeTelegramWorker, createFakeWhatsAppWeb } from '@callbridge/messenger-contract/testing';
 import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { DEFAULT_PERSONA_RU } from '../src/messenger/persona.js';
 import { GENERATION_PARAMETERS } from '../src/messenger/reply-model.js';
-import { type RunningServer, startServer } from '../src/server.js';
-import { testEnv } from './helpers.js';
+import { adminHeaders, messengerHub } from './support/messenger-hub.js';
 
 /** Persona admin API and the auto-reply through the OpenAI-compatible adapter, against an msw chat-completions fake. */
 const LLM_URL = 'https://llm.test/v1';
 const LLM_KEY = 'sk-test-secret-key-0123456789';
-const tg = createFakeTelegramWorker({ adminToken: testEnv.ADMIN_TOKEN });
-const wa = createFakeWhatsAppWeb({ tenants: [1, 2] });
 
 interface CompletionRequest {
   model: string;
@@ -43,22 +34,22 @@ const llm = http.post(`${LLM_URL}/chat/completions`, async ({ request }) => {
     choices: [{ index: 0, message: { role: 'assistant', content: ` Ответ на: ${last} ` }, finish_reason: 'stop' }],
   });
 });
-const msw = setupServer(...tg.handlers, ...wa.handlers, llm);
-const dataDir = mkdtempSync(join(tmpdir(), 'cb-autoreply-'));
 const logLines: string[] = [];
-let srv: RunningServer;
-const tokens: Record<number, string> = {};
-
-type Json = Record<string, unknown>;
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, data: (await res.json()) as Json };
-}
-const admin = { 'x-admin-token': testEnv.ADMIN_TOKEN };
+const hub = messengerHub({
+  tenants: [1, 2],
+  handlers: [llm],
+  env: {
+    // 79990000002 is not allowed: its replies must be stopped by the outbox guard.
+    OUTBOX_WHITELIST: '+79991111111 +79992222222',
+    OPENAI_BASE_URL: LLM_URL,
+    OPENAI_MODEL: 'gpt-test-mini',
+    OPENAI_API_KEY: LLM_KEY,
+    LOG_LEVEL: 'info',
+  },
+  logger: createLogger('info', { write: (line: string) => void logLines.push(line) }),
+});
+const { wa, tokens, call } = hub;
+const admin = adminHeaders;
 const inbound = (tenant: number, id: string, from: string, text: string) =>
   call('POST', `/webhook?token=${tokens[tenant]}`, {
     event: 'messages.incoming',
@@ -69,43 +60,10 @@ const inbound = (tenant: number, id: string, from: string, text: string) =>
     text,
     ts: 1716748800,
   });
-const settled = () => srv.messenger.autoReplier.idle();
+const settled = () => hub.server().messenger.autoReplier.idle();
 
-beforeAll(async () => {
-  msw.listen({ onUnhandledRequest: 'bypass' });
-  srv = await startServer({
-    config: loadConfig({
-      ...testEnv,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      OUTBOX_ENABLED: 'true',
-      // 79990000002 is not allowed: its replies must be stopped by the outbox guard.
-      OUTBOX_WHITELIST: '+79991111111 +79992222222',
-      TGWORKER_BASE_URL: tg.baseUrl,
-      WAWEB_URL_TEMPLATE: 'http://waweb-{tenant}.test:9001',
-      WAWEB_ADMIN_TOKEN: wa.authToken,
-      OPENAI_BASE_URL: LLM_URL,
-      OPENAI_MODEL: 'gpt-test-mini',
-      OPENAI_API_KEY: LLM_KEY,
-      LOG_LEVEL: 'info',
-    }),
-    logger: createLogger('info', { write: (line: string) => void logLines.push(line) }),
-    inMemory: true,
-  });
-  for (const tenant of [1, 2]) {
-    tokens[tenant] = (await call('GET', `/admin/provider-token/${tenant}`, undefined, admin)).data
-      .provider_token as string;
-  }
-  wa.scan(1);
-  wa.scan(2);
-}, 120_000);
-
-afterAll(async () => {
-  msw.close();
-  await srv?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+beforeAll(() => hub.start(), 120_000);
+afterAll(() => hub.stop());
 
 describe('persona', () => {
   it('serves the default with empty placeholders, then the tenant passport, links and override', async () => {

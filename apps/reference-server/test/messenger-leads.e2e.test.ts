@@ -1,38 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  avitoMessageWebhook,
-  createFakeAvito,
-  createFakeTelegramWorker,
-  createFakeWhatsAppWeb,
-} from '@callbridge/messenger-contract/testing';
-import { setupServer } from 'msw/node';
+import { avitoMessageWebhook, createFakeAvito } from '@callbridge/messenger-contract/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { type RunningServer, startServer } from '../src/server.js';
-import { testEnv } from './helpers.js';
+import { adminHeaders, type Json, messengerHub } from './support/messenger-hub.js';
 
 /** Contacts and leads end to end: inbound webhooks file people, `/send` needs a lead (seed: `err:no_lead`). */
-const tg = createFakeTelegramWorker({ adminToken: testEnv.ADMIN_TOKEN });
-const wa = createFakeWhatsAppWeb({ tenants: [1, 2] });
 const avito = createFakeAvito();
-const msw = setupServer(...tg.handlers, ...wa.handlers, ...avito.handlers);
-const dataDir = mkdtempSync(join(tmpdir(), 'cb-leads-'));
-let srv: RunningServer;
-const tokens: Record<number, string> = {};
-
-type Json = Record<string, unknown>;
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, data: (await res.json()) as Json };
-}
-const admin = { 'x-admin-token': testEnv.ADMIN_TOKEN };
+const hub = messengerHub({
+  tenants: [1, 2],
+  handlers: avito.handlers,
+  env: {
+    OUTBOX_WHITELIST: '*',
+    APP_BASE_URL: 'http://hub.test',
+    AVITO_CLIENT_ID: avito.clientId,
+    AVITO_CLIENT_SECRET: avito.clientSecret,
+  },
+});
+const { tg, wa, tokens, call } = hub;
+const admin = adminHeaders;
 const send = (body: Json) => call('POST', '/send', body, admin);
 const whatsappIn = (tenant: number, id: string, from: string, text = 'Здравствуйте') =>
   call('POST', `/webhook?token=${tokens[tenant]}`, {
@@ -74,39 +57,8 @@ const contactsOf = async (tenant: number, headers: Record<string, string> = admi
   return r.data.contacts as ContactJson[];
 };
 
-beforeAll(async () => {
-  msw.listen({ onUnhandledRequest: 'bypass' });
-  srv = await startServer({
-    config: loadConfig({
-      ...testEnv,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      OUTBOX_ENABLED: 'true',
-      OUTBOX_WHITELIST: '*',
-      APP_BASE_URL: 'http://hub.test',
-      TGWORKER_BASE_URL: tg.baseUrl,
-      WAWEB_URL_TEMPLATE: 'http://waweb-{tenant}.test:9001',
-      WAWEB_ADMIN_TOKEN: wa.authToken,
-      AVITO_CLIENT_ID: avito.clientId,
-      AVITO_CLIENT_SECRET: avito.clientSecret,
-    }),
-    logger: createLogger('silent'),
-    inMemory: true,
-  });
-  for (const tenant of [1, 2]) {
-    tokens[tenant] = (await call('GET', `/admin/provider-token/${tenant}`, undefined, admin)).data
-      .provider_token as string;
-  }
-  wa.scan(1);
-  wa.scan(2);
-}, 120_000);
-
-afterAll(async () => {
-  msw.close();
-  await srv?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+beforeAll(() => hub.start(), 120_000);
+afterAll(() => hub.stop());
 
 describe('contacts and leads', () => {
   it('refuses a send to someone without a lead with err:no_lead and delivers nothing', async () => {
@@ -224,7 +176,9 @@ describe('contacts and leads', () => {
   });
 
   it('offline mode: when the lead store cannot answer, the send goes out with the err:no_lead warning', async () => {
-    const spy = vi.spyOn(srv.messenger.contacts, 'findLead').mockRejectedValueOnce(new Error('connection refused'));
+    const spy = vi
+      .spyOn(hub.server().messenger.contacts, 'findLead')
+      .mockRejectedValueOnce(new Error('connection refused'));
     const before = wa.sent.length;
     const r = await send({ tenant: 2, channel: 'whatsapp', to: '+79990000001', text: 'degraded' });
     expect(r).toMatchObject({ status: 200, data: { ok: true, warnings: ['err:no_lead'] } });
