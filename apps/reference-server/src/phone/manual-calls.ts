@@ -1,5 +1,4 @@
 import type { ExtendedCallUpdate } from '@callbridge/phone-protocol';
-import type { RetailCrmRuntimeConfig } from '../retailcrm/runtime-config.js';
 import type { PhoneCallStore } from './calls.js';
 import type { SqlDeviceRegistry, SqlPhoneUserStore } from './stores.js';
 
@@ -34,7 +33,8 @@ export async function recordManualCall(
     users: SqlPhoneUserStore;
     devices: SqlDeviceRegistry;
     calls: PhoneCallStore;
-    config: (enterpriseNumber: string) => Promise<RetailCrmRuntimeConfig | undefined>;
+    /** The account's RetailCRM config (`user_extensions`: RetailCRM user id -> extension). */
+    config: (enterpriseNumber: string) => Promise<{ user_extensions: Record<string, string | null> } | undefined>;
   },
   userId: string,
   update: ExtendedCallUpdate,
@@ -42,9 +42,9 @@ export async function recordManualCall(
 ): Promise<boolean> {
   const user = await deps.users.findById(userId);
   if (!user?.enterpriseNumber || !user.extension) return false;
-  const cfg = await deps.config(user.enterpriseNumber);
+  const cfg = await deps.config(user.enterpriseNumber).catch(() => undefined);
   const retailcrmUserId =
-    Object.entries(cfg?.userExtensions ?? {}).find(([, extension]) => extension === user.extension)?.[0] ?? null;
+    Object.entries(cfg?.user_extensions ?? {}).find(([, extension]) => extension === user.extension)?.[0] ?? null;
   const device = (await deps.devices.listByUser(user.id))[0];
   const phone = manualCallPhone(update);
   return deps.calls.insertResult(

@@ -189,7 +189,12 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
       const manual =
         !first &&
         update.action_source === 'manual' &&
-        (await recordManualCall({ users, devices, calls, config: o.config }, user.id, update, clock.now()));
+        (await recordManualCall(
+          { users, devices, calls, config: (n) => o.egress.config(n) },
+          user.id,
+          update,
+          clock.now(),
+        ));
       if (first || manual) uploader.kick();
     },
     async onTelemetry(batch, { user }) {
