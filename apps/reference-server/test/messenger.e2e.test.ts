@@ -31,6 +31,8 @@ const env = (extra: Record<string, string> = {}) =>
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     OUTBOX_ENABLED: 'true',
+    // Routing, guards and idempotency in isolation; the lead check has its own file (messenger-leads.e2e.test.ts).
+    OUTBOX_REQUIRE_LEAD: 'false',
     OUTBOX_WHITELIST: '+79991234567, 100200300 someuser 987654 user:123456 user:999',
     PUBLIC_KEY,
     APP_BASE_URL: 'http://hub.test',
@@ -75,7 +77,7 @@ const inbox = () => (srv.messenger.inbox as MemoryInboxQueue).items;
 beforeAll(async () => {
   msw.listen({ onUnhandledRequest: 'bypass' });
   srv = await startServer({ config: env(), logger: createLogger('silent'), inMemory: true });
-});
+}, 120_000);
 
 afterAll(async () => {
   msw.close();

@@ -121,7 +121,35 @@ describe.skipIf(!baseUrl || !redisUrl)('messenger hub on PostgreSQL + Redis, two
     expect(ttl).toBeLessThanOrEqual(180);
   });
 
+  it('two messages of one new person reaching both instances at once make one contact and one lead', async () => {
+    const token = (await post(a, '/internal/tenant/9/ensure', {}, { 'x-auth-token': testEnv.ADMIN_TOKEN })).data
+      .provider_token as string;
+    const message = (id: string) => ({
+      tenant: 9,
+      channel: 'telegram',
+      message_id: id,
+      telegram_user_id: 100200300,
+      text: 'hello',
+      ts: 1716748800,
+    });
+    const answers = await Promise.all([
+      post(a, `/webhook/telegram?token=${token}`, message('pg-tg-1')),
+      post(b, `/webhook/telegram?token=${token}`, message('pg-tg-2')),
+    ]);
+    for (const r of answers) expect(r.data).toEqual({ ok: true, queued: true });
+    const list = await fetch(`${b.url}/admin/contacts?tenant=9`, { headers: admin });
+    const { contacts } = (await list.json()) as { contacts: { telegram_user_id: string; leads: unknown[] }[] };
+    // (Tenant 9's WhatsApp sender from an earlier test is another contact.)
+    expect(contacts.filter((c) => c.telegram_user_id !== undefined)).toEqual([
+      expect.objectContaining({
+        telegram_user_id: '100200300',
+        leads: [expect.objectContaining({ channel: 'telegram', peers: ['100200300'] })],
+      }),
+    ]);
+  });
+
   it('a send with one client_msg_id posted to both instances is delivered once', async () => {
+    // The lead exists since the previous test's inbound messages.
     const body = { tenant: 9, channel: 'telegram', to: 100200300, text: 'once', client_msg_id: 'pg-send-1' };
     const answers = await Promise.all([post(a, '/send', body, admin), post(b, '/send', body, admin)]);
     expect(tg.sent.filter((m) => m.text === 'once')).toHaveLength(1);

@@ -79,7 +79,7 @@ beforeAll(async () => {
   });
   expect(save.data.sync).toEqual({ ok: true });
   srv.configCache.invalidate('0367');
-});
+}, 120_000);
 
 afterAll(async () => {
   msw.close();
@@ -218,6 +218,62 @@ describe('click-to-call through the phone app', () => {
     }
   });
 
+  it('results of calls dialled by hand (action_source manual) are stored and uploaded like click-to-call', async () => {
+    const login = await call(
+      'POST',
+      '/api/token/',
+      { username: 'anna', password: 'anna-password-1' },
+      {
+        'content-type': 'application/json',
+      },
+    );
+    const bearer = { authorization: `Bearer ${login.data.access}`, 'content-type': 'application/json' };
+    const me = await call('GET', '/api/phone/user/info/', undefined, bearer);
+    const update = (body: Record<string, unknown>) => call('POST', '/api/phone/calls/update/', body, bearer);
+    const outgoing = {
+      call_request_id: 'hist-77',
+      call_status: 'connected',
+      call_started_at: '2026-11-23T11:00:00Z',
+      call_duration_seconds: 30,
+      direction: 'outgoing',
+      action_source: 'manual',
+      phone: '+7 (900) 111-22-33',
+    };
+    expect(await update(outgoing)).toEqual({ status: 200, data: { ok: true, acknowledged: false } });
+    const outId = `manual-${me.data.id}-hist-77`;
+    await until(() => uploadsOf(outId).length === 1, 'manual upload');
+    expect(uploadsOf(outId)[0]).toEqual({
+      date: '2026-11-23 11:00:00',
+      type: 'out',
+      phone: '+79001112233',
+      code: '150',
+      userId: 18,
+      result: 'answered',
+      duration: 30,
+      externalId: outId,
+    });
+    // A call that came in and was answered on the phone keeps its direction.
+    await update({ ...outgoing, call_request_id: 'hist-78', direction: 'incoming', call_status: 'no_answer' });
+    const inId = `manual-${me.data.id}-hist-78`;
+    await until(() => uploadsOf(inId).length === 1, 'incoming manual upload');
+    expect(uploadsOf(inId)[0]).toMatchObject({ type: 'in', phone: '+79001112233', result: 'no answer' });
+
+    // The device repeats the result: stored once, uploaded once.
+    expect((await update(outgoing)).status).toBe(200);
+    await srv.phone.uploader.drain();
+    expect(uploadsOf(outId)).toHaveLength(1);
+    // No number: kept for the record, never uploaded. Not manual and unknown: ignored as before.
+    await update({ ...outgoing, call_request_id: 'hist-79', phone: undefined });
+    expect(await srv.phone.calls.get(`manual-${me.data.id}-hist-79`)).toMatchObject({
+      uploadState: 'none',
+      lastError: 'manual call without a phone number',
+    });
+    await update({ ...outgoing, call_request_id: 'hist-80', action_source: 'history' });
+    expect(await srv.phone.calls.get(`manual-${me.data.id}-hist-80`)).toBeUndefined();
+    await srv.phone.uploader.drain();
+    expect(uploadsOf(`manual-${me.data.id}-hist-79`)).toEqual([]);
+  });
+
   it('RetailCRM down: the result is retried until it is uploaded once, every attempt logged', async () => {
     fake.failNext({ status: 503, method: 'POST', path: '/telephony/calls/upload', times: 2 });
     const made = await call(
@@ -303,7 +359,7 @@ describe('click-to-call through the phone app', () => {
     expect(phone).toMatchObject({
       command_bus: 'sql',
       devices: { registered: 2, online: 2, queue_stuck: 1, stuck_items: 3 },
-      calls: { uploaded: 7 },
+      calls: { uploaded: 9, none: 1 }, // 7 click-to-call + 2 manual; the manual one without a number
     });
     expect(phone.devices.heartbeat_recent).toBeGreaterThanOrEqual(1);
     expect(phone.telemetry_last_hour.by_type.pull_call.count).toBeGreaterThan(1);

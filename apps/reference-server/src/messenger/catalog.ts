@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
+import { CATALOG_CSV_HEADER, CatalogConversionError, convertCatalog, rowsToCsv } from './catalog-convert.js';
 import type { MessengerStore } from './store.js';
 
 export const CATALOG_EXTENSIONS = ['.pdf', '.csv', '.xlsx', '.xls'] as const;
@@ -34,6 +35,9 @@ function extensionOf(filename: string): string {
   return m ? m[0].toLowerCase() : '';
 }
 
+/** `pipeline` recorded per source type. */
+const PIPELINES = { csv: 'csv', pdf: 'pdfjs', xlsx: 'sheetjs', xls: 'sheetjs' } as const;
+
 const MIME: Record<string, string> = {
   '.pdf': 'application/pdf',
   '.csv': 'text/csv',
@@ -50,8 +54,9 @@ export interface CatalogUploads {
 
 /**
  * `POST /pub/catalog/upload`: the file goes to `<DATA_DIR>/tenants/<T>/uploads/`, a job row tracks it, and the
- * background step fills `integrations.uploaded_catalog`. CSV is used as-is; PDF/XLSX/XLS are stored and recorded
- * with `pipeline: "stored"` (no converter is bundled).
+ * background step fills `integrations.uploaded_catalog`. CSV is used as-is; PDF (pdf.js text layer) and XLSX/XLS
+ * (SheetJS) become `catalogs/<base>.csv` in the fixed CATALOG_CSV_HEADER layout. Job states:
+ * `queued -> processing -> done | failed` (`error` = a CatalogConversionCode, or `processing_failed`).
  */
 export function createCatalogUploads(deps: {
   store: MessengerStore;
@@ -66,18 +71,25 @@ export function createCatalogUploads(deps: {
   async function process(jobId: string, tenant: number, file: Record<string, unknown>): Promise<void> {
     try {
       await deps.store.updateJob(jobId, 'processing', {});
-      let csvPath: string | null = null;
-      let index: Record<string, unknown> | null = null;
-      let pipelineName = 'stored';
-      if (file.type === 'csv') {
-        const dir = join(deps.dataDir, 'tenants', String(tenant), 'catalogs');
-        await mkdir(dir, { recursive: true });
-        csvPath = join(dir, `${file.base as string}.csv`);
+      const dir = join(deps.dataDir, 'tenants', String(tenant), 'catalogs');
+      await mkdir(dir, { recursive: true });
+      const csvPath = join(dir, `${file.base as string}.csv`);
+      const type = file.type as 'csv' | 'pdf' | 'xlsx' | 'xls';
+      let rows: number;
+      if (type === 'csv') {
         await copyFile(file.path as string, csvPath);
         const text = await readFile(csvPath, 'utf8');
-        index = { rows: Math.max(0, text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1) };
-        pipelineName = 'csv';
+        rows = Math.max(0, text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1);
+      } else {
+        const converted = await convertCatalog(type, new Uint8Array(await readFile(file.path as string)));
+        // Written aside and renamed, so a reader never sees half a CSV.
+        const tmp = `${csvPath}.${randomUUID()}.part`;
+        await writeFile(tmp, rowsToCsv(converted), 'utf8');
+        await rename(tmp, csvPath);
+        rows = converted.length;
       }
+      const pipelineName = PIPELINES[type];
+      const index = { rows, ...(type === 'csv' ? {} : { columns: [...CATALOG_CSV_HEADER] }) };
       const catalog = {
         path: file.path,
         original: file.original,
@@ -93,6 +105,14 @@ export function createCatalogUploads(deps: {
       await deps.store.setIntegration(tenant, 'uploaded_catalog', catalog);
       await deps.store.updateJob(jobId, 'done', { csv_path: csvPath, pipeline: pipelineName, index });
     } catch (err) {
+      if (err instanceof CatalogConversionError) {
+        // The file, not the server: the job says why; the tenant's previous catalog stays published.
+        deps.logger.warn({ jobId, tenant, code: err.code }, 'catalog conversion failed');
+        await deps.store
+          .updateJob(jobId, 'failed', { error_message: err.message, pipeline: PIPELINES[file.type as 'pdf'] }, err.code)
+          .catch(() => undefined);
+        return;
+      }
       deps.logger.error({ err, jobId, tenant }, 'catalog job failed');
       await deps.store.updateJob(jobId, 'failed', {}, 'processing_failed').catch(() => undefined);
     }

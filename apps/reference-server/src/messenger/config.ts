@@ -21,6 +21,7 @@ const httpUrl = z.string().refine((v) => {
 export const messengerEnvSchema = z.object({
   OUTBOX_ENABLED: bool(false),
   OUTBOX_WHITELIST: z.preprocess(emptyToUndefined, z.string().default('')),
+  OUTBOX_REQUIRE_LEAD: bool(true),
   PUBLIC_KEY: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   APP_BASE_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
   TGWORKER_BASE_URL: z.preprocess(emptyToUndefined, httpUrl.default('http://tgworker:9000')),
@@ -33,6 +34,11 @@ export const messengerEnvSchema = z.object({
   AVITO_CLIENT_ID: z.preprocess(emptyToUndefined, z.string().optional()),
   AVITO_CLIENT_SECRET: z.preprocess(emptyToUndefined, z.string().optional()),
   AVITO_API_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.avito.ru')),
+  AVITO_AUTH_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://avito.ru/oauth')),
+  OPENAI_API_KEY: z.preprocess(emptyToUndefined, z.string().min(8, 'must be at least 8 characters').optional()),
+  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.openai.com/v1')),
+  AUTO_REPLY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).max(120_000).default(20_000)),
   MAX_UPLOAD_SIZE_BYTES: z.preprocess(
     emptyToUndefined,
     z.coerce
@@ -48,6 +54,8 @@ export const messengerEnvSchema = z.object({
 export interface MessengerConfig {
   outboxEnabled: boolean;
   outboxWhitelist: string;
+  /** The seed's lead check before delivery (`err:no_lead`); default true. */
+  outboxRequireLead: boolean;
   /** PUBLIC_KEY of /pub/*; undefined = ADMIN_TOKEN accepted in compatibility mode. */
   publicKey: string | undefined;
   /** How workers reach this server (webhook URLs); defaults to PUBLIC_BASE_URL. */
@@ -59,7 +67,9 @@ export interface MessengerConfig {
   wawebAdminToken: string | undefined;
   /** X-Auth-Token accepted by /internal/tenant/{tenant}/ensure (default ADMIN_TOKEN). */
   waWebToken: string | undefined;
-  avito: { clientId: string; clientSecret: string; apiUrl: string } | undefined;
+  avito: { clientId: string; clientSecret: string; apiUrl: string; authUrl: string } | undefined;
+  /** OpenAI-compatible chat completions for auto-replies; undefined = auto-reply off. The key is never logged. */
+  llm: { baseUrl: string; model: string; apiKey: string; timeoutMs: number } | undefined;
   maxUploadSizeBytes: number;
   dedupTtlMs: number;
 }
@@ -77,6 +87,9 @@ export function parseMessengerEnv(
   if (e.PUBLIC_KEY !== undefined && e.PUBLIC_KEY === env.ADMIN_TOKEN) {
     issues.push('PUBLIC_KEY: must differ from ADMIN_TOKEN');
   }
+  if ((e.OPENAI_API_KEY === undefined) !== (e.OPENAI_MODEL === undefined)) {
+    issues.push('OPENAI_API_KEY / OPENAI_MODEL: set both (auto-reply on) or neither (off)');
+  }
   if ((e.AVITO_CLIENT_ID === undefined) !== (e.AVITO_CLIENT_SECRET === undefined)) {
     issues.push('AVITO_CLIENT_ID / AVITO_CLIENT_SECRET: set both or neither');
   }
@@ -86,6 +99,7 @@ export function parseMessengerEnv(
     config: {
       outboxEnabled: e.OUTBOX_ENABLED,
       outboxWhitelist: e.OUTBOX_WHITELIST,
+      outboxRequireLead: e.OUTBOX_REQUIRE_LEAD,
       publicKey: e.PUBLIC_KEY,
       appBaseUrl: e.APP_BASE_URL?.replace(/\/+$/, ''),
       tgworkerBaseUrl: e.TGWORKER_BASE_URL.replace(/\/+$/, ''),
@@ -94,7 +108,21 @@ export function parseMessengerEnv(
       waWebToken: e.WA_WEB_TOKEN,
       avito:
         e.AVITO_CLIENT_ID !== undefined && e.AVITO_CLIENT_SECRET !== undefined
-          ? { clientId: e.AVITO_CLIENT_ID, clientSecret: e.AVITO_CLIENT_SECRET, apiUrl: e.AVITO_API_URL }
+          ? {
+              clientId: e.AVITO_CLIENT_ID,
+              clientSecret: e.AVITO_CLIENT_SECRET,
+              apiUrl: e.AVITO_API_URL,
+              authUrl: e.AVITO_AUTH_URL,
+            }
+          : undefined,
+      llm:
+        e.OPENAI_API_KEY !== undefined && e.OPENAI_MODEL !== undefined
+          ? {
+              baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, ''),
+              model: e.OPENAI_MODEL,
+              apiKey: e.OPENAI_API_KEY,
+              timeoutMs: e.AUTO_REPLY_TIMEOUT_MS,
+            }
           : undefined,
       maxUploadSizeBytes: e.MAX_UPLOAD_SIZE_BYTES,
       dedupTtlMs: e.MESSENGER_DEDUP_TTL_MS,

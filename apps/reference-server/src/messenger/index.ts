@@ -20,9 +20,15 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import { createSecretBox } from '../secret-box.js';
 import type { SqlDriver } from '../storage/sql-driver.js';
+import { createContactsRouter, createTenantSettingsRouter } from './admin-routes.js';
+import { type AutoReplier, createAutoReplier } from './auto-reply.js';
 import { type CatalogUploads, createCatalogUploads } from './catalog.js';
 import type { MessengerConfig } from './config.js';
+import { createConnectRouter, OAuthStateStore } from './connect-routes.js';
+import { ContactStore } from './contacts.js';
 import { createMessengerMetrics, type MessengerMetrics } from './metrics.js';
+import { createOutbox, type Outbox } from './outbox.js';
+import { PersonaStore } from './persona.js';
 import {
   type InboxQueue,
   MemoryInboxQueue,
@@ -31,6 +37,7 @@ import {
   RedisInboxQueue,
   RedisQrCache,
 } from './queues.js';
+import { createOpenAiChatModel } from './reply-model.js';
 import { createMessengerRouter } from './routes.js';
 import {
   MessengerStore,
@@ -42,7 +49,7 @@ import {
 
 export type { MessengerConfig } from './config.js';
 export { parseMessengerEnv } from './config.js';
-export { messengerMigration } from './migration.js';
+export { messengerMigrations } from './migration.js';
 
 export interface MessengerDeps {
   config: AppConfig;
@@ -59,6 +66,10 @@ export interface MessengerDeps {
 export interface Messenger {
   router: Router;
   store: MessengerStore;
+  contacts: ContactStore;
+  outbox: Outbox;
+  personas: PersonaStore;
+  autoReplier: AutoReplier;
   providerTokens: SqlProviderTokenStore;
   tenantKeys: SqlTenantKeyStore;
   inbox: InboxQueue;
@@ -124,11 +135,32 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const catalog = createCatalogUploads({ store, dataDir: config.dataDir, maxBytes: mc.maxUploadSizeBytes, logger });
 
   const metrics = createMessengerMetrics();
+  const contacts = new ContactStore(sql);
+  const outbox = createOutbox({
+    guards: { enabled: mc.outboxEnabled, whitelist: parseWhitelist(mc.outboxWhitelist) },
+    requireLead: mc.outboxRequireLead,
+    store,
+    contacts,
+    adapters: { telegram, whatsapp, avito },
+    logger,
+    metrics,
+  });
+  const personas = new PersonaStore(sql);
+  const autoReplier = createAutoReplier({
+    model: mc.llm === undefined ? undefined : createOpenAiChatModel({ ...mc.llm, fetch: deps.fetch }),
+    store,
+    contacts,
+    personas,
+    outbox,
+    logger,
+  });
   const router = createMessengerRouter({
     adminToken: config.adminToken,
     internalToken: mc.waWebToken ?? config.adminToken,
     appBaseUrl: mc.appBaseUrl ?? config.publicBaseUrl,
-    guards: { enabled: mc.outboxEnabled, whitelist: parseWhitelist(mc.outboxWhitelist) },
+    outbox,
+    contacts,
+    onInbound: (message, link) => autoReplier.handle(message, link),
     avitoConfigured: mc.avito !== undefined,
     store,
     providerTokens,
@@ -144,9 +176,32 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     metrics,
   });
 
+  router.use(
+    createConnectRouter({
+      publicAuth,
+      tenantKeys,
+      qrCache,
+      providerTokens,
+      store,
+      states: new OAuthStateStore(sql),
+      adapters: { avito },
+      avito: mc.avito,
+      appBaseUrl: mc.appBaseUrl ?? config.publicBaseUrl,
+      logger,
+    }),
+  );
+  router.use(createContactsRouter({ adminToken: config.adminToken, tenantKeys, contacts }));
+  router.use(
+    createTenantSettingsRouter({ adminToken: config.adminToken, tenantKeys, store, personas, autoReply: autoReplier }),
+  );
+
   return {
     router,
     store,
+    contacts,
+    outbox,
+    personas,
+    autoReplier,
     providerTokens,
     tenantKeys,
     inbox,
@@ -159,6 +214,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     publicAuth,
     metrics,
     async close() {
+      await autoReplier.close();
       await catalog.idle();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
     },

@@ -243,6 +243,95 @@ export function messengerOpenApiPaths(): Record<string, Json> {
         errors: { '502': 'Avito error code', '503': 'avito_not_configured' },
       }),
     },
+    '/admin/contacts': {
+      get: op('The tenant contacts (newest first) with their leads per channel and reply peers', {
+        security: 'adminToken',
+        params: [
+          tenantQuery,
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+          { name: 'before', in: 'query', schema: { type: 'integer' } },
+        ],
+        errors: { '401': 'unauthorized (admin token, or the tenant key as X-Tenant-Key / ?k=)' },
+      }),
+    },
+    '/admin/contacts/{id}': {
+      get: op('One contact with its leads; 404 contact_not_found (with merged_into when merged)', {
+        security: 'adminToken',
+        params: [tenantQuery, { name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+        errors: { '401': 'unauthorized', '404': 'contact_not_found' },
+      }),
+    },
+    '/admin/leads/{id}/messages': {
+      get: op("A lead's conversation (inbound, /send, auto-replies), oldest first", {
+        security: 'adminToken',
+        params: [tenantQuery, { name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+        errors: { '401': 'unauthorized', '404': 'lead_not_found' },
+      }),
+    },
+    '/admin/persona/{tenant}': {
+      get: op('Effective persona (tenant override or default), passport, links and the rendered prompt', {
+        security: 'adminToken',
+        params: [
+          tenantPath,
+          { name: 'channel', in: 'query', schema: { type: 'string', enum: ['telegram', 'whatsapp', 'avito'] } },
+        ],
+      }),
+      put: op('Set the override (template; null = default), passport {agent_name, brand, city}, links', {
+        security: 'adminToken',
+        params: [tenantPath],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            template: { type: ['string', 'null'], maxLength: 20000 },
+            passport: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { agent_name: { type: 'string' }, brand: { type: 'string' }, city: { type: 'string' } },
+            },
+            whatsapp_link: { type: ['string', 'null'] },
+            catalog_url: { type: ['string', 'null'] },
+          },
+        },
+        errors: { '401': 'unauthorized', '422': 'invalid_payload' },
+      }),
+    },
+    '/admin/auto-reply/{tenant}': {
+      get: op('The tenant auto-reply switch: {enabled, configured}', { security: 'adminToken', params: [tenantPath] }),
+      put: op('Switch the tenant auto-reply ({enabled})', {
+        security: 'adminToken',
+        params: [tenantPath],
+        body: {
+          type: 'object',
+          required: ['enabled'],
+          additionalProperties: false,
+          properties: { enabled: { type: 'boolean' } },
+        },
+        errors: { '401': 'unauthorized', '422': 'invalid_payload' },
+      }),
+    },
+    '/connect/wa': {
+      get: pub('HTML page: the tenant WhatsApp QR (from the cache) and session state', {}, [], 'text/html'),
+    },
+    '/connect/avito': {
+      get: pub(
+        'HTML page: starts the Avito OAuth authorization-code flow',
+        { '503': 'avito_not_configured' },
+        [],
+        'text/html',
+      ),
+    },
+    '/connect/avito/callback': {
+      get: {
+        summary: 'Avito OAuth callback (code, state); HTML page',
+        parameters: [
+          { name: 'code', in: 'query', schema: { type: 'string' } },
+          { name: 'state', in: 'query', schema: { type: 'string' } },
+          { name: 'error', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: 'connected' }, '400': { description: 'invalid_state | access_denied' } },
+      },
+    },
     '/internal/tenant/{tenant}/ensure': {
       post: op('waweb: get or create the tenant provider token', {
         security: 'waWebToken',

@@ -2,31 +2,31 @@ import {
   AdapterError,
   type AvitoAdapter,
   type Logger as ContractLogger,
-  checkOutboxGuards,
   connectLink,
   createWebhookHandler,
   generateTenantKey,
   getOrCreateTenantKey,
   type InboundDedup,
+  type IncomingMessage,
   KeyAlreadyExistsError,
   type MessageIn,
-  MessengerContractError,
-  type OutboxGuardConfig,
   type ProviderAdapter,
   type PublicKeyAuth,
   parseTransportMessage,
   type TelegramLoginStatus,
   type TelegramWorkerAdapter,
   TenantSchema,
-  toWorkerResult,
-  verifyTenantKey,
   type WhatsAppWebAdapter,
 } from '@callbridge/messenger-contract';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { credentialFromHeaders, safeEqual } from '../auth.js';
+import { connectAvito } from './avito-connect.js';
 import type { CatalogUploads } from './catalog.js';
+import type { ContactStore, InboundLink } from './contacts.js';
 import { type MessengerMetrics, webhookOutcome } from './metrics.js';
+import type { Outbox } from './outbox.js';
+import { checkPublicAccess } from './public-access.js';
 import type { InboxQueue, QrCache } from './queues.js';
 import type { MessengerStore, SqlProviderTokenStore, SqlTenantKeyStore } from './store.js';
 
@@ -36,7 +36,11 @@ export interface MessengerRouterDeps {
   internalToken: string;
   /** Where workers post webhooks back (APP_BASE_URL, default PUBLIC_BASE_URL). */
   appBaseUrl: string;
-  guards: OutboxGuardConfig;
+  /** Every outgoing message goes through it (guards, lead check, idempotency, adapter). */
+  outbox: Outbox;
+  contacts: ContactStore;
+  /** Called after an inbound message is stored and filed (the auto-reply); must not throw. */
+  onInbound?: (message: IncomingMessage, link: InboundLink) => void;
   avitoConfigured: boolean;
   store: MessengerStore;
   providerTokens: SqlProviderTokenStore;
@@ -103,20 +107,11 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
    * or 422 invalid_tenant and returns undefined when refused.
    */
   const publicTenant = async (req: Request, res: Response): Promise<number | undefined> => {
-    const k = str(req.query.k);
-    const raw = req.query.tenant ?? bodyOf(req).tenant;
-    const tenant = tenantFrom(raw);
-    const byPublicKey = deps.publicAuth.check(k).ok;
-    const byTenantKey = !byPublicKey && tenant !== undefined && (await verifyTenantKey(deps.tenantKeys, tenant, k));
-    if (!byPublicKey && !byTenantKey) {
-      res.status(401).json({ detail: 'invalid_key' });
-      return undefined;
-    }
-    if (tenant === undefined) {
-      invalidTenant(res);
-      return undefined;
-    }
-    return tenant;
+    const access = await checkPublicAccess(deps, str(req.query.k), req.query.tenant ?? bodyOf(req).tenant);
+    if (access.ok) return access.tenant;
+    if (access.reason === 'invalid_key') res.status(401).json({ detail: 'invalid_key' });
+    else invalidTenant(res);
+    return undefined;
   };
 
   // ---- POST /send ---------------------------------------------------------------------------------------------
@@ -134,62 +129,9 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       return;
     }
     const { message, target } = parsed.value;
-    const decision = checkOutboxGuards(deps.guards, { target });
-    if (!decision.allowed) {
-      logger.info(
-        { event: 'send_result', status: 'skipped', reason: decision.reason, channel: message.channel },
-        'send skipped',
-      );
-      deps.metrics.sends.inc({ status: decision.code, channel: message.channel });
-      res.status(decision.httpStatus).json({ ok: false, error: decision.code });
-      return;
-    }
-    const idem = message.client_msg_id;
-    if (idem !== undefined) {
-      const claim = await store.claimSend(message.tenant, message.channel, idem);
-      if (claim.kind === 'done') {
-        deps.metrics.sends.inc({ status: 'duplicate', channel: message.channel });
-        res.status(claim.httpStatus).json({ ...claim.result, duplicate: true });
-        return;
-      }
-      if (claim.kind === 'pending') {
-        res.status(409).json({ ok: false, error: 'send_in_progress' });
-        return;
-      }
-    }
-    let status = 200;
-    let result: Record<string, unknown>;
-    let retryable = false;
-    try {
-      result = toWorkerResult(await adapters[message.channel].send(message));
-      logger.info(
-        { event: 'send_result', status: 'sent', reason: 'ok', channel: message.channel, tenant: message.tenant },
-        'send ok',
-      );
-    } catch (error) {
-      if (!(error instanceof MessengerContractError)) {
-        if (idem !== undefined) await store.releaseSend(message.tenant, message.channel, idem).catch(() => undefined);
-        throw error;
-      }
-      retryable = error instanceof AdapterError && error.isRetryable;
-      // The upstream refused or is down: 502. Refused before any upstream call (missing_chat, text_too_long): 422.
-      status = error instanceof AdapterError && (error.isRetryable || error.status !== undefined) ? 502 : 422;
-      result = toWorkerResult(error);
-      if (error instanceof AdapterError && error.retryAfter !== undefined) {
-        res.setHeader('Retry-After', String(error.retryAfter));
-      }
-      logger.warn(
-        { event: 'send_result', status: 'error', reason: error.code, channel: message.channel, tenant: message.tenant },
-        'send failed',
-      );
-    }
-    if (idem !== undefined) {
-      // A retryable failure is forgotten so the caller's retry is attempted; anything else is replayed.
-      if (retryable) await store.releaseSend(message.tenant, message.channel, idem);
-      else await store.completeSend(message.tenant, message.channel, idem, status, result);
-    }
-    deps.metrics.sends.inc({ status: status === 200 ? 'sent' : 'failed', channel: message.channel });
-    res.status(status).json(result);
+    const out = await deps.outbox.send(message, target);
+    if (out.retryAfter !== undefined) res.setHeader('Retry-After', String(out.retryAfter));
+    res.status(out.status).json(out.body);
   });
 
   // ---- webhooks -------------------------------------------------------------------------------------------------
@@ -198,11 +140,19 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       await deps.qrCache.put(event.tenant, event.qr_id, event.svg);
       return;
     }
-    const stored = await store.recordEvent(event, () => deps.inbox.push(event));
+    let link: InboundLink | undefined;
+    const stored = await store.recordEvent(event, async (tx, eventId) => {
+      if (event.event === 'messages.incoming') link = await deps.contacts.attachInbound(tx, event, eventId);
+      await deps.inbox.push(event);
+    });
     logger.info(
       { event: stored ? 'incoming_enqueued' : 'incoming_duplicate', ch: event.channel, tenant: event.tenant },
       'webhook_received',
     );
+    if (link !== undefined && event.event === 'messages.incoming') {
+      logger.info({ tenant: event.tenant, lead: link.leadId, merged: link.merged.length }, 'lead_upsert_ok');
+      deps.onInbound?.(event, link);
+    }
   };
   const handlerFor = (adapter: ProviderAdapter) => {
     const handle = createWebhookHandler({ adapter, dedup: deps.dedup, onEvent, logger: deps.contractLogger });
@@ -418,6 +368,7 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       tenant,
       state: job.state,
       error: job.error,
+      error_message: job.info.error_message ?? null,
       created_at: job.createdAt,
       updated_at: job.updatedAt,
       original: job.info.original ?? null,
@@ -425,6 +376,7 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       size: job.info.size ?? null,
       csv_path: job.info.csv_path ?? null,
       pipeline: job.info.pipeline ?? null,
+      rows: (job.info.index as { rows?: number } | undefined)?.rows ?? null,
     });
   };
   r.get('/pub/catalog/jobs/:jobId', jobStatus);
@@ -503,16 +455,11 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
       return;
     }
     try {
-      await adapters.avito.exchangeCode(
+      const { accountId } = await connectAvito(
+        deps,
         tenant,
         b.code,
         typeof b.redirect_uri === 'string' ? b.redirect_uri : undefined,
-      );
-      const accountId = await adapters.avito.accountId(tenant);
-      const token = await deps.providerTokens.ensure(tenant);
-      await adapters.avito.subscribe(
-        tenant,
-        `${deps.appBaseUrl}/webhook/avito/${tenant}?token=${encodeURIComponent(token)}`,
       );
       res.json({ ok: true, tenant, account_id: accountId, subscribed: true });
     } catch (error) {

@@ -149,10 +149,10 @@ export class MessengerStore {
   constructor(private readonly db: SqlDriver) {}
 
   /**
-   * Stores an inbound event and runs `then` (the inbox push) in the same transaction, so a failed push leaves no row
+   * Stores an inbound event and runs `then` (contact filing, inbox push) in the same transaction, so a failure leaves no row
    * behind. Returns false when the message was stored before (another instance won): nothing is pushed again.
    */
-  async recordEvent(event: MessageIn, then: () => Promise<void>): Promise<boolean> {
+  async recordEvent(event: MessageIn, then: (tx: SqlQueryable, eventId: number) => Promise<void>): Promise<boolean> {
     const messageId = 'message_id' in event ? event.message_id : null;
     const provider = event.provider ?? event.channel ?? 'unknown';
     return this.db.transaction(async (tx) => {
@@ -163,7 +163,7 @@ export class MessengerStore {
         [event.tenant, provider, event.channel ?? null, event.event, messageId, JSON.stringify(event)],
       );
       if (rows.length === 0) return false;
-      await then();
+      await then(tx, Number(rows[0]?.id));
       return true;
     });
   }
@@ -240,18 +240,38 @@ export class MessengerStore {
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   }
 
-  /** Sets `integrations.<key>` in the tenant's settings (row locked: concurrent updates of other keys survive). */
-  async setIntegration(tenant: number, key: string, value: unknown): Promise<void> {
+  /** Sets `integrations.<key>` in the tenant's settings. */
+  setIntegration(tenant: number, key: string, value: unknown): Promise<void> {
+    return this.patchSettings(tenant, 'integrations', { [key]: value });
+  }
+
+  /**
+   * Merges `patch` into the object at settings[`section`] (created when missing). The row is locked, so concurrent
+   * patches of other keys survive.
+   */
+  async patchSettings(tenant: number, section: string, patch: Record<string, unknown>): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query('INSERT INTO messenger_tenants (tenant) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
       await tx.query(
-        `UPDATE messenger_tenants SET settings = jsonb_set(
-           jsonb_set(settings, '{integrations}', COALESCE(settings -> 'integrations', '{}'::jsonb), true),
-           ARRAY['integrations', $2::text], $3::jsonb, true), updated_at = now()
+        `UPDATE messenger_tenants SET settings = jsonb_set(settings, ARRAY[$2::text],
+           CASE WHEN jsonb_typeof(settings -> $2) = 'object' THEN settings -> $2 ELSE '{}'::jsonb END || $3::jsonb,
+           true), updated_at = now()
          WHERE tenant = $1`,
-        [tenant, key, JSON.stringify(value)],
+        [tenant, section, JSON.stringify(patch)],
       );
     });
+  }
+
+  /** Sets top-level settings keys (a value of null removes the key). */
+  async setSettings(tenant: number, values: Record<string, unknown>): Promise<void> {
+    const remove = Object.keys(values).filter((k) => values[k] === null);
+    const set = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null));
+    await this.db.query(
+      `INSERT INTO messenger_tenants (tenant, settings) VALUES ($1, $2::jsonb)
+       ON CONFLICT (tenant) DO UPDATE SET settings = (messenger_tenants.settings || $2::jsonb) - $3::text[],
+         updated_at = now()`,
+      [tenant, JSON.stringify(set), remove],
+    );
   }
 
   async createJob(id: string, tenant: number, info: Record<string, unknown>): Promise<void> {

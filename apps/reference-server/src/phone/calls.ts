@@ -69,7 +69,7 @@ export class PhoneCallStore {
 
   /**
    * Stores the result if this is the first one for the command and it comes from the user the command was
-   * sent to. Returns false for duplicates, unknown ids (manual calls) and foreign users.
+   * sent to. Returns false for duplicates, unknown ids (manual calls: see manual-calls.ts) and foreign users.
    */
   async recordResult(commandId: string, phoneUserId: string, update: ExtendedCallUpdate, now: number) {
     const rows = await this.db.query(
@@ -79,6 +79,34 @@ export class PhoneCallStore {
       [commandId, phoneUserId, update.call_status, JSON.stringify(update), now],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Inserts a call together with its result (a call the server never commanded, e.g. a manual one), due for upload
+   * at once, or kept as `none` with `unuploadable` as the reason. Returns false when the id is already stored.
+   */
+  async insertResult(call: ClickToCall, update: ExtendedCallUpdate, now: number, unuploadable?: string) {
+    const rows = await this.db.query(
+      `INSERT INTO phone_calls (command_id, enterprise_number, retailcrm_user_id, extension, phone, phone_user_id,
+         device_id, created_at, call_status, result, result_at, upload_state, next_attempt_at, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $8, $11, $8, $12)
+       ON CONFLICT (command_id) DO NOTHING RETURNING command_id`,
+      [
+        call.commandId,
+        call.enterpriseNumber,
+        call.retailcrmUserId,
+        call.extension,
+        call.phone,
+        call.phoneUserId,
+        call.deviceId,
+        now,
+        update.call_status,
+        JSON.stringify(update),
+        unuploadable === undefined ? 'pending' : 'none',
+        unuploadable ?? null,
+      ],
+    );
+    return rows.length > 0 && unuploadable === undefined;
   }
 
   /** Leases up to `limit` due uploads (attempts counted here, so a crash mid-upload still counts). */

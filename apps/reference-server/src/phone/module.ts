@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { RetailCrmEgress } from '../egress/retailcrm-egress.js';
 import type { Storage } from '../storage/types.js';
 import { PhoneCallStore } from './calls.js';
+import { recordManualCall } from './manual-calls.js';
 import { SqlCommandBus } from './sql-command-bus.js';
 import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from './stores.js';
 import { PhoneTelemetryStore, type TelemetrySummary } from './telemetry.js';
@@ -184,7 +185,17 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
     async onCallResult({ user, update }) {
       // Runs before the ack: if the write fails the device gets 503 and sends the result again.
       const first = await calls.recordResult(update.call_request_id, user.id, update, clock.now());
-      if (first) uploader.kick();
+      // A call dialled by hand has no command: filed into the same outbox, uploaded the same way.
+      const manual =
+        !first &&
+        update.action_source === 'manual' &&
+        (await recordManualCall(
+          { users, devices, calls, config: (n) => o.egress.config(n) },
+          user.id,
+          update,
+          clock.now(),
+        ));
+      if (first || manual) uploader.kick();
     },
     async onTelemetry(batch, { user }) {
       await telemetry.addBatch(batch, user.id, clock.now());

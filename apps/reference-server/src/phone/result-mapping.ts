@@ -16,3 +16,8 @@ export const CALL_RESULT_BY_STATUS: Readonly<Record<CallStatus, CallRecord['resu
 export function toCallResult(status: string): CallRecord['result'] {
   return CALL_RESULT_BY_STATUS[status as CallStatus] ?? 'unknown';
 }
+
+/** The device's `direction` -> RetailCRM calls-upload `type`; click-to-call and unknown directions are outgoing. */
+export function toCallType(direction: string | null | undefined): CallRecord['type'] {
+  return /^(in|incoming|inbound)$/i.test(direction ?? '') ? 'in' : 'out';
+}

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { RetailCrmEgress } from '../egress/retailcrm-egress.js';
 import type { Storage } from '../storage/types.js';
 import type { DueUpload, PhoneCallStore } from './calls.js';
-import { toCallResult } from './result-mapping.js';
+import { toCallResult, toCallType } from './result-mapping.js';
 
 export const PHONE_RESULTS_QUEUE = 'phone-call-results';
 
@@ -37,7 +37,7 @@ const NO_ACCOUNT: Pick<RetailCrmEnterpriseConfig, 'user_extensions'> = { user_ex
 
 /**
  * The RetailCRM calls-upload record of a click-to-call result, through the same builder and date format as PBX
- * hangups: an outgoing call, dated when it started (else when the result arrived), the command id as `externalId`.
+ * hangups: outgoing unless the device reports an incoming (manual) call, dated when it started (else when the result arrived), the command id as `externalId`.
  */
 export function phoneCallRecord(
   call: DueUpload,
@@ -49,7 +49,7 @@ export function phoneCallRecord(
   return toCallRecord(
     {
       date: formatRetailCrmDate(Number.isFinite(started) ? started : call.resultAt, timeZone),
-      direction: 'out',
+      direction: toCallType(call.result.direction),
       phone: call.phone,
       code: call.extension,
       ...(Number.isInteger(userId) ? { userId } : {}),

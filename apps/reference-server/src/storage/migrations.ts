@@ -1,4 +1,4 @@
-import { messengerMigration } from '../messenger/migration.js';
+import { messengerMigrations } from '../messenger/migration.js';
 import { phoneMigrations } from '../phone/migrations.js';
 
 /**
@@ -119,5 +119,5 @@ CREATE INDEX IF NOT EXISTS dead_letters_enterprise_id ON dead_letters (enterpris
 `,
   },
   ...phoneMigrations,
-  messengerMigration,
+  ...messengerMigrations,
 ];
