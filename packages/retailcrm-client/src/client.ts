@@ -34,6 +34,7 @@ import {
   integrationModuleResponseSchema,
 } from './schemas/integration-module.js';
 import { type SitesResponse, sitesResponseSchema } from './schemas/sites.js';
+import { type TaskCreateResponse, type TaskInput, taskCreateResponseSchema, taskInputSchema } from './schemas/tasks.js';
 import {
   type CallEvent,
   type CallEventResponse,
@@ -127,6 +128,10 @@ export interface RetailCrmClient {
       customer: CustomerInput,
       options?: CustomerLookupOptions & RequestOptions,
     ): Promise<CreateResponse>;
+  };
+  tasks: {
+    /** Not retried on timeouts or 5xx: RetailCRM does not de-duplicate tasks, a replay makes a second one. */
+    create(task: TaskInput, options?: { site?: string } & RequestOptions): Promise<TaskCreateResponse>;
   };
   integrationModules: {
     get(code: string, options?: RequestOptions): Promise<IntegrationModuleResponse>;
@@ -359,6 +364,17 @@ export function createRetailCrmClient(options: RetailCrmClientOptions): RetailCr
       list: async (params, call) => get('/user-groups', userGroupsResponseSchema, call, pageQuery(params)),
     },
     customers,
+    tasks: {
+      create: async (task, createOptions) =>
+        send({
+          method: 'POST',
+          path: '/tasks/create',
+          form: { task: validate(taskInputSchema, task, 'task'), site: createOptions?.site },
+          schema: taskCreateResponseSchema,
+          idempotent: false,
+          signal: createOptions?.signal,
+        }),
+    },
     integrationModules: {
       get: (code, call) => get(`/integration-modules/${idSegment(code)}`, integrationModuleResponseSchema, call),
       edit: (module, call) =>

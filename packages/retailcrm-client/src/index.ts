@@ -41,5 +41,6 @@ export * from './schemas/credentials.js';
 export * from './schemas/customers.js';
 export * from './schemas/integration-module.js';
 export * from './schemas/sites.js';
+export * from './schemas/tasks.js';
 export * from './schemas/telephony.js';
 export * from './schemas/users.js';

@@ -3,6 +3,7 @@ import { maskApiKey } from '../redact.js';
 import type { RetailCrmCustomer } from '../schemas/customers.js';
 import type { IntegrationModule } from '../schemas/integration-module.js';
 import type { RetailCrmSite } from '../schemas/sites.js';
+import type { TaskInput } from '../schemas/tasks.js';
 import type { CallEvent, CallRecord } from '../schemas/telephony.js';
 import type { RetailCrmUser, RetailCrmUserGroup } from '../schemas/users.js';
 import {
@@ -39,6 +40,15 @@ export interface ReceivedCallEvent extends CallEvent {
   at: number;
 }
 
+/** A task the fake accepted through `tasks/create`. */
+export interface CreatedTask extends TaskInput {
+  id: number;
+  /** `site` form field of the request, when one was sent. */
+  site?: string;
+  /** Fake clock time when the task was created. */
+  at: number;
+}
+
 export interface FakeRetailCrmState {
   users: RetailCrmUser[];
   userGroups: RetailCrmUserGroup[];
@@ -48,6 +58,8 @@ export interface FakeRetailCrmState {
   callEvents: ReceivedCallEvent[];
   /** Accepted calls (duplicates by externalId are not stored twice). */
   uploadedCalls: CallRecord[];
+  /** Tasks created through `tasks/create`, in order. */
+  tasks: CreatedTask[];
   requests: RecordedRequest[];
 }
 
@@ -112,6 +124,7 @@ const defaultCredentials = [
   '/api/telephony/call/event',
   '/api/telephony/calls/upload',
   '/api/telephony/manager',
+  '/api/tasks/create',
 ];
 
 const hangupStatuses = ['answered', 'busy', 'cancel', 'failed', 'no answered'];
@@ -190,6 +203,7 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     integrationModules: new Map(),
     callEvents: [],
     uploadedCalls: [],
+    tasks: [],
     requests: [],
   };
   let failures: FakeFailure[] = [];
@@ -217,6 +231,7 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     for (const module of options.integrationModules ?? []) state.integrationModules.set(module.code, clone(module));
     state.callEvents.length = 0;
     state.uploadedCalls.length = 0;
+    state.tasks.length = 0;
     state.requests.length = 0;
     failures = [];
     accountExists = true;
@@ -389,6 +404,18 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
     }
   }
 
+  function validateTask(task: Record<string, unknown>): Record<string, string> {
+    const errors: Record<string, string> = {};
+    if (blank(task.text)) errors.text = 'This value should not be blank.';
+    const performerId = task.performerId;
+    if (performerId === undefined) errors.performerId = 'This value should not be blank.';
+    else if (!state.users.some((user) => user.id === Number(performerId))) errors.performerId = 'User not found.';
+    if (task.datetime !== undefined && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(String(task.datetime))) {
+      errors.datetime = 'Invalid date format.';
+    }
+    return errors;
+  }
+
   async function route(
     method: string,
     path: string,
@@ -526,6 +553,18 @@ export function createFakeRetailCrm(options: FakeRetailCrmOptions = {}): FakeRet
         ...(notExistCodes.length ? { notExistCodes } : {}),
         ...(notExistUsers.length ? { notExistUsers } : {}),
       });
+    }
+    if (method === 'POST' && path === '/tasks/create') {
+      const field = jsonField(form, jsonBody, 'task');
+      if ('error' in field) return field.error;
+      const task = field.value as Record<string, unknown>;
+      if (!task || typeof task !== 'object' || Array.isArray(task)) return inputErrors({ task: 'Invalid value.' });
+      const errors = validateTask(task);
+      if (Object.keys(errors).length) return inputErrors(errors);
+      const site = form?.get('site');
+      const id = state.tasks.length + 1;
+      state.tasks.push({ ...(task as unknown as TaskInput), id, ...(site ? { site } : {}), at: clock.now() });
+      return HttpResponse.json({ success: true, id }, { status: 201 });
     }
     if (method === 'POST' && path === '/telephony/calls/upload') {
       const field = jsonField(form, jsonBody, 'calls');

@@ -1,5 +1,6 @@
 export { accountNotFoundResponse, errorResponse, rateLimitedResponse } from './envelopes.js';
 export {
+  type CreatedTask,
   createFakeRetailCrm,
   FAKE_RETAILCRM_API_KEY,
   FAKE_RETAILCRM_URL,
