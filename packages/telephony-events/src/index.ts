@@ -94,6 +94,7 @@ export {
   type RetailCrmApiFactory,
   type RetailCrmConfigReader,
   type RetailCrmEnterpriseConfig,
+  type RetailCrmTasksApiFactory,
   type RetailCrmTelephonyApi,
   retailCrmEnterpriseConfigSchema,
   systemClock,

@@ -46,9 +46,11 @@ function toLog(r: Row): IntegrationLog {
     integrationType: String(r.integration_type),
     eventType: String(r.event_type),
     callUniqueId: (r.call_unique_id as string | null) ?? null,
+    direction: (r.direction as 'in' | 'out' | null) ?? null,
+    phone: (r.phone as string | null) ?? null,
     requestData: parsed(r.request_data) ?? null,
     responseData: parsed(r.response_data) ?? null,
-    status: r.status as 'success' | 'error',
+    status: r.status as IntegrationLog['status'],
     errorMessage: (r.error_message as string | null) ?? null,
     durationMs: r.duration_ms === null || r.duration_ms === undefined ? null : num(r.duration_ms),
     createdAt: iso(r.created_at),
@@ -157,8 +159,8 @@ export class SqlStorage implements Storage {
   async insertIntegrationLog(log: IntegrationLogInput) {
     const rows = await this.db.query(
       `INSERT INTO integration_logs (enterprise_number, integration_type, event_type, call_unique_id, request_data,
-         response_data, status, error_message, duration_ms)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9) RETURNING id`,
+         response_data, status, error_message, duration_ms, direction, phone)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11) RETURNING id`,
       [
         log.enterpriseNumber,
         log.integrationType,
@@ -169,6 +171,8 @@ export class SqlStorage implements Storage {
         log.status,
         log.errorMessage ?? null,
         log.durationMs === undefined || log.durationMs === null ? null : Math.round(log.durationMs),
+        log.direction ?? null,
+        log.phone ?? null,
       ],
     );
     return num((rows[0] as Row).id);

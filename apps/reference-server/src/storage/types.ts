@@ -11,14 +11,21 @@ export interface Enterprise {
   adminTokenVersion: number;
 }
 
+export type IntegrationLogStatus = 'success' | 'error' | 'warning' | 'skipped';
+
 export interface IntegrationLogInput {
   enterpriseNumber: string;
   integrationType: string;
   eventType: string;
   callUniqueId?: string | null;
+  /** `in` / `out` for rows about a call. */
+  direction?: 'in' | 'out' | null;
+  /** The customer's number (E.164) for rows about a call. */
+  phone?: string | null;
   requestData?: unknown;
   responseData?: unknown;
-  status: 'success' | 'error';
+  /** `warning`: accepted but something was lost; `skipped`: no CRM call on purpose. */
+  status: IntegrationLogStatus;
   errorMessage?: string | null;
   durationMs?: number | null;
 }
@@ -32,7 +39,7 @@ export interface IntegrationLogFilter {
   enterpriseNumber: string;
   integrationType?: string;
   eventType?: string;
-  status?: 'success' | 'error';
+  status?: IntegrationLogStatus;
   callUniqueId?: string;
   since?: Date;
   until?: Date;
