@@ -226,4 +226,15 @@ describe('RetailCRM sink on real traffic', () => {
     ).toEqual(['recording_joined_hangup']);
     await pipeline.close();
   });
+
+  it('a replayed hangup (origin "download" or "resend") uploads history but shows no card', async () => {
+    const { api, pipeline } = build({});
+    await pipeline.start();
+    await pipeline.handle({ ...hangup('o1', { CallStatus: '2', Extensions: ['150'] }), origin: 'resend' });
+    await pipeline.handle(hangup('o2', { CallStatus: '2', Extensions: ['150'] }));
+    await pipeline.onIdle();
+    expect(api.callEvents.map((e) => `${e.type}:${e.callExternalId}`)).toEqual(['hangup:o1', 'in:o2', 'hangup:o2']);
+    expect(api.uploadedCalls.map((c) => c.externalId)).toEqual(['o1', 'o2']);
+    await pipeline.close();
+  });
 });

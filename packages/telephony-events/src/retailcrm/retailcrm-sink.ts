@@ -209,7 +209,10 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
       const delivered: string[] = [];
       let eventError: unknown;
       const seen = dialsSeen.get(key);
-      const fresh = clock.now() - job.receivedAt <= maxDialAgeMs;
+      // A replay (the original's `origin: "download"`, or a re-sent dead letter marked `origin: "resend"`) never
+      // shows a card: the call is long over.
+      const replayed = typeof (event as { origin?: unknown }).origin === 'string';
+      const fresh = !replayed && clock.now() - job.receivedAt <= maxDialAgeMs;
       try {
         if (!view.anonymous && !seen && fresh && view.direction === 'in' && cardOn('in')) {
           // No dial reached us: show the card the original's synthetic dial showed, so the hangup closes something.
