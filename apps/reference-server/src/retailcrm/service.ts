@@ -138,9 +138,12 @@ export class RetailCrmService {
       const { api_key: _key, events, ...rest } = body;
       // Spread the current config first: user_extensions, last_sync, registration and every field the body
       // leaves out survive a save.
+      // The first PUT of an enterprise enables the integration unless it says otherwise (as PUT always did).
+      const enabled = rest.enabled ?? (keyRequired && !current.domain ? true : current.enabled);
       return {
         ...current,
         ...stripUndefined(rest),
+        enabled,
         api_key: apiKey,
         events: { ...current.events, ...stripUndefined(events ?? {}) },
       };
