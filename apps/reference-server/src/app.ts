@@ -18,6 +18,7 @@ import { createPhoneAdminRouter } from './phone/admin-routes.js';
 import type { PhoneModule } from './phone/module.js';
 import { RetailCrmService } from './retailcrm/service.js';
 import { createAdminApiRouter } from './routes/admin-api.js';
+import { createDemoStateRouter, type DemoStateReader } from './routes/demo-state.js';
 import { createPbxRouter } from './routes/pbx.js';
 import { type CallOriginator, createRetailCrmCallbacksRouter } from './routes/retailcrm-callbacks.js';
 import { createSystemRouter } from './routes/system.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   phone?: PhoneModule;
   /** Messenger hub routes (/send, /webhook*, /pub/*, /admin/key*, /internal/*); absent without it. */
   messenger?: Messenger;
+  /** `--demo` only: serves `GET /demo/retailcrm/state` from the in-process fake RetailCRM. */
+  demoState?: DemoStateReader;
 }
 
 export interface AppContext {
@@ -142,7 +145,14 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     }),
   );
   // Before the admin router: it authenticates everything under /api with admin credentials.
-  if (deps.telephony) app.use('/api', createPbxRouter({ storage: deps.storage, telephony: deps.telephony, metrics }));
+  if (deps.telephony) {
+    const pbx = createPbxRouter({ storage: deps.storage, telephony: deps.telephony, metrics });
+    // Also at the original's path, so a PBX configured for it needs no proxy rule.
+    app.use('/api', pbx);
+    app.use('/retailcrm/api', pbx);
+  }
+
+  if (deps.demoState) app.use(createDemoStateRouter({ auth, read: deps.demoState }));
 
   const adminApi = createAdminApiRouter({
     auth,

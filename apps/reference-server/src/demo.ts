@@ -39,6 +39,14 @@ export async function prepareDemo(logger: Logger) {
   return {
     fake,
     originator,
+    /** `GET /demo/retailcrm/state`: what RetailCRM would have received, as plain JSON. */
+    state: () => ({
+      call_events: fake.state.callEvents,
+      uploaded_calls: fake.state.uploadedCalls,
+      tasks: fake.state.tasks,
+      integration_modules: Object.fromEntries(fake.state.integrationModules),
+      users: fake.state.users,
+    }),
     async seed(running: RunningServer, config: AppConfig) {
       const s = running.storage;
       await s.upsertEnterprise({ number: DEMO_ENTERPRISE, name: 'Demo Flower Shop', pbxToken: DEMO_PBX_TOKEN });

@@ -25,7 +25,7 @@ async function main() {
     );
   }
   const demo = process.argv.includes('--demo') ? await prepareDemo(logger) : undefined;
-  const running = await startServer({ config, logger, originator: demo?.originator });
+  const running = await startServer({ config, logger, originator: demo?.originator, demoState: demo?.state });
   await demo?.seed(running, config);
   logger.info(
     { admin_ui: `${running.url}/retailcrm-admin/`, storage: running.storage.kind },

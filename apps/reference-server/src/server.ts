@@ -24,6 +24,7 @@ import { createLogger } from './logger.js';
 import { createMessenger, type Messenger } from './messenger/index.js';
 import { createPhoneModule, type PhoneModule, type PhoneModuleOptions } from './phone/module.js';
 import { withRewarm } from './rewarm-source.js';
+import type { DemoStateReader } from './routes/demo-state.js';
 import type { CallOriginator } from './routes/retailcrm-callbacks.js';
 import { createSecretBox } from './secret-box.js';
 import { CONFIG_CHANGED_CHANNEL } from './storage/migrations.js';
@@ -46,6 +47,8 @@ export interface StartServerOptions {
   redisPrefix?: string;
   /** Cache timings (tests shorten them). */
   cache?: { fullRefreshIntervalMs?: number };
+  /** `--demo`: what the in-process fake RetailCRM holds, for `GET /demo/retailcrm/state`. */
+  demoState?: DemoStateReader;
   /** Phone API tuning (tests inject a clock and shorter upload retries). */
   phone?: Pick<PhoneModuleOptions, 'clock' | 'onlineWindowMs' | 'ackTimeoutMs' | 'pull' | 'upload'>;
 }
@@ -169,6 +172,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
               priority: 1,
               callerId: phone,
               timeoutMs: 30_000,
+              // The dialplan copies it into the events as `CallbridgeOriginate`: that leg is ours, not a customer call.
+              variables: { CALLBRIDGE_ORIGINATE: '1' },
             });
           },
         }
@@ -192,6 +197,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger,
     redisUrl: config.redisUrl,
     redisPrefix: options.redisPrefix ?? config.delivery.redisPrefix,
+    timeZone: config.retailCrmTimeZone,
     delivery: config.delivery,
     redirector: options.redirector ?? (ami ? createAmiChannelRedirector(ami) : undefined),
   });
@@ -228,6 +234,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     configCache,
     enablementCache,
     phone,
+    demoState: options.demoState,
     isShuttingDown: () => shuttingDown,
     knownCacheKeys: () => {
       for (const k of configCache.keys()) knownKeys.add(k);

@@ -32,6 +32,8 @@ export interface TelephonyDeps {
   redisUrl?: string;
   redisPrefix?: string;
   redirector?: ChannelRedirector;
+  /** IANA zone of the PBX clock (RETAILCRM_TIME_ZONE); an enterprise's `time_zone` setting overrides it. */
+  timeZone?: string;
   /** Queue tuning from the environment (the per-call budget is the egress's); telephony-events' defaults when absent. */
   delivery?: Partial<AppConfig['delivery']>;
 }
@@ -86,7 +88,15 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
     : createInProcessQueue(retry);
   const pipeline = createTelephonyPipeline({
     enablement: deps.enablementCache,
-    sinks: [createRetailCrmSink({ config: egress.config, createApi: egress.api })],
+    sinks: [
+      createRetailCrmSink({
+        config: egress.config,
+        createApi: egress.api,
+        createTasksApi: egress.tasksApi,
+        ...(deps.timeZone ? { timeZone: deps.timeZone } : {}),
+        logger: deps.logger,
+      }),
+    ],
     queue,
     policies: egress.policies,
     integrationLog: egress.log.sink,

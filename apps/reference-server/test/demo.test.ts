@@ -26,7 +26,7 @@ beforeAll(async () => {
   );
   demo = await prepareDemo(logger);
   const config = loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1' });
-  srv = await startServer({ config, logger, inMemory: true, originator: demo.originator });
+  srv = await startServer({ config, logger, inMemory: true, originator: demo.originator, demoState: demo.state });
   await demo.seed(srv, config);
   const line = lines.map((l) => JSON.parse(l)).find((l) => String(l.msg).startsWith('demo ready'));
   expect(line).toBeDefined();
@@ -71,5 +71,46 @@ describe('--demo', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, username: 'anna', extension: '150' });
+  });
+
+  it('GET /demo/retailcrm/state shows what the fake RetailCRM received (admin token only)', async () => {
+    const event = (event_type: string, payload: Record<string, unknown>) =>
+      fetch(`${srv.url}/retailcrm/api/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          enterprise_number: '0367',
+          event_type,
+          payload: { Token: 'demo-pbx-token', UniqueId: 'demo.1', CallType: 0, Phone: '+79001234567', ...payload },
+        }),
+      });
+    expect((await event('dial', { Extensions: ['150'] })).status).toBe(202);
+    expect(
+      (
+        await event('hangup', {
+          Extensions: ['150'],
+          CallStatus: '2',
+          StartTime: '2026-11-30 10:00:00',
+          EndTime: '2026-11-30 10:00:30',
+        })
+      ).status,
+    ).toBe(202);
+    await srv.telephony.pipeline.onIdle();
+    const path = `${srv.url}/demo/retailcrm/state`;
+    expect((await fetch(path)).status).toBe(401);
+    expect((await fetch(path, { headers: { authorization: 'Bearer wrong-token-value' } })).status).toBe(401);
+    const res = await fetch(path, { headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const state = (await res.json()) as Record<string, Array<Record<string, unknown>>>;
+    expect(state.call_events?.filter((e) => e.callExternalId === 'demo.1').map((e) => e.type)).toEqual([
+      'in',
+      'hangup',
+    ]);
+    expect(state.uploaded_calls?.filter((c) => c.externalId === 'demo.1')).toMatchObject([
+      { phone: '+79001234567', result: 'answered', duration: 30, code: '150', userId: 18 },
+    ]);
+    expect(state.tasks).toEqual([]);
+    expect(state.users?.map((u) => u.id)).toEqual([18, 19, 22]);
+    expect(Object.keys(state.integration_modules ?? {})).toHaveLength(1);
   });
 });

@@ -130,6 +130,46 @@ function contract(name: string, make: () => Promise<Harness>) {
       expect(other).toEqual({ items: [], total: 0 });
     });
 
+    it('integration-log rows carry direction and phone; warning and skipped are statuses, anything else is refused', async () => {
+      for (const status of ['warning', 'skipped'] as const) {
+        await h.storage.insertIntegrationLog({
+          enterpriseNumber: '0368',
+          integrationType: 'retailcrm',
+          eventType: 'hangup',
+          callUniqueId: `w-${status}`,
+          direction: 'out',
+          phone: '+375291234567',
+          status,
+        });
+      }
+      const rows = await h.storage.listIntegrationLogs({
+        enterpriseNumber: '0368',
+        status: 'warning',
+        limit: 10,
+        offset: 0,
+      });
+      expect(rows.items).toMatchObject([
+        { callUniqueId: 'w-warning', direction: 'out', phone: '+375291234567', status: 'warning' },
+      ]);
+      await expect(
+        h.storage.insertIntegrationLog({
+          enterpriseNumber: '0368',
+          integrationType: 'retailcrm',
+          eventType: 'hangup',
+          status: 'lost' as 'error',
+        }),
+      ).rejects.toThrow();
+      await expect(
+        h.storage.insertIntegrationLog({
+          enterpriseNumber: '0368',
+          integrationType: 'retailcrm',
+          eventType: 'hangup',
+          direction: 'sideways' as 'in',
+          status: 'success',
+        }),
+      ).rejects.toThrow();
+    });
+
     it('lists internal phones with owners', async () => {
       const uid = await h.storage.createUser({ enterpriseNumber: '0367', firstName: 'Julai', lastName: 'Junovy' });
       await h.storage.upsertInternalPhone({ enterpriseNumber: '0367', phoneNumber: '151' });

@@ -80,7 +80,13 @@ beforeAll(async () => {
   const put = await fetch(`${srv.url}/api/config/0367`, {
     method: 'PUT',
     headers: admin,
-    body: JSON.stringify({ domain: 'https://demo.retailcrm.ru', api_key: FAKE_RETAILCRM_API_KEY, enabled: true }),
+    // Smart redirect is off by default (a stored flag that now gates): this suite exercises it.
+    body: JSON.stringify({
+      domain: 'https://demo.retailcrm.ru',
+      api_key: FAKE_RETAILCRM_API_KEY,
+      enabled: true,
+      events: { smart_redirect: true },
+    }),
   });
   expect(put.status).toBe(200);
   expect((await fetch(`${srv.url}/api/register/0367`, { method: 'POST', headers: admin })).status).toBe(200);
@@ -91,7 +97,7 @@ beforeAll(async () => {
   srv.enablementCache.invalidate('0367');
   srv.configCache.invalidate('0367');
   expect((await srv.enablementCache.get('0367'))?.retailcrm).toBe(true);
-});
+}, 150_000);
 
 afterAll(async () => {
   msw.close();

@@ -53,12 +53,15 @@ export {
   deriveManagerCode,
   derivePhone,
   durationSeconds,
+  extensionFromToken,
   idempotencyKey,
   internalExtensions,
   isAnswered,
   isInternalNumber,
+  splitExtensions,
   userIdByExtension,
 } from './events/mapping.js';
+export { isAnonymousNumber, toE164 } from './events/phone-number.js';
 export {
   type BridgePayload,
   bridgePayloadSchema,
@@ -68,32 +71,41 @@ export {
   dialPayloadSchema,
   downloadPayloadSchema,
   EVENT_TYPES,
+  type EventPayload,
   type EventType,
   type HangupPayload,
   hangupPayloadSchema,
   pbxDateTimeSchema,
+  type StartPayload,
+  startPayloadSchema,
   type TelephonyEvent,
   type TelephonyEventInput,
   telephonyEventSchema,
 } from './events/schema.js';
+export { toWallClock } from './events/timestamps.js';
 export {
   type CallEvent,
   type CallEventResponse,
   type CallEventType,
   type CallRecord,
   type CallResult,
+  type CallTrace,
   type Clock,
   type EnablementMatrix,
   type EnablementReader,
   type HangupStatus,
   type IntegrationLogRecord,
   type IntegrationLogSink,
+  type IntegrationLogStatus,
   type KeyedReader,
   type Logger,
   type ResponsibleManagerResponse,
   type RetailCrmApiFactory,
   type RetailCrmConfigReader,
   type RetailCrmEnterpriseConfig,
+  type RetailCrmTaskInput,
+  type RetailCrmTasksApi,
+  type RetailCrmTasksApiFactory,
   type RetailCrmTelephonyApi,
   retailCrmEnterpriseConfigSchema,
   systemClock,
@@ -124,5 +136,12 @@ export {
   type SmartRedirectStats,
 } from './redirect/smart-redirect.js';
 export { type FinishedCall, toCallRecord } from './retailcrm/call-record.js';
+export { ANONYMOUS_PHONE, type CallKind, type CallView, viewCall } from './retailcrm/call-view.js';
 export { formatRetailCrmDate, hostTimeZone } from './retailcrm/format.js';
-export { buildCallRecord, createRetailCrmSink, type RetailCrmSinkOptions } from './retailcrm/retailcrm-sink.js';
+export { createRecordingHold, type RecordingHold, type RecordingHoldOptions } from './retailcrm/recording-hold.js';
+export {
+  buildCallRecord,
+  createRetailCrmSink,
+  lostRecording,
+  type RetailCrmSinkOptions,
+} from './retailcrm/retailcrm-sink.js';

@@ -25,16 +25,40 @@ export const retailCrmEnterpriseConfigSchema = z.looseObject({
   enabled: z.boolean().default(true),
   /** `{retailcrm_user_id: extension | null}`; null = unassigned. */
   user_extensions: z.record(z.string(), z.string().nullable()).default({}),
-  /** Per-event switches; a missing flag means "send". */
+  /** Per-event switches, each gating exactly what it names; a missing flag means "on". */
   events: z
     .looseObject({
-      dial: z.boolean().optional(),
+      /** Call event `in` (the incoming card). */
+      incoming: z.boolean().optional(),
+      /** Call event `out` (the outgoing card). */
+      outgoing: z.boolean().optional(),
+      /** Call event `hangup` (closes the card). */
       hangup: z.boolean().optional(),
+      /** Call-history uploads (`telephony/calls/upload`) of hangups and downloads. */
+      history: z.boolean().optional(),
+      /** `/smart-redirect` asks RetailCRM for the responsible manager; off: the PBX keeps its default route. */
+      smart_redirect: z.boolean().optional(),
+      /** Legacy: `false` silences both `in` and `out` call events. */
+      dial: z.boolean().optional(),
+      /** Legacy: `false` silences the uploads of `download` events. */
       download: z.boolean().optional(),
     })
     .optional(),
   /** RetailCRM `site` code to attach to call events and uploads. */
   site: z.string().optional(),
+  /** ISO 3166 alpha-2 country (e.g. `BY`) for numbers the PBX sends without `+`; they are sent as E.164. */
+  default_country: z.string().length(2).optional(),
+  /**
+   * Seconds (0-120) a finished call's history upload waits for its recording (a later `download` with
+   * `record_url`): RetailCRM cannot attach a recording to a call already uploaded. 0 = upload at once.
+   */
+  recording_wait_seconds: z.number().int().min(0).max(120).optional(),
+  /** Send calls between two internal extensions (default false: they are not customer calls). */
+  send_internal_calls: z.boolean().optional(),
+  /** A missed incoming call creates a RetailCRM task for the responsible manager (default false). */
+  missed_call_task: z.boolean().optional(),
+  /** IANA zone of the PBX clock for this enterprise; overrides the sink's `timeZone`. */
+  time_zone: z.string().optional(),
 });
 export type RetailCrmEnterpriseConfig = z.output<typeof retailCrmEnterpriseConfigSchema>;
 /** Reads the RetailCRM config of an enterprise (`ConfigCache<RetailCrmEnterpriseConfig>` satisfies it). */
@@ -101,11 +125,42 @@ export interface RetailCrmTelephonyApi {
   }): Promise<ResponsibleManagerResponse>;
 }
 
+/** A RetailCRM task (`/api/v5/tasks/create`), the subset a missed call fills. */
+export type RetailCrmTaskInput = {
+  text: string;
+  commentary?: string;
+  /** `Y-m-d H:i`, when the task is due. */
+  datetime?: string;
+  performerId: number;
+  phone?: string;
+  customer?: { id: number };
+};
+/** The slice of `RetailCrmClient['tasks']` the missed-call task needs. */
+export interface RetailCrmTasksApi {
+  create(
+    task: RetailCrmTaskInput,
+    options?: { site?: string; signal?: AbortSignal },
+  ): Promise<{ success: true; id: number }>;
+}
+/** Builds the tasks API of one enterprise; `undefined` when the client has none (tasks are then skipped). */
+export type RetailCrmTasksApiFactory = (
+  config: RetailCrmEnterpriseConfig,
+  enterpriseNumber: string,
+) => RetailCrmTasksApi | undefined;
+
 /** Builds an API for one enterprise, e.g. `(c) => createRetailCrmClient({url: c.domain, apiKey: c.api_key}).telephony`. */
 export type RetailCrmApiFactory = (
   config: RetailCrmEnterpriseConfig,
   enterpriseNumber: string,
 ) => RetailCrmTelephonyApi;
+
+export type IntegrationLogStatus = 'success' | 'error' | 'warning' | 'skipped';
+/** What ties an integration-log row to a call. */
+export interface CallTrace {
+  callUniqueId: string;
+  direction?: 'in' | 'out';
+  phone?: string;
+}
 
 /** One row of `integration_logs`. */
 export interface IntegrationLogRecord {
@@ -116,7 +171,15 @@ export interface IntegrationLogRecord {
   operation: string;
   requestData: unknown;
   responseData: unknown;
-  status: 'success' | 'error';
+  /**
+   * `success`; `error`; `warning`: accepted by the CRM but something was lost (an upload answered `duplicateCalls`
+   * whose recording RetailCRM did not take); `skipped`: no CRM call on purpose (a flag off, an internal call...).
+   */
+  status: IntegrationLogStatus;
+  /** The call (`UniqueId`), its direction and the customer's number (E.164), when the row is about a call. */
+  callUniqueId?: string;
+  direction?: 'in' | 'out';
+  phone?: string;
   errorMessage?: string;
   durationMs: number;
   createdAt: Date;

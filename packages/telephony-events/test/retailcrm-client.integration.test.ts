@@ -92,14 +92,14 @@ describe('RetailCRM sink through the real client and the fake account', () => {
 
     expect(deadLetters.list()).toEqual([]);
     expect(fake.state.callEvents).toMatchObject([
-      { phone: '79001234567', type: 'in', codes: ['150', '151'], userIds: [19, 18] },
-      { phone: '79001234567', type: 'hangup', hangupStatus: 'answered', codes: ['151'], userIds: [18] },
+      { phone: '+79001234567', type: 'in', codes: ['150', '151'], userIds: [19, 18] },
+      { phone: '+79001234567', type: 'hangup', hangupStatus: 'answered', codes: ['151'], userIds: [18] },
     ]);
     expect(fake.state.uploadedCalls).toMatchObject([
       {
         date: '2025-01-09 10:00:00',
         type: 'in',
-        phone: '79001234567',
+        phone: '+79001234567',
         code: '151',
         userId: 18,
         result: 'answered',

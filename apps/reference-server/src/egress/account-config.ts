@@ -29,9 +29,9 @@ function decryptedKey(stored: string | undefined, secrets: SecretBox): string | 
 }
 
 /**
- * Stored `integrations_config.retailcrm` -> telephony-events' `RetailCrmEnterpriseConfig`. The stored switches are
- * per direction and per purpose, the port's per PBX event: a dial event serves incoming and outgoing cards, a hangup
- * both the hangup card and the history upload, a download only the history upload.
+ * Stored `integrations_config.retailcrm` -> telephony-events' `RetailCrmEnterpriseConfig`: the stored switches
+ * (`incoming`, `outgoing`, `hangup`, `history`, `smart_redirect`) and call settings have the port's names and
+ * meaning, so they pass straight through; the sink gates each CRM call by the flag that names it.
  */
 export function toEnterpriseRetailCrm(e: Enterprise, secrets: SecretBox): EnterpriseRetailCrm {
   const stored = storedConfigSchema.parse(e.integrationsConfig[INTEGRATION] ?? {});
@@ -45,11 +45,12 @@ export function toEnterpriseRetailCrm(e: Enterprise, secrets: SecretBox): Enterp
       api_key: apiKey,
       enabled: stored.enabled && e.active,
       user_extensions: stored.user_extensions,
-      events: {
-        dial: events.incoming || events.outgoing,
-        hangup: events.hangup || events.history,
-        download: events.history,
-      },
+      events: { ...events },
+      default_country: stored.default_country,
+      recording_wait_seconds: stored.recording_wait_seconds,
+      send_internal_calls: stored.send_internal_calls,
+      missed_call_task: stored.missed_call_task,
+      ...(stored.time_zone ? { time_zone: stored.time_zone } : {}),
     },
   };
 }

@@ -15,13 +15,15 @@ const enterprise = (retailcrm: Record<string, unknown>, active = true): Enterpri
 });
 
 describe('stored RetailCRM settings -> telephony-events config', () => {
-  it('decrypts the key and maps the per-direction switches onto the per-event ones', () => {
+  it('decrypts the key and passes the stored switches and call settings straight through', () => {
     const stored = {
       domain: 'https://shop.retailcrm.ru',
       api_key: secrets.encrypt('key-0123456789'),
       enabled: true,
       events: { incoming: false, outgoing: true, hangup: false, history: true },
       user_extensions: { '18': '150', '19': null },
+      recording_wait_seconds: 30,
+      time_zone: 'Europe/Minsk',
     };
     expect(toEnterpriseRetailCrm(enterprise(stored), secrets)).toEqual({
       enterprise_number: '0367',
@@ -30,14 +32,14 @@ describe('stored RetailCRM settings -> telephony-events config', () => {
         api_key: 'key-0123456789',
         enabled: true,
         user_extensions: { '18': '150', '19': null },
-        events: { dial: true, hangup: true, download: true },
+        // Missing stored flags get the stored defaults (smart redirect off); every flag gates what it names.
+        events: { incoming: false, outgoing: true, hangup: false, history: true, smart_redirect: false },
+        default_country: 'BY',
+        recording_wait_seconds: 30,
+        send_internal_calls: false,
+        missed_call_task: false,
+        time_zone: 'Europe/Minsk',
       },
-    });
-    const noHistory = { ...stored, events: { incoming: true, outgoing: false, hangup: false, history: false } };
-    expect(toEnterpriseRetailCrm(enterprise(noHistory), secrets).retailcrm?.events).toEqual({
-      dial: true,
-      hangup: false,
-      download: false,
     });
     expect(toEnterpriseRetailCrm(enterprise(stored, false), secrets).retailcrm?.enabled).toBe(false);
   });
@@ -79,6 +81,8 @@ describe('integration-log writer', () => {
         integrationType: 'retailcrm',
         eventType: 'phone_call_upload',
         callUniqueId: 'cmd-1',
+        direction: null,
+        phone: null,
         requestData: {
           operation: 'telephony.uploadCalls',
           data: [{ externalId: 'cmd-1', note: 'sent with ***' }],
@@ -109,6 +113,15 @@ describe('integration-log writer', () => {
       callUniqueId: '1700000000.1',
       requestData: { operation: 'telephony.uploadCalls', data: [{ externalId: '1700000000.1' }] },
     });
+    // A row the sink traced carries the call's direction and number; warning/skipped pass through.
+    await writer.sink.write({
+      ...upload,
+      status: 'warning',
+      callUniqueId: 'u9',
+      direction: 'out',
+      phone: '+79001234567',
+    });
+    expect(rows[2]).toMatchObject({ status: 'warning', callUniqueId: 'u9', direction: 'out', phone: '+79001234567' });
 
     const failing = createIntegrationLogWriter(
       {

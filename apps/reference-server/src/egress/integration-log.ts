@@ -1,7 +1,7 @@
 import { type IntegrationLogSink, redact } from '@callbridge/telephony-events';
 import type { Logger } from 'pino';
 import { INTEGRATION } from '../retailcrm/service.js';
-import type { Storage } from '../storage/types.js';
+import type { IntegrationLogStatus, Storage } from '../storage/types.js';
 
 /** One `integration_logs` row of a RetailCRM exchange (a CRM call, or a callback RetailCRM made to us). */
 export interface IntegrationLogEntry {
@@ -11,12 +11,16 @@ export interface IntegrationLogEntry {
   /** Which operation, e.g. `telephony.uploadCalls`, `ami.originate`, `phone.dial`. */
   operation: string;
   callUniqueId?: string | null;
+  /** `in` / `out` and the customer's E.164 number, for rows about a call. */
+  direction?: 'in' | 'out' | null;
+  phone?: string | null;
   /** The request (masked here); stored as `request_data = {operation, data, attempt?}`. */
   data: unknown;
   /** 1-based attempt of a retried delivery. */
   attempt?: number;
   response?: unknown;
-  status: 'success' | 'error';
+  /** `warning`: accepted but something was lost (a recording); `skipped`: no CRM call on purpose. */
+  status: IntegrationLogStatus;
   errorMessage?: string;
   durationMs?: number;
   /** Values masked out of everything stored (API keys); secret-looking field names are masked anyway. */
@@ -42,6 +46,8 @@ export function createIntegrationLogWriter(
         integrationType: INTEGRATION,
         eventType: entry.eventType,
         callUniqueId: entry.callUniqueId ?? null,
+        direction: entry.direction ?? null,
+        phone: entry.phone ?? null,
         requestData: redact(
           { operation: entry.operation, data: entry.data, ...(entry.attempt ? { attempt: entry.attempt } : {}) },
           secrets,
@@ -63,7 +69,9 @@ export function createIntegrationLogWriter(
           enterpriseNumber: r.enterpriseNumber,
           eventType: r.eventType,
           operation: r.operation,
-          callUniqueId: callIdOf(r.requestData),
+          callUniqueId: r.callUniqueId ?? callIdOf(r.requestData),
+          direction: r.direction ?? null,
+          phone: r.phone ?? null,
           data: r.requestData,
           response: r.responseData,
           status: r.status,

@@ -5,6 +5,7 @@ import {
   describeError,
   type RetailCrmApiFactory,
   type RetailCrmEnterpriseConfig,
+  type RetailCrmTasksApiFactory,
   type RetailCrmTelephonyApi,
   TelephonyEventsError,
   type UploadCallsResponse,
@@ -68,6 +69,8 @@ export interface RetailCrmEgress {
    * than the policies: one attempt, paced by the client at RetailCRM's per-key rate.
    */
   readonly lookupApi: RetailCrmApiFactory;
+  /** The account's tasks API on the delivery path (missed-call tasks run under the same policies). */
+  readonly tasksApi: RetailCrmTasksApiFactory;
   readonly policies: AccountPolicies;
   readonly log: IntegrationLogWriter;
   /**
@@ -94,6 +97,8 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs } }).telephony;
   const lookupApi: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
     options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs, paced: true } }).telephony;
+  const tasksApi: RetailCrmTasksApiFactory = (c) =>
+    options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs } }).tasks;
   const apis = new Map<string, { domain: string; apiKey: string; api: RetailCrmTelephonyApi }>();
   const apiOf = (n: string, c: RetailCrmEnterpriseConfig) => {
     let entry = apis.get(n);
@@ -112,6 +117,7 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     config,
     api,
     lookupApi,
+    tasksApi,
     policies,
     log,
     breakers: () => policies.breakers(),

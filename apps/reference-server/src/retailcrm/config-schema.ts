@@ -41,22 +41,59 @@ export type EventFlags = z.infer<typeof eventFlagsSchema>;
 
 export const apiKeySchema = z.string().trim().min(8, 'api_key is too short').max(200);
 
-/** PUT body: the full settings (user_extensions is never taken from here, so a save cannot wipe it). */
+/** Country for numbers without `+` (ISO 3166 alpha-2, e.g. `BY`, `RU`). */
+const countrySchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z]{2}$/, 'default_country is a two-letter country code such as BY or RU')
+  .transform((v) => v.toUpperCase());
+const formInt = (min: number, max: number, name: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number().int().min(min, `${name} is ${min}-${max}`).max(max, `${name} is ${min}-${max}`),
+  );
+const timeZoneSchema = z
+  .string()
+  .trim()
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'time_zone must be an IANA zone such as Europe/Minsk');
+
+/** Call-path settings of one enterprise (stored beside `events`; every one optional in a save). */
+export const callSettingsSchema = z.object({
+  /** Numbers the PBX sends without `+` are read in this country and sent to RetailCRM as E.164. */
+  default_country: countrySchema,
+  /** Seconds (0-120) a finished call's history upload waits for its recording; 0 = at once. */
+  recording_wait_seconds: formInt(0, 120, 'recording_wait_seconds'),
+  /** Send calls between two internal extensions to RetailCRM (they are not customer calls). */
+  send_internal_calls: formBool,
+  /** A missed incoming call creates a RetailCRM task for the responsible manager. */
+  missed_call_task: formBool,
+  /** IANA zone of the PBX clock; empty = the server's RETAILCRM_TIME_ZONE. */
+  time_zone: z.union([timeZoneSchema, z.literal('').transform(() => null), z.null()]),
+});
+export type CallSettings = z.infer<typeof callSettingsSchema>;
+
+/**
+ * PUT body: `domain` plus any other field. A field left out keeps its stored value (a flag of `events` too), so a
+ * form that does not know a newer setting cannot flip it. `user_extensions` is never taken from here.
+ */
 export const putConfigBodySchema = z.object({
   domain: domainSchema,
   /** Omitted, empty or the masked value sent back by the UI = keep the stored key. */
   api_key: z.string().trim().max(200).optional(),
-  enabled: formBool.default(true),
-  events: eventFlagsSchema.default(eventFlagsSchema.parse({})),
-});
-
-/** PATCH body: any subset. */
-export const patchConfigBodySchema = z.object({
-  domain: domainSchema.optional(),
-  api_key: z.string().trim().max(200).optional(),
   enabled: formBool.optional(),
   events: eventFlagsSchema.partial().optional(),
+  ...callSettingsSchema.partial().shape,
 });
+
+/** PATCH body: any subset (same merge rule as PUT; `domain` optional too). */
+export const patchConfigBodySchema = putConfigBodySchema.extend({ domain: domainSchema.optional() });
 
 export const extensionSchema = z
   .string()
@@ -93,6 +130,11 @@ export const storedConfigSchema = z.looseObject({
   registered_at: z.string().nullable().default(null),
   /** Encrypted secret expected in the query of RetailCRM's callbacks; rotated by every registration. */
   callback_secret: z.string().optional(),
+  default_country: z.string().default('BY'),
+  recording_wait_seconds: z.number().int().min(0).max(120).default(0),
+  send_internal_calls: z.boolean().default(false),
+  missed_call_task: z.boolean().default(false),
+  time_zone: z.string().nullable().default(null),
 });
 export type StoredRetailCrmConfig = z.infer<typeof storedConfigSchema>;
 

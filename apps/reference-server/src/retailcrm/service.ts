@@ -30,6 +30,11 @@ export interface PublicRetailCrmConfig {
   has_api_key: boolean;
   enabled: boolean;
   events: StoredRetailCrmConfig['events'];
+  default_country: string;
+  recording_wait_seconds: number;
+  send_internal_calls: boolean;
+  missed_call_task: boolean;
+  time_zone: string | null;
   user_extensions: Record<string, string | null>;
   last_sync: string | null;
   registered: boolean;
@@ -88,6 +93,11 @@ export class RetailCrmService {
       has_api_key: Boolean(key),
       enabled: cfg.enabled,
       events: cfg.events,
+      default_country: cfg.default_country,
+      recording_wait_seconds: cfg.recording_wait_seconds,
+      send_internal_calls: cfg.send_internal_calls,
+      missed_call_task: cfg.missed_call_task,
+      time_zone: cfg.time_zone,
       user_extensions: cfg.user_extensions,
       last_sync: cfg.last_sync,
       registered: cfg.registered,
@@ -109,28 +119,33 @@ export class RetailCrmService {
     return this.o.secrets.encrypt(parsed.data);
   }
 
+  /** Saves `domain` and whatever else the body carries; a field left out keeps its stored value. */
   async putConfig(number: string, body: z.infer<typeof putConfigBodySchema>) {
+    return this.saveConfig(number, body, true);
+  }
+
+  /** Same merge as PUT, `domain` optional too. */
+  async patchConfig(number: string, body: z.infer<typeof patchConfigBodySchema>) {
+    return this.saveConfig(number, body, false);
+  }
+
+  private async saveConfig(number: string, body: z.infer<typeof patchConfigBodySchema>, keyRequired: boolean) {
     await this.enterprise(number);
     const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
       const current = storedConfigSchema.parse(raw ?? {});
       const apiKey = this.nextKey(body.api_key, current);
-      if (!apiKey) throw new HttpError(422, 'validation_failed', 'api_key is required');
-      // Spread the current config first: user_extensions, last_sync and registration survive a save.
-      return { ...current, domain: body.domain, api_key: apiKey, enabled: body.enabled, events: body.events };
-    });
-    return this.toPublic(storedConfigSchema.parse(next));
-  }
-
-  async patchConfig(number: string, body: z.infer<typeof patchConfigBodySchema>) {
-    await this.enterprise(number);
-    const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
-      const current = storedConfigSchema.parse(raw ?? {});
+      if (keyRequired && !apiKey) throw new HttpError(422, 'validation_failed', 'api_key is required');
+      const { api_key: _key, events, ...rest } = body;
+      // Spread the current config first: user_extensions, last_sync, registration and every field the body
+      // leaves out survive a save.
+      // The first PUT of an enterprise enables the integration unless it says otherwise (as PUT always did).
+      const enabled = rest.enabled ?? (keyRequired && !current.domain ? true : current.enabled);
       return {
         ...current,
-        ...(body.domain !== undefined ? { domain: body.domain } : {}),
-        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-        api_key: this.nextKey(body.api_key, current),
-        events: { ...current.events, ...stripUndefined(body.events ?? {}) },
+        ...stripUndefined(rest),
+        enabled,
+        api_key: apiKey,
+        events: { ...current.events, ...stripUndefined(events ?? {}) },
       };
     });
     return this.toPublic(storedConfigSchema.parse(next));

@@ -104,7 +104,9 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
 
   const cfgPath = '/config/:enterpriseNumber';
   r.get(cfgPath, forEnterprise, async (req, res) => {
-    res.json({ ok: true, ...(await service.getConfig(enterpriseParam(req))), time_zone: deps.timeZone ?? 'UTC' });
+    const current = await service.getConfig(enterpriseParam(req));
+    // The enterprise's own zone wins over the server-wide default.
+    res.json({ ok: true, ...current, time_zone: current.config.time_zone ?? deps.timeZone ?? 'UTC' });
   });
   r.put(cfgPath, forEnterprise, async (req, res) => {
     const n = enterpriseParam(req);

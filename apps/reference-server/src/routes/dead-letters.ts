@@ -124,7 +124,8 @@ export function registerDeadLetterRoutes(r: Router, deps: DeadLetterRoutesDeps):
       id: `${idempotencyKey(n, event.payload.UniqueId, event.event_type)}|${crm}|resend-${id}-${claim.item.resendCount}`,
       enterpriseNumber: n,
       crm,
-      event,
+      // A replay: history is delivered again, but no call card pops up for a call that ended long ago.
+      event: { ...event, origin: 'resend' } as TelephonyEvent,
       receivedAt: Date.now(),
     };
     try {

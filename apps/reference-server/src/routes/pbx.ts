@@ -6,12 +6,12 @@ import type { Metrics } from '../metrics.js';
 import type { Storage } from '../storage/types.js';
 import type { Telephony } from '../telephony.js';
 
+const tokenValue = z.union([z.string(), z.number()]).transform(String).optional().nullable();
+
 const envelopeHead = z.looseObject({
   enterprise_number: z.union([z.string(), z.number()]).transform(String),
-  payload: z
-    .looseObject({ Token: z.union([z.string(), z.number()]).transform(String).optional().nullable() })
-    .optional(),
-  Token: z.string().optional(),
+  payload: z.looseObject({ Token: tokenValue }).optional(),
+  Token: tokenValue,
 });
 
 const smartRedirectBody = z.object({
@@ -19,10 +19,14 @@ const smartRedirectBody = z.object({
   phone: z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(3)),
   channel: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
-  Token: z.string().optional(),
+  Token: tokenValue,
 });
 
-function pbxCredential(req: Request, fromBody: string | null | undefined): string | undefined {
+/**
+ * The PBX token, from the first place that has one: `X-PBX-Token`, `Authorization: Bearer`, a `Token` header (the
+ * original's dialplans), the body `Token`, the payload `Token`.
+ */
+function pbxCredential(req: Request, ...fromBody: Array<string | null | undefined>): string | undefined {
   const header = req.headers['x-pbx-token'];
   if (typeof header === 'string' && header) return header;
   const auth = req.headers.authorization;
@@ -30,10 +34,15 @@ function pbxCredential(req: Request, fromBody: string | null | undefined): strin
     const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (m?.[1]) return m[1];
   }
-  return fromBody ?? undefined;
+  const plain = req.headers.token;
+  if (typeof plain === 'string' && plain) return plain;
+  return fromBody.find((value) => typeof value === 'string' && value !== '') ?? undefined;
 }
 
-/** PBX-facing routes, authenticated by the enterprise's PBX token (constant-time compare). */
+/**
+ * PBX-facing routes, authenticated by the enterprise's PBX token (constant-time compare). Mounted at `/api` and at
+ * the original's `/retailcrm/api`, so a PBX configured for the original needs no proxy rule.
+ */
 export function createPbxRouter(deps: { storage: Storage; telephony: Telephony; metrics: Metrics }): Router {
   const r = Router();
 
@@ -51,7 +60,7 @@ export function createPbxRouter(deps: { storage: Storage; telephony: Telephony; 
       throw new HttpError(400, 'invalid_body', 'send a JSON object {enterprise_number, event_type, payload}');
     }
     const head = envelopeHead.parse(req.body);
-    await authorize(head.enterprise_number, pbxCredential(req, head.payload?.Token ?? head.Token));
+    await authorize(head.enterprise_number, pbxCredential(req, head.Token, head.payload?.Token));
     const result = await deps.telephony.pipeline.handle(req.body);
     if (!result.ok) {
       if (result.error === 'invalid_event') {

@@ -120,4 +120,18 @@ CREATE INDEX IF NOT EXISTS dead_letters_enterprise_id ON dead_letters (enterpris
   },
   ...phoneMigrations,
   ...messengerMigrations,
+  {
+    version: 40,
+    name: 'integration_logs: direction, phone; warning and skipped statuses',
+    // Every row about a call carries its direction and E.164 number; `warning` = accepted but something was lost
+    // (a recording RetailCRM did not take), `skipped` = no CRM call on purpose (flag off, internal call...).
+    sql: `
+ALTER TABLE integration_logs ADD COLUMN IF NOT EXISTS direction text CHECK (direction IN ('in', 'out'));
+ALTER TABLE integration_logs ADD COLUMN IF NOT EXISTS phone text;
+ALTER TABLE integration_logs DROP CONSTRAINT IF EXISTS integration_logs_status_check;
+ALTER TABLE integration_logs ADD CONSTRAINT integration_logs_status_check
+  CHECK (status IN ('success', 'error', 'warning', 'skipped'));
+CREATE INDEX IF NOT EXISTS integration_logs_call_idx ON integration_logs (enterprise_number, call_unique_id);
+`,
+  },
 ];

@@ -48,15 +48,14 @@ function toLog(r: Row): IntegrationLog {
     integrationType: String(r.integration_type),
     eventType: String(r.event_type),
     callUniqueId: (r.call_unique_id as string | null) ?? null,
+    direction: (r.direction as 'in' | 'out' | null) ?? null,
+    phone: (r.phone as string | null) ?? null,
     requestData: parsed(r.request_data) ?? null,
     responseData: parsed(r.response_data) ?? null,
     status: r.status as IntegrationLogInput['status'],
     errorMessage: (r.error_message as string | null) ?? null,
     durationMs: r.duration_ms === null || r.duration_ms === undefined ? null : num(r.duration_ms),
     createdAt: iso(r.created_at),
-    // Columns of a later migration: mapped only when the row has them.
-    ...('direction' in r ? { direction: (r.direction as string | null) ?? null } : {}),
-    ...('phone' in r ? { phone: (r.phone as string | null) ?? null } : {}),
   };
 }
 
@@ -83,24 +82,7 @@ const ENTERPRISE_COLUMNS = 'number, name, pbx_token, active, integrations_config
 
 /** The one Storage implementation; PGlite and PostgreSQL differ only in their {@link SqlDriver}. */
 export class SqlStorage implements Storage {
-  /** Columns of integration_logs, read once: filters use a column only once its migration has run. */
-  private logColumns: Promise<Set<string>> | undefined;
-
   constructor(private readonly db: SqlDriver) {}
-
-  private integrationLogColumns(): Promise<Set<string>> {
-    this.logColumns ??= this.db
-      .query(
-        `SELECT attname FROM pg_attribute
-          WHERE attrelid = 'integration_logs'::regclass AND attnum > 0 AND NOT attisdropped`,
-      )
-      .then((rows) => new Set(rows.map((r) => String(r.attname))))
-      .catch((err) => {
-        this.logColumns = undefined;
-        throw err;
-      });
-    return this.logColumns;
-  }
 
   get kind() {
     return this.db.kind;
@@ -126,7 +108,6 @@ export class SqlStorage implements Storage {
         await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       });
     }
-    this.logColumns = undefined;
   }
 
   async ping(): Promise<void> {
@@ -200,8 +181,8 @@ export class SqlStorage implements Storage {
   async insertIntegrationLog(log: IntegrationLogInput) {
     const rows = await this.db.query(
       `INSERT INTO integration_logs (enterprise_number, integration_type, event_type, call_unique_id, request_data,
-         response_data, status, error_message, duration_ms)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9) RETURNING id`,
+         response_data, status, error_message, duration_ms, direction, phone)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11) RETURNING id`,
       [
         log.enterpriseNumber,
         log.integrationType,
@@ -212,6 +193,8 @@ export class SqlStorage implements Storage {
         log.status,
         log.errorMessage ?? null,
         log.durationMs === undefined || log.durationMs === null ? null : Math.round(log.durationMs),
+        log.direction ?? null,
+        log.phone ?? null,
       ],
     );
     return num((rows[0] as Row).id);
@@ -229,13 +212,10 @@ export class SqlStorage implements Storage {
     if (f.status) add('status = ?', f.status);
     if (f.callUniqueId) add('call_unique_id = ?', f.callUniqueId);
     if (f.phoneDigits) {
-      const hasPhoneColumn = (await this.integrationLogColumns()).has('phone');
-      const like = `%${f.phoneDigits}%`;
+      // Rows written before the phone column existed still carry the number inside request_data.
       add(
-        hasPhoneColumn
-          ? `(${REQUEST_PHONE_DIGITS} OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') LIKE ?)`
-          : REQUEST_PHONE_DIGITS,
-        like,
+        `(${REQUEST_PHONE_DIGITS} OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') LIKE ?)`,
+        `%${f.phoneDigits}%`,
       );
     }
     if (f.since) add('created_at >= ?', f.since.toISOString());

@@ -11,14 +11,21 @@ export interface Enterprise {
   adminTokenVersion: number;
 }
 
+export type IntegrationLogStatus = 'success' | 'error' | 'warning' | 'skipped';
+
 export interface IntegrationLogInput {
   enterpriseNumber: string;
   integrationType: string;
   eventType: string;
   callUniqueId?: string | null;
+  /** `in` / `out` for rows about a call. */
+  direction?: 'in' | 'out' | null;
+  /** The customer's number (E.164) for rows about a call. */
+  phone?: string | null;
   requestData?: unknown;
   responseData?: unknown;
-  status: 'success' | 'error';
+  /** `warning`: accepted but something was lost; `skipped`: no CRM call on purpose. */
+  status: IntegrationLogStatus;
   errorMessage?: string | null;
   durationMs?: number | null;
 }
@@ -26,14 +33,7 @@ export interface IntegrationLogInput {
 export interface IntegrationLog extends Required<IntegrationLogInput> {
   id: number;
   createdAt: string;
-  /** `in|out`; read when the column exists (added by the delivery-fidelity migration), otherwise absent. */
-  direction?: string | null;
-  /** E.164; read when the column exists, otherwise absent. */
-  phone?: string | null;
 }
-
-/** Every status a log row can carry (the delivery-fidelity migration adds `warning` and `skipped`). */
-export type IntegrationLogStatus = 'success' | 'error' | 'warning' | 'skipped';
 
 export interface IntegrationLogFilter {
   enterpriseNumber: string;

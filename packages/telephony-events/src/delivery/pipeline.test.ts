@@ -47,7 +47,7 @@ function setup(
 const dial = (uniqueId: string, payload: Record<string, unknown> = {}) => ({
   enterprise_number: '0367',
   event_type: 'dial',
-  payload: { UniqueId: uniqueId, CallType: 0, Phone: '79001234567', Extensions: ['150', '151', '152'], ...payload },
+  payload: { UniqueId: uniqueId, CallType: 0, Phone: '+79001234567', Extensions: ['150', '151', '152'], ...payload },
 });
 const hangup = (uniqueId: string, payload: Record<string, unknown> = {}) => ({
   enterprise_number: '0367',
@@ -55,7 +55,7 @@ const hangup = (uniqueId: string, payload: Record<string, unknown> = {}) => ({
   payload: {
     UniqueId: uniqueId,
     CallType: 0,
-    Phone: '79001234567',
+    Phone: '+79001234567',
     CallStatus: '2',
     Extensions: ['151'],
     StartTime: '2025-01-09 10:00:00',
@@ -83,7 +83,7 @@ describe('telephony pipeline + RetailCRM sink', () => {
     release();
     await pipeline.onIdle();
     expect(api.callEvents).toEqual([
-      { phone: '79001234567', type: 'in', codes: ['150', '151', '152'], userIds: [19, 18], callExternalId: 'u1' },
+      { phone: '+79001234567', type: 'in', codes: ['150', '151', '152'], userIds: [19, 18], callExternalId: 'u1' },
     ]);
   });
 
@@ -91,11 +91,11 @@ describe('telephony pipeline + RetailCRM sink', () => {
     const { api, pipeline } = setup();
     await pipeline.start();
     await pipeline.handle(
-      dial('u2', { CallType: undefined, CallerIDNum: '150', Phone: '79005550000', Extensions: [] }),
+      dial('u2', { CallType: undefined, CallerIDNum: '150', Phone: '+79005550000', Extensions: [] }),
     );
     await pipeline.onIdle();
     expect(api.callEvents).toEqual([
-      { phone: '79005550000', type: 'out', codes: ['150'], userIds: [19], callExternalId: 'u2' },
+      { phone: '+79005550000', type: 'out', codes: ['150'], userIds: [19], callExternalId: 'u2' },
     ]);
   });
 
@@ -108,20 +108,20 @@ describe('telephony pipeline + RetailCRM sink', () => {
     await pipeline.onIdle();
     expect(api.callEvents.filter((e) => e.type === 'hangup')).toEqual([
       {
-        phone: '79001234567',
+        phone: '+79001234567',
         type: 'hangup',
         hangupStatus: 'answered',
         codes: ['151'],
         userIds: [18],
         callExternalId: 'u3',
       },
-      { phone: '79001234567', type: 'hangup', hangupStatus: 'no answered', callExternalId: 'u4' },
+      { phone: '+79001234567', type: 'hangup', hangupStatus: 'no answered', callExternalId: 'u4' },
     ]);
     expect(api.uploadedCalls).toEqual([
       {
         date: '2025-01-09 10:00:00',
         type: 'in',
-        phone: '79001234567',
+        phone: '+79001234567',
         code: '151',
         userId: 18,
         result: 'answered',
@@ -131,14 +131,17 @@ describe('telephony pipeline + RetailCRM sink', () => {
       {
         date: '2025-01-09 10:00:00',
         type: 'in',
-        phone: '79001234567',
+        phone: '+79001234567',
         result: 'failed',
         duration: 20,
         externalId: 'u4',
       },
     ]);
-    // Every CRM call is logged; the API key never reaches a record.
-    expect(log.list()).toHaveLength(5);
+    // u4 had no dial: the card the original's synthetic dial showed comes first.
+    expect(api.callEvents.filter((e) => e.type === 'in').map((e) => e.callExternalId)).toEqual(['u3', 'u4']);
+    // Every CRM call is logged, with the call it is about; the API key never reaches a record.
+    expect(log.list()).toHaveLength(6);
+    expect(log.list().every((r) => r.callUniqueId && r.direction === 'in' && r.phone === '+79001234567')).toBe(true);
     expect(log.list().every((r) => r.status === 'success' && r.integrationType === 'retailcrm')).toBe(true);
     expect(JSON.stringify(log.list())).not.toContain(SECRET);
   });
@@ -151,7 +154,7 @@ describe('telephony pipeline + RetailCRM sink', () => {
     await pipeline.onIdle();
     expect(late).toMatchObject({ ok: true, enqueued: [], ignored: ['retailcrm'] });
     expect(api.callEvents.map((e) => e.type)).toEqual(['hangup']);
-    expect(api.uploadedCalls).toMatchObject([{ type: 'out', phone: '79007770000', code: '150', userId: 19 }]);
+    expect(api.uploadedCalls).toMatchObject([{ type: 'out', phone: '+79007770000', code: '150', userId: 19 }]);
     expect(pipeline.stats().staleDials).toBe(1);
   });
 
@@ -163,7 +166,7 @@ describe('telephony pipeline + RetailCRM sink', () => {
     const bridge = await pipeline.handle({
       enterprise_number: '0367',
       event_type: 'bridge',
-      payload: { UniqueId: 'u6', CallerIDNum: '79001234567', ConnectedLineNum: '151', Channel: 'SIP/151-00000000' },
+      payload: { UniqueId: 'u6', CallerIDNum: '+79001234567', ConnectedLineNum: '151', Channel: 'SIP/151-00000000' },
     });
     await pipeline.onIdle();
     expect(bridge).toMatchObject({ ok: true, enqueued: [], ignored: ['retailcrm'] });
@@ -296,7 +299,7 @@ describe('telephony pipeline + RetailCRM sink', () => {
     await pipeline.handle(hangup('u10'));
     await pipeline.onIdle();
     expect(api.attempts).toMatchObject({ callEvent: 0, uploadCalls: 0 });
-    expect(pipeline.stats().skipped).toEqual({ dial_disabled: 1, disabled: 1 });
+    expect(pipeline.stats().skipped).toEqual({ incoming_disabled: 1, disabled: 1 });
   });
 });
 
@@ -314,6 +317,7 @@ describe('delivery faults', () => {
       'hangup:f1',
       'hangup:f2',
       'in:f1',
+      'in:f2',
     ]);
     expect(api.uploadedCalls.map((c) => c.externalId).sort()).toEqual(['f1', 'f2']);
     expect(log.list().filter((r) => r.status === 'error').length).toBeGreaterThanOrEqual(6);
@@ -350,7 +354,7 @@ describe('delivery faults', () => {
     };
     await pipeline.handle(hangup('s1'));
     await pipeline.onIdle();
-    expect(api.callEvents).toHaveLength(1);
+    expect(api.callEvents.map((e) => e.type)).toEqual(['in', 'hangup']);
     expect(api.uploadedCalls).toHaveLength(1);
     expect(api.attempts.uploadCalls).toBe(3);
   });
@@ -391,17 +395,21 @@ describe('delivery faults', () => {
     expect(api.uploadedCalls).toEqual([]);
   });
 
-  it('a missing phone is a non-retryable mapping error; the stored job carries no PBX token', async () => {
+  it('a caller without a number gets no card; a dead-lettered job carries no PBX token', async () => {
     const { api, pipeline, deadLetters } = setup();
     await pipeline.start();
+    await pipeline.handle({ enterprise_number: '0367', event_type: 'dial', payload: { UniqueId: 'm0', CallType: 0 } });
+    await pipeline.onIdle();
+    expect(api.attempts.callEvent).toBe(0);
+    expect(pipeline.stats().skipped).toEqual({ anonymous_caller: 1 });
+    api.failNext({ status: 400 });
     await pipeline.handle({
       enterprise_number: '0367',
       event_type: 'dial',
-      payload: { UniqueId: 'm1', Token: 'pbx-secret-token-42' },
+      payload: { UniqueId: 'm1', Phone: '+79001234567', Token: 'pbx-secret-token-42' },
     });
     await pipeline.onIdle();
-    expect(api.attempts.callEvent).toBe(0);
-    expect(deadLetters.list()).toMatchObject([{ error: { code: 'missing_phone' }, attempts: 1 }]);
+    expect(deadLetters.list()).toMatchObject([{ error: { status: 400 }, attempts: 1 }]);
     expect(JSON.stringify(deadLetters.list())).not.toContain('pbx-secret-token-42');
     expect(deadLetters.list()[0]?.job.event.payload.Token).toBe('***');
   });

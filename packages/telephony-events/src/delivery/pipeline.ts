@@ -97,7 +97,7 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
   const hangupMemoryMs = options.hangupMemoryMs ?? 600_000;
   const hungUp = new Map<string, number>(); // enterprise|UniqueId -> expiry
   const stats: PipelineStats = {
-    received: { dial: 0, bridge: 0, hangup: 0, download: 0 },
+    received: { start: 0, dial: 0, bridge: 0, hangup: 0, download: 0 },
     invalid: 0,
     enqueued: 0,
     duplicates: 0,
@@ -143,8 +143,8 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
   };
 
   const writeLog = async (record: Parameters<IntegrationLogSink['write']>[0]) => {
-    if (record.status === 'success') stats.crmCalls.success++;
-    else stats.crmCalls.error++;
+    if (record.status === 'success' || record.status === 'warning') stats.crmCalls.success++;
+    else if (record.status === 'error') stats.crmCalls.error++;
     try {
       await options.integrationLog?.write(record);
     } catch (error) {
@@ -162,6 +162,7 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
         eventType: job.event.event_type,
         operation: step.operation,
         requestData: redact(step.request, step.secrets),
+        ...step.trace,
       };
       const logError = (error: unknown, durationMs: number) => {
         const info = redact(describeError(error), step.secrets);
@@ -185,10 +186,12 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
               observed.add(outcome.error);
               return logError(outcome.error, outcome.durationMs);
             }
+            const warning = step.assess?.(outcome.value);
             return writeLog({
               ...base,
               responseData: redact(outcome.value, step.secrets),
-              status: 'success',
+              status: warning ? 'warning' : 'success',
+              ...(warning ? { errorMessage: warning } : {}),
               durationMs: outcome.durationMs,
               createdAt: new Date(clock.now()),
             });
@@ -208,8 +211,26 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
     const sink = sinks.get(job.crm);
     if (!sink) throw Object.assign(new Error(`no sink for ${job.crm}`), { isRetryable: false, code: 'unknown_crm' });
     const outcome = await sink.deliver(job, callsFor(job, context));
-    if (outcome === 'delivered') stats.delivered++;
-    else stats.skipped[outcome.skipped] = (stats.skipped[outcome.skipped] ?? 0) + 1;
+    if (outcome === 'delivered') {
+      stats.delivered++;
+      return;
+    }
+    stats.skipped[outcome.skipped] = (stats.skipped[outcome.skipped] ?? 0) + 1;
+    if (outcome.trace) {
+      await writeLog({
+        enterpriseNumber: job.enterpriseNumber,
+        integrationType: job.crm,
+        eventType: job.event.event_type,
+        operation: 'skipped',
+        requestData: { reason: outcome.skipped, ...outcome.detail },
+        responseData: null,
+        status: 'skipped',
+        errorMessage: outcome.skipped,
+        durationMs: 0,
+        createdAt: new Date(clock.now()),
+        ...outcome.trace,
+      });
+    }
   };
 
   const onDeadLetter = async (entry: DeadLetter) => {

@@ -1,4 +1,5 @@
 import type { EventType } from '../events/schema.js';
+import type { CallTrace } from '../ports.js';
 import type { DeliveryJob } from '../queue/types.js';
 
 /** How a sink makes CRM calls: each named step runs once per job, under the policies, and is logged. */
@@ -12,11 +13,21 @@ export interface SinkCalls {
     /** Values masked out of the integration log (API keys). */
     secrets?: string[];
     run: (signal: AbortSignal) => Promise<T>;
+    /** Which call the logged row is about. */
+    trace?: CallTrace;
+    /** A successful answer that still lost something: logged as `warning` with this message. */
+    assess?: (response: T) => string | undefined;
   }): Promise<T | undefined>;
 }
 
 /** Why a sink did nothing for a job (counted in stats, never an error). */
-export type SinkSkip = { skipped: string };
+export type SinkSkip = {
+  skipped: string;
+  /** With a trace, the skip is written to the integration log (status `skipped`), so the call can be followed. */
+  trace?: CallTrace;
+  /** Extra facts for that row (e.g. the flag that was off). */
+  detail?: Record<string, unknown>;
+};
 export type SinkOutcome = 'delivered' | SinkSkip;
 
 /** One CRM target of the pipeline (e.g. RetailCRM). */

@@ -58,16 +58,29 @@ describe('telephonyEventSchema', () => {
   it('rejects unknown event types, a missing UniqueId and malformed times', () => {
     const base = { enterprise_number: '0367', event_type: 'dial', payload: { UniqueId: 'u1' } };
     expect(telephonyEventSchema.safeParse(base).success).toBe(true);
-    expect(telephonyEventSchema.safeParse({ ...base, event_type: 'start' }).success).toBe(false);
+    expect(telephonyEventSchema.safeParse({ ...base, event_type: 'start' }).success).toBe(true);
+    expect(telephonyEventSchema.safeParse({ ...base, event_type: 'ring' }).success).toBe(false);
     expect(telephonyEventSchema.safeParse({ ...base, payload: {} }).success).toBe(false);
     expect(telephonyEventSchema.safeParse({ ...base, enterprise_number: '' }).success).toBe(false);
     expect(
       telephonyEventSchema.safeParse({
         ...base,
         event_type: 'hangup',
-        payload: { UniqueId: 'u', StartTime: '2025-01-09T10:00:00Z' },
+        payload: { UniqueId: 'u', StartTime: '09.01.2025 10:00' },
       }).success,
     ).toBe(false);
+    for (const stamp of [
+      '2025-01-09 10:00:00',
+      '2025-01-09T10:00:00',
+      '2025-01-09T10:00:00+03:00',
+      '2025-01-09T07:00:00Z',
+      1736406000,
+    ]) {
+      expect(
+        telephonyEventSchema.safeParse({ ...base, event_type: 'hangup', payload: { UniqueId: 'u', StartTime: stamp } })
+          .success,
+      ).toBe(true);
+    }
     expect(telephonyEventSchema.safeParse({ ...base, payload: { UniqueId: 'u', CallType: 'x' } }).success).toBe(false);
   });
 });

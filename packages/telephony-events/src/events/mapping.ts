@@ -5,6 +5,34 @@ export function isInternalNumber(value: string | null | undefined): boolean {
   return typeof value === 'string' && /^\d{2,5}$/.test(value.trim());
 }
 
+// `SIP/150-0000001a`, `PJSIP/151-00000002`, `Local/152@from-internal-0000;1`, `IAX2/153-...`: the peer name is the
+// extension. Anything after `-`, `@` or `;` is Asterisk's channel suffix.
+const CHANNEL = /^[A-Za-z0-9]+\/([^-@;/]+)/;
+
+/** The extension an `Extensions` item or a caller id names: `151`, or the peer of a channel name; else undefined. */
+export function extensionFromToken(token: string | null | undefined): string | undefined {
+  const trimmed = token?.trim();
+  if (!trimmed) return undefined;
+  const peer = CHANNEL.exec(trimmed)?.[1] ?? trimmed;
+  return isInternalNumber(peer) ? peer : undefined;
+}
+
+/** `Extensions` items split into internal extensions (in order, no duplicates) and the items that are not one. */
+export function splitExtensions(tokens: readonly string[] | null | undefined): {
+  extensions: string[];
+  unknown: string[];
+} {
+  const extensions = new Set<string>();
+  const unknown: string[] = [];
+  for (const token of tokens ?? []) {
+    if (!token.trim()) continue;
+    const extension = extensionFromToken(token);
+    if (extension) extensions.add(extension);
+    else unknown.push(token.trim());
+  }
+  return { extensions: [...extensions], unknown };
+}
+
 /** The payload fields the mapping rules read (present on every event kind). */
 export interface CallFields {
   CallType?: number | null;
@@ -41,23 +69,22 @@ export function deriveDirection(payload: CallFields): CallDirection {
   return 'in';
 }
 
-/** Manager code: the first internal number in `CallerIDNum`, then `Extensions`, then `ConnectedLineNum`. */
+/**
+ * Manager code: the first internal number in `CallerIDNum`, then `Extensions`, then `ConnectedLineNum` (channel
+ * names such as `SIP/150-0000001a` count as their extension).
+ */
 export function deriveManagerCode(payload: CallFields): string | undefined {
   const candidates = [payload.CallerIDNum, ...(payload.Extensions ?? []), payload.ConnectedLineNum];
   for (const candidate of candidates) {
-    if (isInternalNumber(candidate)) return (candidate as string).trim();
+    const extension = extensionFromToken(candidate);
+    if (extension) return extension;
   }
   return undefined;
 }
 
-/** Every internal number of `Extensions` (a dial's ring group), in order, without duplicates. */
+/** Every internal number of `Extensions` (a dial's ring group, channel names reduced), in order, no duplicates. */
 export function internalExtensions(extensions: readonly string[] | null | undefined): string[] {
-  const seen = new Set<string>();
-  for (const item of extensions ?? []) {
-    const trimmed = item.trim();
-    if (isInternalNumber(trimmed)) seen.add(trimmed);
-  }
-  return [...seen];
+  return splitExtensions(extensions).extensions;
 }
 
 /** Reverse of `user_extensions` (`{retailcrm_user_id: extension|null}`): extension -> user id. */

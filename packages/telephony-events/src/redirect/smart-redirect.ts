@@ -36,7 +36,15 @@ export interface SmartRedirectOptions {
   logger?: Logger;
 }
 
-export type ResolveFailure = 'not_configured' | 'disabled' | 'no_manager' | 'no_extension' | 'timeout' | 'error';
+export type ResolveFailure =
+  | 'not_configured'
+  | 'disabled'
+  /** The enterprise's `events.smart_redirect` is off (read per call, before the cache). */
+  | 'smart_redirect_disabled'
+  | 'no_manager'
+  | 'no_extension'
+  | 'timeout'
+  | 'error';
 
 export type ResolveResult =
   | { extension: string; managerId: number; source: 'crm' | 'cache' }
@@ -149,20 +157,29 @@ export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirec
       return { extension: undefined, reason: 'error', source: 'none' };
     }
     const key = `${enterprise}|${digits}`;
-    const cached = cache.get(key);
-    if (cached && cached.expiresAt > clock.now()) return { ...cached.result, source: 'cache' } as ResolveResult;
-    let running = inFlight.get(key);
-    if (!running) {
-      running = lookup(enterprise, String(phone)).then((result) => {
-        remember(key, result);
-        return result;
-      });
-      inFlight.set(key, running);
-      const clear = () => inFlight.delete(key);
-      running.then(clear, clear);
-    }
+    const gatedLookup = async (): Promise<ResolveResult> => {
+      // The flag is read on every call (a config cache answers from memory), so switching it off acts at once,
+      // cached answers included.
+      const flags = await readKey(options.config, enterprise);
+      if (flags?.events?.smart_redirect === false) {
+        return { extension: undefined, reason: 'smart_redirect_disabled', source: 'none' };
+      }
+      const cached = cache.get(key);
+      if (cached && cached.expiresAt > clock.now()) return { ...cached.result, source: 'cache' } as ResolveResult;
+      let running = inFlight.get(key);
+      if (!running) {
+        running = lookup(enterprise, String(phone)).then((result) => {
+          remember(key, result);
+          return result;
+        });
+        inFlight.set(key, running);
+        const clear = () => inFlight.delete(key);
+        running.then(clear, clear);
+      }
+      return running;
+    };
     try {
-      return await withDeadline(running, budgetMs);
+      return await withDeadline(gatedLookup(), budgetMs);
     } catch (error) {
       if (error instanceof DeadlineExceeded) {
         logger.warn({ enterprise, budgetMs }, 'smart redirect lookup exceeded its budget; default route');

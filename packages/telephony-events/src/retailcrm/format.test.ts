@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createTelephonyPipeline } from '../delivery/pipeline.js';
 import { createDeliveryPolicies } from '../delivery/policies.js';
+import { telephonyEventSchema } from '../events/schema.js';
 import { createInProcessQueue } from '../queue/in-process-queue.js';
 import { createFakeTelephonyApi } from '../testing/fake-telephony-api.js';
+import { viewCall } from './call-view.js';
 import { formatRetailCrmDate, hostTimeZone } from './format.js';
 import { buildCallRecord, createRetailCrmSink } from './retailcrm-sink.js';
 
@@ -61,9 +63,14 @@ describe('upload dates and time zones', () => {
   it('the record date is StartTime, else EndTime (same PBX clock), else the fallback', () => {
     const base = { UniqueId: 'u', Phone: '79001234567', CallStatus: '2' };
     const cfg = { user_extensions: {} };
-    expect(buildCallRecord({ ...base, StartTime: '2025-01-09 10:00:00' }, cfg, 'fb')?.date).toBe('2025-01-09 10:00:00');
-    expect(buildCallRecord({ ...base, EndTime: '2025-01-09 10:02:30' }, cfg, 'fb')?.date).toBe('2025-01-09 10:02:30');
-    expect(buildCallRecord(base, cfg, 'fb')?.date).toBe('fb');
+    const view = (payload: Record<string, unknown>) =>
+      viewCall(
+        telephonyEventSchema.parse({ enterprise_number: '1', event_type: 'hangup', payload: { ...base, ...payload } }),
+        { timeZone: 'Europe/Moscow' },
+      );
+    expect(buildCallRecord(view({ StartTime: '2025-01-09 10:00:00' }), cfg, 'fb').date).toBe('2025-01-09 10:00:00');
+    expect(buildCallRecord(view({ EndTime: '2025-01-09 10:02:30' }), cfg, 'fb').date).toBe('2025-01-09 10:02:30');
+    expect(buildCallRecord(view({}), cfg, 'fb').date).toBe('fb');
   });
 
   it('a download without StartTime/EndTime is dated at receipt on the PBX clock zone, not in UTC', async () => {

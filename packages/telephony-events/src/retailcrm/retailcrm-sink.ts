@@ -1,91 +1,131 @@
-import type { CrmSink, SinkOutcome } from '../delivery/sink.js';
+import type { CrmSink, SinkCalls, SinkOutcome } from '../delivery/sink.js';
 import { isRetryableError, TelephonyEventsError } from '../errors.js';
-import {
-  type CallDirection,
-  deriveDirection,
-  deriveManagerCode,
-  derivePhone,
-  durationSeconds,
-  internalExtensions,
-  isAnswered,
-  userIdByExtension,
-} from '../events/mapping.js';
-import type { DownloadPayload, HangupPayload } from '../events/schema.js';
+import { userIdByExtension } from '../events/mapping.js';
 import {
   type CallEvent,
   type CallRecord,
+  type CallTrace,
   type Clock,
+  type Logger,
   type RetailCrmApiFactory,
   type RetailCrmConfigReader,
   type RetailCrmEnterpriseConfig,
+  type RetailCrmTaskInput,
+  type RetailCrmTasksApiFactory,
   readKey,
+  silentLogger,
   systemClock,
+  type UploadCallsResponse,
 } from '../ports.js';
 import type { DeliveryJob } from '../queue/types.js';
 import { createApiCache } from './api-cache.js';
 import { toCallRecord } from './call-record.js';
+import { type CallView, viewCall } from './call-view.js';
 import { formatRetailCrmDate, hostTimeZone } from './format.js';
+import { createRecordingHold, type RecordingHold } from './recording-hold.js';
 
 export interface RetailCrmSinkOptions {
-  /** `integrations_config.retailcrm` per enterprise. */
+  /** `integrations_config.retailcrm` per enterprise, read per event (a config cache: no extra DB read). */
   config: RetailCrmConfigReader;
   /** Builds the telephony API for one enterprise; called again when its domain or key changes. */
   createApi: RetailCrmApiFactory;
+  /** Builds the tasks API (missed-call tasks); without it `missed_call_task` is logged and skipped. */
+  createTasksApi?: RetailCrmTasksApiFactory;
   /** A dial older than this when its job runs is dropped: a ringing card for a finished call helps nobody (60 s). */
   maxDialAgeMs?: number;
   /**
-   * IANA zone of the PBX clock (its `StartTime`/`EndTime` are local wall-clock stamps without a zone). Used only
-   * when an upload needs a date the PBX did not send: the time the event was received, written in this zone so
-   * every `date` of an enterprise is on the same clock. Default: the host's zone (`hostTimeZone()`).
+   * IANA zone of the PBX clock (its `StartTime`/`EndTime` are local wall-clock stamps without a zone); an
+   * enterprise's `time_zone` overrides it. Used for stamps with an offset or in epoch seconds, and for the time the
+   * event was received when an upload has no date. Default: the host's zone (`hostTimeZone()`).
    */
   timeZone?: string;
+  /** Where uploads wait for their recording (default: in this process). */
+  recordings?: RecordingHold;
   clock?: Clock;
+  logger?: Logger;
 }
 
 const codesToUserIds = (codes: string[], byExtension: Map<string, number>) =>
   codes.map((code) => byExtension.get(code)).filter((id): id is number => id !== undefined);
 
-/**
- * Call-history record of a finished call (hangup or download). `date` is the PBX's `StartTime`, else its `EndTime`
- * (same PBX clock; a call without a start has no duration anyway), else `fallbackDate`.
- */
+const traceOf = (view: CallView): CallTrace => ({
+  callUniqueId: view.uniqueId,
+  direction: view.direction,
+  ...(view.anonymous ? {} : { phone: view.phone }),
+});
+
+/** Call-history record of a finished call: `date` = start, else end, else `fallbackDate` (all on the PBX clock). */
 export function buildCallRecord(
-  payload: HangupPayload | DownloadPayload,
+  view: CallView,
   config: Pick<RetailCrmEnterpriseConfig, 'user_extensions' | 'site'>,
   fallbackDate: string,
   recordUrl?: string,
-): CallRecord | undefined {
-  const phone = derivePhone(payload);
-  if (!phone) return undefined;
+): CallRecord {
   return toCallRecord(
     {
-      date: payload.StartTime ?? payload.EndTime ?? fallbackDate,
-      direction: deriveDirection(payload),
-      phone,
-      code: deriveManagerCode(payload),
-      result: isAnswered(payload.CallStatus) ? 'answered' : 'failed',
-      durationSeconds: durationSeconds(payload.StartTime, payload.EndTime),
-      externalId: payload.UniqueId,
+      date: view.start ?? view.end ?? fallbackDate,
+      direction: view.direction,
+      phone: view.phone,
+      code: view.managerCode,
+      result: view.answered ? 'answered' : 'failed',
+      durationSeconds: view.duration,
+      externalId: view.uniqueId,
       recordUrl,
     },
     config,
   );
 }
 
-/** RetailCRM mapping of the original system: dial -> in/out event, hangup -> hangup event + upload, download -> upload. */
+/**
+ * An upload answered `duplicateCalls`: RetailCRM already had the call, so it is delivered (a re-sent upload is not
+ * a duplicate call). If this upload carried a recording, RetailCRM dropped it: say so (integration log `warning`).
+ */
+export function lostRecording(record: CallRecord, response: UploadCallsResponse | undefined): string | undefined {
+  if (!record.recordUrl || !record.externalId) return undefined;
+  if (!response?.duplicateCalls?.includes(record.externalId)) return undefined;
+  return `RetailCRM already had call ${record.externalId}; its recording was not attached (RetailCRM cannot add a recording to an uploaded call: raise recording_wait_seconds)`;
+}
+
+/**
+ * RetailCRM mapping of the original system, gated by the enterprise's flags: dial -> `in`/`out` card, hangup ->
+ * `hangup` event + history upload (+ missed-call task), download -> history upload with the recording; start and
+ * bridge -> nothing. Only customer calls are sent (internal calls on request); see the README's table.
+ */
 export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
   const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
   const maxDialAgeMs = options.maxDialAgeMs ?? 60_000;
-  const timeZone = options.timeZone ?? hostTimeZone();
-  formatRetailCrmDate(0, timeZone); // an unknown zone fails here, at wiring time, not in every delivery
+  const defaultZone = options.timeZone ?? hostTimeZone();
+  formatRetailCrmDate(0, defaultZone); // an unknown zone fails here, at wiring time, not in every delivery
   const apiFor = createApiCache(options.createApi);
+  const recordings = options.recordings ?? createRecordingHold({ clock });
+  // Calls whose dial this process handled (ring group kept for the missed-call task): a hangup without one may show
+  // the card the original's synthetic dial showed.
+  const dialsSeen = new Map<string, { until: number; extensions: string[] }>();
+  const rememberDial = (key: string, extensions: string[]) => {
+    const now = clock.now();
+    dialsSeen.delete(key);
+    dialsSeen.set(key, { until: now + 600_000, extensions });
+    for (const [k, v] of dialsSeen) {
+      if (v.until > now && dialsSeen.size <= 50_000) break;
+      dialsSeen.delete(k);
+    }
+  };
 
-  const missingPhone = (job: DeliveryJob) =>
-    new TelephonyEventsError('missing_phone', `event ${job.id} has no Phone, CallerIDNum or ConnectedLineNum`);
+  const zoneOf = (config: RetailCrmEnterpriseConfig) => {
+    if (!config.time_zone) return defaultZone;
+    try {
+      formatRetailCrmDate(0, config.time_zone);
+      return config.time_zone;
+    } catch {
+      logger.warn({ timeZone: config.time_zone }, 'unknown time_zone in the enterprise settings; using the default');
+      return defaultZone;
+    }
+  };
 
   return {
     name: 'retailcrm',
-    accepts: (eventType) => eventType !== 'bridge',
+    accepts: (eventType) => eventType === 'dial' || eventType === 'hangup' || eventType === 'download',
     async deliver(job, calls): Promise<SinkOutcome> {
       const config = await readKey(options.config, job.enterpriseNumber);
       if (!config) {
@@ -95,88 +135,167 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
       }
       if (config.enabled === false) return { skipped: 'disabled' };
       const { event } = job;
-      if (config.events?.[event.event_type as 'dial' | 'hangup' | 'download'] === false) {
-        return { skipped: `${event.event_type}_disabled` };
+      const timeZone = zoneOf(config);
+      const view = viewCall(event, { defaultCountry: config.default_country, timeZone });
+      const trace = traceOf(view);
+      const key = `${job.enterpriseNumber}|${view.uniqueId}`;
+      if (view.unknownExtensions.length) {
+        logger.warn(
+          { enterprise: job.enterpriseNumber, uniqueId: view.uniqueId, unknownExtensions: view.unknownExtensions },
+          'Extensions items that are not internal numbers; check the dialplan',
+        );
       }
+      if (event.event_type === 'dial') rememberDial(key, view.extensions);
+      if (view.kind === 'crm_leg') return { skipped: 'crm_initiated_leg', trace };
+      if (view.kind === 'internal' && config.send_internal_calls !== true) return { skipped: 'internal_call', trace };
+
+      const flags = config.events ?? {};
+      const cardOn = (direction: 'in' | 'out') =>
+        flags.dial !== false && (direction === 'in' ? flags.incoming !== false : flags.outgoing !== false);
       const api = apiFor(job.enterpriseNumber, config);
       const secrets = [config.api_key];
       const byExtension = userIdByExtension(config.user_extensions);
       const site = config.site ? { site: config.site } : {};
-      // One named step per CRM call: a step done on an earlier attempt is skipped on a retry.
-      const sendCallEvent = (callEvent: CallEvent) =>
-        calls.call({
-          name: 'callEvent',
-          operation: 'telephony.callEvent',
-          request: callEvent,
-          secrets,
-          run: (signal) => api.callEvent(callEvent, { signal }),
+      const step = <T>(name: string, operation: string, request: unknown, run: (s: AbortSignal) => Promise<T>) =>
+        calls.call({ name, operation, request, secrets, run, trace });
+      const sendCallEvent = (name: string, callEvent: CallEvent) =>
+        step(name, 'telephony.callEvent', callEvent, (signal) => api.callEvent(callEvent, { signal }));
+      const card = (name: string, codes: string[]) =>
+        sendCallEvent(name, {
+          phone: view.phone,
+          type: view.direction,
+          ...(codes.length ? { codes, userIds: codesToUserIds(codes, byExtension) } : {}),
+          callExternalId: view.uniqueId,
+          ...site,
         });
-      const uploadRecord = (record: CallRecord) =>
-        calls.call({
+      const ringGroup = () => (view.direction === 'in' ? view.extensions : view.managerCode ? [view.managerCode] : []);
+
+      if (event.event_type === 'dial') {
+        if (clock.now() - job.receivedAt > maxDialAgeMs) return { skipped: 'dial_expired', trace };
+        if (view.anonymous) return { skipped: 'anonymous_caller', trace };
+        if (!cardOn(view.direction)) {
+          return { skipped: `${view.direction === 'in' ? 'incoming' : 'outgoing'}_disabled`, trace };
+        }
+        await card('callEvent', ringGroup());
+        return 'delivered';
+      }
+
+      const historyOn = flags.history !== false && (event.event_type !== 'download' || flags.download !== false);
+      const fallbackDate = formatRetailCrmDate(job.receivedAt, timeZone);
+      const upload = async (recordUrl: string | undefined) => {
+        const record = buildCallRecord(view, config, fallbackDate, recordUrl);
+        const response = await calls.call({
           name: 'upload',
           operation: 'telephony.uploadCalls',
           request: [record],
           secrets,
+          trace,
           run: (signal) => api.uploadCalls([record], { signal }),
+          assess: (answer) => lostRecording(record, answer),
         });
-      const historyRecord = (payload: HangupPayload | DownloadPayload, recordUrl?: string) => {
-        const record = buildCallRecord(payload, config, formatRetailCrmDate(job.receivedAt, timeZone), recordUrl);
-        if (!record) throw missingPhone(job);
-        return record;
+        if (recordUrl) recordings.markUploaded(key);
+        return response;
       };
 
-      if (event.event_type === 'dial') {
-        if (clock.now() - job.receivedAt > maxDialAgeMs) return { skipped: 'dial_expired' };
-        const payload = event.payload;
-        const phone = derivePhone(payload);
-        if (!phone) throw missingPhone(job);
-        const type: CallDirection = deriveDirection(payload);
-        // Incoming: the whole ring group sees the card; outgoing: the manager who dials.
-        const manager = deriveManagerCode(payload);
-        const codes = type === 'in' ? internalExtensions(payload.Extensions) : manager ? [manager] : [];
-        await sendCallEvent({
-          phone,
-          type,
-          ...(codes.length ? { codes } : {}),
-          ...(codes.length ? { userIds: codesToUserIds(codes, byExtension) } : {}),
-          callExternalId: payload.UniqueId,
-          ...site,
-        });
+      if (event.event_type === 'download') {
+        if (!historyOn) return { skipped: 'history_disabled', trace };
+        if (view.recordUrl && recordings.offer(key, view.recordUrl))
+          return { skipped: 'recording_joined_hangup', trace };
+        await upload(view.recordUrl);
         return 'delivered';
       }
 
-      if (event.event_type === 'hangup') {
-        const payload = event.payload;
-        const record = historyRecord(payload);
-        let eventError: unknown;
-        try {
-          await sendCallEvent({
-            phone: record.phone,
+      // hangup
+      const delivered: string[] = [];
+      let eventError: unknown;
+      const seen = dialsSeen.get(key);
+      // A replay (the original's `origin: "download"`, or a re-sent dead letter marked `origin: "resend"`) never
+      // shows a card: the call is long over.
+      const replayed = typeof (event as { origin?: unknown }).origin === 'string';
+      const fresh = !replayed && clock.now() - job.receivedAt <= maxDialAgeMs;
+      try {
+        if (!view.anonymous && !seen && fresh && view.direction === 'in' && cardOn('in')) {
+          // No dial reached us: show the card the original's synthetic dial showed, so the hangup closes something.
+          await card('syntheticDial', view.managerCode ? [view.managerCode] : []);
+          delivered.push('card');
+        }
+        if (!view.anonymous && flags.hangup !== false) {
+          await sendCallEvent('callEvent', {
+            phone: view.phone,
             type: 'hangup',
-            hangupStatus: record.result === 'answered' ? 'answered' : 'no answered',
-            ...(record.code ? { codes: [record.code] } : {}),
-            ...(record.userId !== undefined ? { userIds: [record.userId] } : {}),
-            callExternalId: payload.UniqueId,
+            hangupStatus: view.answered ? 'answered' : 'no answered',
+            ...(view.managerCode ? { codes: [view.managerCode] } : {}),
+            ...(view.managerCode && byExtension.has(view.managerCode)
+              ? { userIds: [byExtension.get(view.managerCode) as number] }
+              : {}),
+            callExternalId: view.uniqueId,
             ...site,
           });
-        } catch (error) {
-          // A retryable failure retries the whole job (steps remembered). A permanent one must not cost the call
-          // history: upload anyway, then report the event's failure (dead letter).
-          if (isRetryableError(error)) throw error;
-          eventError = error;
+          delivered.push('hangup');
         }
-        await uploadRecord(record);
-        if (eventError !== undefined) throw eventError;
-        return 'delivered';
+      } catch (error) {
+        // A retryable failure retries the whole job (steps remembered). A permanent one must not cost the call
+        // history: upload anyway, then report the event's failure (dead letter).
+        if (isRetryableError(error)) throw error;
+        eventError = error;
       }
-
-      if (event.event_type === 'download') {
-        const payload = event.payload;
-        const recordUrl = payload.RecordUrl ?? payload.RecordingUrl ?? payload.recording_url ?? undefined;
-        await uploadRecord(historyRecord(payload, recordUrl));
-        return 'delivered';
+      if (historyOn) {
+        const waitMs = Math.max(0, (config.recording_wait_seconds ?? 0) * 1000 - (clock.now() - job.receivedAt));
+        const recordUrl = view.recordUrl ?? (await recordings.wait(key, waitMs));
+        await upload(recordUrl);
+        delivered.push('history');
       }
-      return { skipped: 'no_crm_call' };
+      if (config.missed_call_task === true && view.direction === 'in' && !view.answered && !view.anonymous) {
+        if (await createMissedCallTask(job, calls, config, view, seen?.extensions ?? [], timeZone))
+          delivered.push('task');
+      }
+      if (eventError !== undefined) throw eventError;
+      if (!delivered.length) return { skipped: view.anonymous ? 'anonymous_caller' : 'hangup_disabled', trace };
+      return 'delivered';
     },
   };
+
+  /** A task for the responsible manager (RetailCRM's, else the first of the ring group); false when nobody. */
+  async function createMissedCallTask(
+    job: DeliveryJob,
+    calls: SinkCalls,
+    config: RetailCrmEnterpriseConfig,
+    view: CallView,
+    ringGroup: string[],
+    timeZone: string,
+  ): Promise<boolean> {
+    const tasks = options.createTasksApi?.(config, job.enterpriseNumber);
+    if (!tasks) {
+      logger.warn({ enterprise: job.enterpriseNumber }, 'missed_call_task is on but the client has no tasks API');
+      return false;
+    }
+    const api = apiFor(job.enterpriseNumber, config);
+    let performerId: number | undefined;
+    try {
+      performerId = (await api.responsibleManager({ phone: view.phone, details: true })).manager?.id;
+    } catch (error) {
+      logger.warn({ enterprise: job.enterpriseNumber, err: String(error) }, 'responsible manager lookup failed');
+    }
+    const byExtension = userIdByExtension(config.user_extensions);
+    performerId ??= ringGroup.map((code) => byExtension.get(code)).find((id) => id !== undefined);
+    if (performerId === undefined) {
+      logger.warn({ enterprise: job.enterpriseNumber, uniqueId: view.uniqueId }, 'missed call: no manager for a task');
+      return false;
+    }
+    const task: RetailCrmTaskInput = {
+      text: `Missed call from ${view.phone}`,
+      commentary: `Call ${view.uniqueId} at ${view.start ?? view.end ?? formatRetailCrmDate(job.receivedAt, timeZone)} was not answered.`,
+      performerId,
+      phone: view.phone,
+    };
+    await calls.call({
+      name: 'task',
+      operation: 'tasks.create',
+      request: task,
+      secrets: [config.api_key],
+      trace: traceOf(view),
+      run: (signal) => tasks.create(task, { signal, ...(config.site ? { site: config.site } : {}) }),
+    });
+    return true;
+  }
 }
