@@ -10,6 +10,7 @@ import { defaultClientFactory, type RetailCrmClientFactory } from './egress/clie
 import { createIntegrationLogWriter } from './egress/integration-log.js';
 import { errorHandler } from './error-handler.js';
 import { HttpError } from './errors.js';
+import { rejectMalformedUrl, rejectUnstorableBody } from './input-guard.js';
 import { createLogger, redactUrl } from './logger.js';
 import type { Messenger } from './messenger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -100,10 +101,12 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     next();
   });
 
+  app.use(rejectMalformedUrl);
   // Before the global parsers: the phone router parses its own bodies (6 MB log bundles, DRF-style errors).
   if (deps.phone) app.use(deps.phone.router);
   app.use(express.json({ limit: config.bodyLimitJson, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: true, limit: config.bodyLimitForm, parameterLimit: 200 }));
+  app.use(rejectUnstorableBody);
 
   app.use(
     createSystemRouter({
@@ -139,6 +142,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
       logger,
       originator: deps.originator,
       phoneDialer: deps.phone?.dialer,
+      logger,
     }),
   );
   // Before the admin router: it authenticates everything under /api with admin credentials.

@@ -157,8 +157,26 @@ const TOKEN_NOT_VALID = {
   messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
 };
 const REFRESH_NOT_VALID = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
+const NUL_NOT_ALLOWED = { detail: 'Null characters are not allowed.', code: 'null_characters_not_allowed' };
 const NO_ACTIVE_ACCOUNT = { detail: 'No active account found with the given credentials' };
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
+
+/** True when any string (or key) in a parsed JSON value holds U+0000; iterative, so depth cannot overflow. */
+function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
+}
 
 /** DRF-style validation body: `{field: ["message"]}`. */
 function validationError(error: z.ZodError): PhoneResponse {
@@ -263,6 +281,8 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const guarded =
     (name: PhoneRouteName, handler: PhoneHandler): PhoneHandler =>
     async (req) => {
+      // DRF's CharField refuses NUL too; no store can hold it (PostgreSQL text rejects 0x00).
+      if (containsNul(req.query) || containsNul(req.body)) return json(400, NUL_NOT_ALLOWED);
       try {
         return await handler(req);
       } catch (err) {
