@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { createPhoneAdminRouter } from './phone/admin-routes.js';
 import type { PhoneModule } from './phone/module.js';
+import { createHostPolicy } from './retailcrm/host-policy.js';
 import { RetailCrmService } from './retailcrm/service.js';
 import { createAdminApiRouter } from './routes/admin-api.js';
 import { createPbxRouter } from './routes/pbx.js';
@@ -79,6 +80,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     moduleCode: config.moduleCode,
     now: deps.now,
     random: deps.random,
+    hostPolicy: createHostPolicy(config.retailCrmHosts),
   });
 
   const app = express();
@@ -142,7 +144,6 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
       logger,
       originator: deps.originator,
       phoneDialer: deps.phone?.dialer,
-      logger,
     }),
   );
   // Before the admin router: it authenticates everything under /api with admin credentials.

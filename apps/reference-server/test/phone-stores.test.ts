@@ -83,6 +83,33 @@ describe.each(backends)('phone SQL stores on $name', (backend) => {
     expect(await devices.list()).toHaveLength(2);
   });
 
+  it('devices: claim is bound to (enterprise, user); release frees it', async () => {
+    const devices = new SqlDeviceRegistry(storage.sql);
+    const record = {
+      deviceId: 'claimed',
+      userId: 'u1',
+      tenant: '1001',
+      registeredAt: 1,
+      lastSeenAt: 1,
+      queueStuck: false,
+      stuckCount: 0,
+      stuckByType: {},
+    };
+    expect(await devices.claim(record)).toBe(true);
+    expect(await devices.claim({ ...record, lastSeenAt: 2 })).toBe(true);
+    expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002', lastSeenAt: 3 })).toBe(false);
+    expect(await devices.claim({ ...record, tenant: '2002', lastSeenAt: 3 })).toBe(false);
+    expect(await devices.get('claimed')).toEqual({ ...record, lastSeenAt: 2 });
+    const race = await Promise.all([
+      devices.claim({ ...record, deviceId: 'raced', userId: 'a' }),
+      devices.claim({ ...record, deviceId: 'raced', userId: 'b' }),
+    ]);
+    expect(race.filter(Boolean)).toHaveLength(1);
+    expect(await devices.release('claimed')).toEqual({ ...record, lastSeenAt: 2 });
+    expect(await devices.release('claimed')).toBeUndefined();
+    expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002' })).toBe(true);
+  });
+
   it('QR tokens: single use, expiry by the injected clock', async () => {
     const qr = new SqlQrTokenStore(storage.sql);
     await qr.put('digest-a', 'u1', 1_000, 1_000);

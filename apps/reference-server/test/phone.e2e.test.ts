@@ -196,6 +196,32 @@ describe('click-to-call through the phone app', () => {
     expect(await anna.pull({ waitSeconds: 0 })).toMatchObject({ status: 'empty' });
   });
 
+  it("another enterprise's user cannot take over a device: 409 until the owner's enterprise releases it", async () => {
+    const token = async (username: string, password: string) => {
+      const r = await call('POST', '/api/token/', { username, password }, { 'content-type': 'application/json' });
+      expect(r.status).toBe(200);
+      return { authorization: `Bearer ${r.data.access}`, 'content-type': 'application/json' };
+    };
+    expect(
+      (await call('POST', '/api/phone-admin/users/0500', { username: 'eve', password: 'eve-password-1' })).status,
+    ).toBe(201);
+    const annaAuth = await token('anna', 'anna-password-1');
+    const eveAuth = await token('eve', 'eve-password-1');
+    const register = (auth: Record<string, string>) =>
+      call('POST', '/api/phone/devices/register/', { device_id: 'anna-spare-phone' }, auth);
+    expect((await register(annaAuth)).status).toBe(200);
+    expect(await register(eveAuth)).toMatchObject({ status: 409, data: { code: 'device_not_owned' } });
+    expect(await srv.phone.devices.get('anna-spare-phone')).toMatchObject({ tenant: '0367' });
+    // Anna's own device keeps working.
+    expect((await register(annaAuth)).status).toBe(200);
+    // Enterprise 0500 cannot release (or learn about) 0367's device; 0367's operator can.
+    expect((await call('DELETE', '/api/phone-admin/devices/0500/anna-spare-phone')).status).toBe(404);
+    const released = await call('DELETE', '/api/phone-admin/devices/0367/anna-spare-phone');
+    expect(released).toMatchObject({ status: 200, data: { ok: true, released: { device_id: 'anna-spare-phone' } } });
+    expect((await register(eveAuth)).status).toBe(200);
+    expect(await srv.phone.devices.get('anna-spare-phone')).toMatchObject({ tenant: '0500' });
+  });
+
   it('maps every device status to a RetailCRM result', async () => {
     const expected = {
       no_answer: 'no answer',

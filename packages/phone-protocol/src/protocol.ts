@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import type { CommandBus, CommandExtra, PhoneCommand } from './command-bus.js';
-import { type DeviceRecord, type DeviceRegistry, listOnlineDevices } from './devices.js';
+import { type DeviceRecord, type DeviceRegistry, listOnlineDevices, sameOwner } from './devices.js';
 import { PhoneProtocolError } from './errors.js';
 import { empty, header, json, type PhoneRequest, type PhoneResponse } from './http.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -81,6 +81,11 @@ export interface PhoneProtocolOptions {
    * once (a replay gets 401 token_not_valid). Default: in process memory; share one (Redis) between instances.
    */
   revokedTokens?: RevokedTokenStore;
+  /**
+   * The tenant a user belongs to (the server's enterprise number). Devices are owned by (tenant, user): one
+   * tenant's user can never take over another tenant's device. Default: no tenants.
+   */
+  tenantOf?: (user: PhoneUser) => string | undefined;
   /** `false` emulates a strict legacy server: extended call updates get 400 (for client fallback tests). */
   acceptExtendedCallUpdates?: boolean;
   generateCommandId?: () => string;
@@ -252,21 +257,29 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     return user;
   }
 
+  /** The (tenant, user) that owns what this user registers. */
+  const ownerOf = (user: PhoneUser): Pick<DeviceRecord, 'userId' | 'tenant'> => {
+    const tenant = options.tenantOf?.(user);
+    return tenant === undefined ? { userId: user.id } : { userId: user.id, tenant };
+  };
+  const NOT_OWNED = json(409, {
+    detail: 'Device is registered to another user; an administrator must release it first.',
+    code: 'device_not_owned',
+  });
+
   /** Finds the device for this user, registering it on first sight (a server restart with memory storage). */
   async function ownDevice(
     user: PhoneUser,
     deviceId: string,
     deviceName?: string,
   ): Promise<DeviceRecord | PhoneResponse> {
+    const owner = ownerOf(user);
     const existing = await devices.get(deviceId);
-    if (existing && existing.userId !== user.id) {
-      return json(409, { detail: 'Device is registered to another user.', code: 'device_not_owned' });
-    }
-    if (existing) return existing;
+    if (existing) return sameOwner(existing, owner) ? existing : NOT_OWNED;
     const now = clock.now();
     const record: DeviceRecord = {
       deviceId,
-      userId: user.id,
+      ...owner,
       registeredAt: now,
       lastSeenAt: now,
       queueStuck: false,
@@ -274,8 +287,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       stuckByType: {},
       ...(deviceName ? { deviceName } : {}),
     };
-    await devices.put(record);
-    return record;
+    return (await devices.claim(record)) ? record : NOT_OWNED;
   }
 
   const guarded =
@@ -389,18 +401,20 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     deviceRegister: withUser(
       withJson(deviceRegisterRequestSchema, async (body, _req, user) => {
         const now = clock.now();
+        const owner = ownerOf(user);
         const existing = await devices.get(body.device_id);
-        // Registering again re-assigns the device: a phone handed to another operator logs in as them.
+        // A device owned by someone else stays theirs (it receives their click-to-call commands): a phone handed
+        // to another operator needs an administrator's release first.
+        if (existing && !sameOwner(existing, owner)) return NOT_OWNED;
         const record: DeviceRecord = {
           ...(existing ?? { registeredAt: now, queueStuck: false, stuckCount: 0, stuckByType: {} }),
           deviceId: body.device_id,
-          userId: user.id,
+          ...owner,
           lastSeenAt: now,
         };
-        if (existing?.userId !== user.id) record.registeredAt = now;
         if (body.device_name) record.deviceName = body.device_name;
         if (body.fcm_token) record.fcmToken = body.fcm_token;
-        await devices.put(record);
+        if (!(await devices.claim(record))) return NOT_OWNED;
         return json(200, { ok: true, device_id: record.deviceId });
       }),
     ),
@@ -441,9 +455,9 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       const update = parsed.data;
       const command = await commands.get(update.call_request_id);
       if (command) {
-        // Only the user owning the command's device may resolve it.
-        const owner = (await devices.get(command.deviceId))?.userId;
-        if (owner !== undefined && owner !== user.id) {
+        // Only the (tenant, user) owning the command's device may resolve it.
+        const device = await devices.get(command.deviceId);
+        if (device !== undefined && !sameOwner(device, ownerOf(user))) {
           return json(409, { detail: 'This call request belongs to another user.', code: 'command_not_owned' });
         }
       }

@@ -19,7 +19,7 @@ import type { RetailCrmEgress } from '../egress/retailcrm-egress.js';
 import type { Storage } from '../storage/types.js';
 import { PhoneCallStore } from './calls.js';
 import { SqlCommandBus } from './sql-command-bus.js';
-import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from './stores.js';
+import { type PhoneAccount, SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from './stores.js';
 import { PhoneTelemetryStore, type TelemetrySummary } from './telemetry.js';
 import { CallResultUploader, type UploaderOptions } from './uploader.js';
 
@@ -180,6 +180,8 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
           },
         }
       : {}),
+    // Devices belong to (enterprise, user): one enterprise's user never takes over another's device.
+    tenantOf: (user) => (user as PhoneAccount).enterpriseNumber ?? undefined,
     generateCommandId: () => randomUUID(),
     async onCallResult({ user, update }) {
       // Runs before the ack: if the write fails the device gets 503 and sends the result again.
@@ -203,7 +205,9 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
       const user = await users.findByExtension(request.enterpriseNumber, request.extension);
       if (!user?.isActive) return undefined;
       const now = clock.now();
-      const device = (await devices.listByUser(user.id)).find((d) => now - d.lastSeenAt <= onlineWindowMs);
+      const device = (await devices.listByUser(user.id)).find(
+        (d) => d.tenant === request.enterpriseNumber && now - d.lastSeenAt <= onlineWindowMs,
+      );
       if (!device) return undefined;
       const commandId = randomUUID();
       await calls.insert({

@@ -94,11 +94,28 @@ export class SqlDeviceRegistry implements DeviceRegistry {
 
   async put(record: DeviceRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO phone_devices (device_id, user_id, last_seen_at, record) VALUES ($1, $2, $3, $4::jsonb)
-       ON CONFLICT (device_id) DO UPDATE SET user_id = EXCLUDED.user_id, last_seen_at = EXCLUDED.last_seen_at,
-         record = EXCLUDED.record`,
-      [record.deviceId, record.userId, record.lastSeenAt, JSON.stringify(record)],
+      `INSERT INTO phone_devices (device_id, user_id, tenant, last_seen_at, record) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (device_id) DO UPDATE SET user_id = EXCLUDED.user_id, tenant = EXCLUDED.tenant,
+         last_seen_at = EXCLUDED.last_seen_at, record = EXCLUDED.record`,
+      [record.deviceId, record.userId, record.tenant ?? null, record.lastSeenAt, JSON.stringify(record)],
     );
+  }
+
+  /** One statement: the conflict update only applies to the same (tenant, user), so two claimers cannot both win. */
+  async claim(record: DeviceRecord): Promise<boolean> {
+    const rows = await this.db.query(
+      `INSERT INTO phone_devices (device_id, user_id, tenant, last_seen_at, record) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (device_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, record = EXCLUDED.record
+         WHERE phone_devices.user_id = EXCLUDED.user_id AND phone_devices.tenant IS NOT DISTINCT FROM EXCLUDED.tenant
+       RETURNING device_id`,
+      [record.deviceId, record.userId, record.tenant ?? null, record.lastSeenAt, JSON.stringify(record)],
+    );
+    return rows.length > 0;
+  }
+
+  async release(deviceId: string): Promise<DeviceRecord | undefined> {
+    const rows = await this.db.query('DELETE FROM phone_devices WHERE device_id = $1 RETURNING record', [deviceId]);
+    return rows[0] ? (jsonValue(rows[0].record) as DeviceRecord) : undefined;
   }
 
   async listByUser(userId: string): Promise<DeviceRecord[]> {

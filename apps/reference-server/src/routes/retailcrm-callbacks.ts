@@ -53,12 +53,11 @@ export function createRetailCrmCallbacksRouter(deps: {
   secrets: SecretBox;
   /** make-call and status callbacks are logged like every other RetailCRM exchange. */
   integrationLog: IntegrationLogWriter;
-  /** Says why a phone dial fell back to AMI. */
-  logger: Pick<Logger, 'error'>;
+  /** Says why a phone dial fell back to AMI, and why a callback was refused. */
+  logger: Pick<Logger, 'error' | 'warn'>;
   originator?: CallOriginator;
   /** Click-to-call through the manager's phone app first; AMI Originate when it has no device. */
   phoneDialer?: PhoneDialer;
-  logger?: Pick<Logger, 'warn'>;
 }): Router {
   const r = Router();
 
@@ -74,7 +73,7 @@ export function createRetailCrmCallbacksRouter(deps: {
       // One answer for an unknown client and a missing or wrong secret: the caller cannot probe which
       // enterprise numbers exist. The precise reason goes to the log only.
       if (!(err instanceof HttpError) || err.status !== 401) throw err;
-      deps.logger?.warn({ clientId, reason: err.code }, 'RetailCRM callback refused');
+      deps.logger.warn({ clientId, reason: err.code }, 'RetailCRM callback refused');
       throw new HttpError(401, CALLBACK_REFUSED, 'unknown clientId, or a missing or wrong callback secret');
     }
     return { e, cfg, input };
