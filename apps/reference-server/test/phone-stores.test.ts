@@ -5,7 +5,7 @@ import { ManualClock, type PhoneCommand } from '@callbridge/phone-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneCallStore } from '../src/phone/calls.js';
 import { SqlCommandBus } from '../src/phone/sql-command-bus.js';
-import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from '../src/phone/stores.js';
+import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore, SqlRevokedTokenStore } from '../src/phone/stores.js';
 import { createPgliteStorage } from '../src/storage/pglite.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import type { SqlStorage } from '../src/storage/sql-storage.js';
@@ -108,6 +108,18 @@ describe.each(backends)('phone SQL stores on $name', (backend) => {
     expect(await devices.release('claimed')).toEqual({ ...record, lastSeenAt: 2 });
     expect(await devices.release('claimed')).toBeUndefined();
     expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002' })).toBe(true);
+  });
+
+  it('revoked tokens: the first revoke of a jti wins; families stay revoked until their deadline', async () => {
+    const store = new SqlRevokedTokenStore(storage.sql);
+    const now = 1_800_000_000_000;
+    const first = await Promise.all([store.revoke('j1', now + 60_000, now), store.revoke('j1', now + 60_000, now)]);
+    expect(first.sort()).toEqual([false, true]);
+    expect(await store.revoke('j1', now + 60_000, now + 1000)).toBe(false);
+    expect(await store.isFamilyRevoked('f1', now)).toBe(false);
+    await store.revokeFamily('f1', now + 60_000, now);
+    expect(await store.isFamilyRevoked('f1', now + 59_999)).toBe(true);
+    expect(await store.isFamilyRevoked('f1', now + 60_000)).toBe(false);
   });
 
   it('QR tokens: single use, expiry by the injected clock', async () => {

@@ -135,6 +135,38 @@ describe('phone admin routes', () => {
   });
 });
 
+describe('phone sessions end with an operator password reset or a deactivation', () => {
+  const json = { 'content-type': 'application/json' };
+  const login = async (username: string, password: string) => {
+    const r = await call('POST', '/api/token/', { username, password }, json);
+    expect(r.status).toBe(200);
+    return r.data as { access: string; refresh: string };
+  };
+  const refresh = (token: string) => call('POST', '/api/token/refresh/', { refresh: token }, json);
+
+  it('a refresh token works once; reuse revokes the family; a reset password or deactivation ends it', async () => {
+    expect(
+      (await call('POST', '/api/phone-admin/users/0500', { username: 'reset-me', password: 'first-password-1' }))
+        .status,
+    ).toBe(201);
+    const first = await login('reset-me', 'first-password-1');
+    const rotated = await refresh(first.refresh);
+    expect(rotated.status).toBe(200);
+    expect(await refresh(first.refresh)).toMatchObject({ status: 401, data: { code: 'token_not_valid' } });
+    expect((await refresh(rotated.data.refresh)).status).toBe(401);
+
+    const second = await login('reset-me', 'first-password-1');
+    await call('POST', '/api/phone-admin/users/0500', { username: 'reset-me', password: 'second-password-2' });
+    expect((await refresh(second.refresh)).status).toBe(401);
+    const info = await call('GET', '/api/phone/user/info/', undefined, { authorization: `Bearer ${second.access}` });
+    expect(info.status).toBe(401);
+
+    const third = await login('reset-me', 'second-password-2');
+    await call('POST', '/api/phone-admin/users/0500', { username: 'reset-me', is_active: false });
+    expect((await refresh(third.refresh)).status).toBe(401);
+  });
+});
+
 describe('click-to-call through the phone app', () => {
   let anna: PhoneClient;
 
@@ -220,6 +252,8 @@ describe('click-to-call through the phone app', () => {
     expect(released).toMatchObject({ status: 200, data: { ok: true, released: { device_id: 'anna-spare-phone' } } });
     expect((await register(eveAuth)).status).toBe(200);
     expect(await srv.phone.devices.get('anna-spare-phone')).toMatchObject({ tenant: '0500' });
+    // Leave the device list as the later tests expect it.
+    expect((await call('DELETE', '/api/phone-admin/devices/0500/anna-spare-phone')).status).toBe(200);
   });
 
   it('maps every device status to a RetailCRM result', async () => {

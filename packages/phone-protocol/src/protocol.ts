@@ -77,8 +77,9 @@ export interface PhoneProtocolOptions {
    */
   loginThrottle?: LoginThrottleOptions | false;
   /**
-   * Where used refresh tokens are remembered when `auth.rotateRefreshTokens` is on, so a refresh token works
-   * once (a replay gets 401 token_not_valid). Default: in process memory; share one (Redis) between instances.
+   * Where used refresh tokens and revoked families are remembered (rotation is on by default), so a refresh
+   * token works once and a replay revokes its family. Default: in process memory; share one (Redis, SQL)
+   * between instances.
    */
   revokedTokens?: RevokedTokenStore;
   /**
@@ -238,22 +239,35 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const revokedTokens = tokens.rotateRefreshTokens
     ? (options.revokedTokens ?? new InMemoryRevokedTokenStore())
     : undefined;
+
+  /** A fresh login: a new refresh-token family, both tokens bound to the user's current password. */
+  async function issuePair(user: PhoneUser, family: string = randomUUID()) {
+    const credential = tokens.credentialStamp(user.passwordHash);
+    return {
+      access: await tokens.issue(user.id, 'access', { credential }),
+      refresh: await tokens.issue(user.id, 'refresh', { credential, family }),
+    };
+  }
+  /** Tokens issued before a password change carry another stamp (tokens without one predate stamps). */
+  const staleCredential = (verified: VerifiedToken, user: PhoneUser) =>
+    verified.credential !== undefined && verified.credential !== tokens.credentialStamp(user.passwordHash);
   const clientIp = (req: PhoneRequest) => req.ip ?? 'unknown';
 
   async function authenticate(req: PhoneRequest): Promise<PhoneUser | PhoneResponse> {
     const authorization = header(req, 'authorization');
     const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
     if (!match) return json(401, NOT_AUTHENTICATED, WWW_AUTHENTICATE);
-    let userId: string;
+    let verified: VerifiedToken;
     try {
-      ({ userId } = await tokens.verify(match[1]!, 'access'));
+      verified = await tokens.verify(match[1]!, 'access');
     } catch (err) {
       if (err instanceof TokenInvalidError) return json(401, TOKEN_NOT_VALID, WWW_AUTHENTICATE);
       throw err;
     }
-    const user = await users.findById(userId);
+    const user = await users.findById(verified.userId);
     if (!user) return json(401, { detail: 'User not found', code: 'user_not_found' }, WWW_AUTHENTICATE);
     if (!user.isActive) return json(401, { detail: 'User is inactive', code: 'user_inactive' }, WWW_AUTHENTICATE);
+    if (staleCredential(verified, user)) return json(401, TOKEN_NOT_VALID, WWW_AUTHENTICATE);
     return user;
   }
 
@@ -343,11 +357,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         return json(401, NO_ACTIVE_ACCOUNT, WWW_AUTHENTICATE);
       }
       await loginThrottle?.succeeded(ip, username);
-      return json(200, {
-        access: await tokens.issue(user.id, 'access'),
-        refresh: await tokens.issue(user.id, 'refresh'),
-        is_admin: user.isAdmin,
-      });
+      return json(200, { ...(await issuePair(user)), is_admin: user.isAdmin });
     },
 
     async tokenRefresh(req) {
@@ -360,18 +370,39 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         if (err instanceof TokenInvalidError) return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
         throw err;
       }
-      // With rotation a refresh token works once: a replayed (possibly stolen) one is refused.
-      if (revokedTokens && !(await revokedTokens.revoke(verified.jti, verified.expiresAt, clock.now()))) {
-        return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+      const now = clock.now();
+      const { family } = verified;
+      // Revoked until every token this family could still hold has expired.
+      const revokeFamily = () =>
+        family ? revokedTokens?.revokeFamily(family, now + tokens.refreshTtlSeconds * 1000, now) : undefined;
+      if (revokedTokens) {
+        // A refresh token works once. Seeing a used one again means two parties hold the family (a stolen
+        // token, or the legitimate one after a theft): the whole family is revoked, both must log in again.
+        if (!(await revokedTokens.revoke(verified.jti, verified.expiresAt, now))) {
+          await revokeFamily();
+          logger?.warn('phone refresh token reused: family revoked', { userId: verified.userId });
+          return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+        }
+        if (family && (await revokedTokens.isFamilyRevoked(family, now))) {
+          return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+        }
       }
-      const { userId } = verified;
-      const user = await users.findById(userId);
+      const user = await users.findById(verified.userId);
       if (!user?.isActive) {
+        await revokeFamily();
         return json(401, { detail: 'No active account found for the given token.', code: 'no_active_account' });
       }
-      const body: { access: string; refresh?: string } = { access: await tokens.issue(user.id, 'access') };
-      if (tokens.rotateRefreshTokens) body.refresh = await tokens.issue(user.id, 'refresh');
-      return json(200, body);
+      // The password changed since this login: the session ends.
+      if (staleCredential(verified, user)) {
+        await revokeFamily();
+        return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+      }
+      if (!tokens.rotateRefreshTokens) {
+        return json(200, {
+          access: await tokens.issue(user.id, 'access', { credential: tokens.credentialStamp(user.passwordHash) }),
+        });
+      }
+      return json(200, await issuePair(user, family));
     },
 
     async qrExchange(req) {
@@ -387,11 +418,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         await loginThrottle?.failed(ip);
         return json(401, { detail: 'QR token is invalid, expired or already used.', code: 'qr_token_invalid' });
       }
-      return json(200, {
-        access: await tokens.issue(user.id, 'access'),
-        refresh: await tokens.issue(user.id, 'refresh'),
-        username: user.username,
-      });
+      return json(200, { ...(await issuePair(user)), username: user.username });
     },
 
     userInfo: withUser(async (_req, user) =>

@@ -271,5 +271,15 @@ describe.each(implementations)('%s ports', (_name, factory, skip) => {
       expect(await store.revoke('jti-1', now + 60_000, now + 1000)).toBe(false);
       expect(await store.revoke('jti-2', now + 60_000, now)).toBe(true);
     });
+
+    it('revoked token store: a revoked family stays revoked until its deadline (the injected clock decides)', async () => {
+      const store = ports.revoked();
+      const now = Date.now();
+      expect(await store.isFamilyRevoked('fam-1', now)).toBe(false);
+      await store.revokeFamily('fam-1', now + 60_000, now);
+      expect(await store.isFamilyRevoked('fam-1', now + 59_999)).toBe(true);
+      expect(await store.isFamilyRevoked('fam-1', now + 60_000)).toBe(false);
+      expect(await store.isFamilyRevoked('fam-2', now)).toBe(false);
+    });
   });
 });

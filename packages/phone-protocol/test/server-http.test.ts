@@ -81,15 +81,15 @@ describe('auth (simplejwt-compatible)', () => {
     expect((await get('/api/phone/user/info/', access)).body.code).toBe('token_not_valid');
   });
 
-  it('refresh returns a new access token; expired/invalid refresh is 401 token_not_valid', async () => {
+  it('refresh returns a new access and refresh token (rotation); expired/invalid refresh is 401', async () => {
     const { refresh } = await login();
     clock.advance(301_000);
     const res = await post('/api/token/refresh/', { refresh });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body)).toEqual(['access']);
+    expect(Object.keys(res.body).sort()).toEqual(['access', 'refresh']);
     expect((await get('/api/phone/user/info/', res.body.access)).status).toBe(200);
     clock.advance(86_400_000);
-    expect(await post('/api/token/refresh/', { refresh })).toMatchObject({
+    expect(await post('/api/token/refresh/', { refresh: res.body.refresh })).toMatchObject({
       status: 401,
       body: { detail: 'Token is invalid or expired', code: 'token_not_valid' },
     });

@@ -111,4 +111,16 @@ UPDATE phone_devices d
  WHERE u.id = d.user_id AND u.enterprise_number IS NOT NULL AND d.tenant IS NULL;
 `,
   },
+  {
+    version: 311,
+    name: 'phone used refresh tokens and revoked token families',
+    sql: `
+CREATE TABLE IF NOT EXISTS phone_revoked_tokens (
+  id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('jti', 'family')),
+  expires_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS phone_revoked_tokens_expiry ON phone_revoked_tokens (expires_at);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import {
   type PhoneProtocolOptions,
   RedisCommandBus,
   RedisLoginAttemptStore,
+  RedisRevokedTokenStore,
   systemClock,
 } from '@callbridge/phone-protocol';
 import { createPhoneRouter } from '@callbridge/phone-protocol/express';
@@ -19,7 +20,13 @@ import type { RetailCrmEgress } from '../egress/retailcrm-egress.js';
 import type { Storage } from '../storage/types.js';
 import { PhoneCallStore } from './calls.js';
 import { SqlCommandBus } from './sql-command-bus.js';
-import { type PhoneAccount, SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from './stores.js';
+import {
+  type PhoneAccount,
+  SqlDeviceRegistry,
+  SqlPhoneUserStore,
+  SqlQrTokenStore,
+  SqlRevokedTokenStore,
+} from './stores.js';
 import { PhoneTelemetryStore, type TelemetrySummary } from './telemetry.js';
 import { CallResultUploader, type UploaderOptions } from './uploader.js';
 
@@ -180,6 +187,10 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
           },
         }
       : {}),
+    // Used refresh tokens and revoked families, shared by every instance (refresh tokens work once).
+    revokedTokens: redis
+      ? new RedisRevokedTokenStore({ redis, keyPrefix: `${o.redisPrefix ?? 'callbridge'}:phone:` })
+      : new SqlRevokedTokenStore(db),
     // Devices belong to (enterprise, user): one enterprise's user never takes over another's device.
     tenantOf: (user) => (user as PhoneAccount).enterpriseNumber ?? undefined,
     generateCommandId: () => randomUUID(),

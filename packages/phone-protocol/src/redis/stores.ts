@@ -149,4 +149,13 @@ export class RedisRevokedTokenStore extends RedisStore implements RevokedTokenSt
     const px = Math.max(1, Math.ceil(expiresAt - now));
     return (await this.redis.set(`${this.prefix}revoked:${jti}`, '1', 'PX', px, 'NX')) === 'OK';
   }
+  async revokeFamily(family: string, until: number, now: number): Promise<void> {
+    const px = Math.max(1, Math.ceil(until - now));
+    // The stored deadline is what counts (the injected clock decides), Redis' expiry only cleans up.
+    await this.redis.set(`${this.prefix}revoked-family:${family}`, String(until), 'PX', px);
+  }
+  async isFamilyRevoked(family: string, now: number): Promise<boolean> {
+    const until = await this.redis.get(`${this.prefix}revoked-family:${family}`);
+    return until !== null && Number(until) > now;
+  }
 }
