@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from './errors.js';
 
@@ -54,4 +55,24 @@ export function rejectMalformedUrl(req: Request, _res: Response, next: NextFunct
 export function rejectUnstorableBody(req: Request, _res: Response, next: NextFunction): void {
   const reason = unstorableInput(req.body);
   next(reason ? new HttpError(400, reason, refusals[reason]) : undefined);
+}
+
+/**
+ * Requests Node's HTTP parser refuses (raw bytes in the URL, broken headers, oversized headers) never reach Express:
+ * answer them with the same `{ok:false, error}` shape instead of Node's empty 400.
+ */
+export function answerMalformedRequests(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const [status, code] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large'] : [400, 'malformed_request'];
+    const body = JSON.stringify({ ok: false, error: code, message: 'the HTTP request could not be parsed' });
+    const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -44,7 +44,7 @@ beforeAll(async () => {
     inMemory: true,
   });
   await srv.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx-0367' });
-});
+}, 180_000);
 afterAll(async () => {
   await srv?.close();
 });
