@@ -276,3 +276,66 @@ describe('with the development flag, network failures read the same whatever lis
     expect(answers[2]).toEqual(answers[0]);
   });
 });
+
+describe('secrets at rest: PBX tokens as digests, provider tokens and tenant keys encrypted', () => {
+  const sql = () => (srv.storage as unknown as { sql: import('../src/storage/sql-driver.js').SqlDriver }).sql;
+  const event = (token: string) =>
+    send(
+      'POST',
+      '/api/events',
+      { ...json, 'x-pbx-token': token },
+      JSON.stringify({ enterprise_number: '0367', event_type: 'bridge', payload: { UniqueId: `u.${Math.random()}` } }),
+    );
+
+  it('the PBX token is stored as its digest and still authenticates (constant-time compare)', async () => {
+    const [row] = await sql().query<{ pbx_token: string }>("SELECT pbx_token FROM enterprises WHERE number = '0367'");
+    expect(row?.pbx_token).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await event('pbx-0367')).status).toBe(202);
+    expect((await event('pbx-0368')).status).toBe(401);
+    // Presenting the stored digest itself is no credential.
+    expect((await event(row?.pbx_token as string)).status).toBe(401);
+  });
+
+  it('provider tokens and tenant keys are encrypted, still shown to the admin and still accepted', async () => {
+    const provider = await send('GET', '/admin/provider-token/5', admin);
+    const token = provider.json?.provider_token as string;
+    const key = (await send('GET', '/admin/key/get?tenant=5', admin)).json?.key as string;
+    const [p] = await sql().query<{ token: string; token_digest: string }>(
+      'SELECT token, token_digest FROM provider_tokens WHERE tenant = 5',
+    );
+    const [k] = await sql().query<{ key: string }>('SELECT key FROM tenant_keys WHERE tenant = 5');
+    expect(p?.token).toMatch(/^enc:/);
+    expect(p?.token).not.toContain(token);
+    expect(p?.token_digest).toMatch(/^sha256:/);
+    expect(k?.key).toMatch(/^enc:/);
+    expect(k?.key).not.toContain(key);
+    expect((await send('GET', '/admin/provider-token/5', admin)).json?.provider_token).toBe(token);
+    expect((await send('GET', `/pub/settings/get?tenant=5&k=${encodeURIComponent(key)}`)).status).toBe(200);
+    // Avito webhooks find the tenant by the token's digest.
+    const hook = await send('POST', `/webhook/avito?token=${token}`, json, '{}');
+    expect(hook.status).not.toBe(401);
+  });
+
+  it('migration path: legacy plaintext rows are digested by the SQL migration or re-encrypted on first read', async () => {
+    const { secretsAtRestMigrations } = await import('../src/storage/secrets-at-rest.js');
+    await sql().query("UPDATE enterprises SET pbx_token = 'legacy-pbx-token' WHERE number = '0367'");
+    await sql().query(
+      "INSERT INTO provider_tokens (tenant, token) VALUES (9, 'legacy-provider-token') ON CONFLICT DO NOTHING",
+    );
+    await sql().query(
+      "INSERT INTO tenant_keys (tenant, key) VALUES (9, 'legacy-tenant-key-0123') ON CONFLICT DO NOTHING",
+    );
+    for (const m of secretsAtRestMigrations) await sql().exec(m.sql);
+    const [e] = await sql().query<{ pbx_token: string }>("SELECT pbx_token FROM enterprises WHERE number = '0367'");
+    expect(e?.pbx_token).toMatch(/^sha256:/);
+    expect((await event('legacy-pbx-token')).status).toBe(202);
+    expect((await send('POST', '/webhook/avito?token=legacy-provider-token', json, '{}')).status).not.toBe(401);
+    expect((await send('GET', '/admin/provider-token/9', admin)).json?.provider_token).toBe('legacy-provider-token');
+    expect((await send('GET', '/pub/settings/get?tenant=9&k=legacy-tenant-key-0123')).status).toBe(200);
+    const [p] = await sql().query<{ token: string }>('SELECT token FROM provider_tokens WHERE tenant = 9');
+    const [k] = await sql().query<{ key: string }>('SELECT key FROM tenant_keys WHERE tenant = 9');
+    expect(p?.token).toMatch(/^enc:/);
+    expect(k?.key).toMatch(/^enc:/);
+    await srv.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx-0367' });
+  });
+});

@@ -1,5 +1,6 @@
 import { messengerMigration } from '../messenger/migration.js';
 import { phoneMigrations } from '../phone/migrations.js';
+import { secretsAtRestMigrations } from './secrets-at-rest.js';
 
 /**
  * SQL migrations shared by the PGlite and PostgreSQL storages. Append only: an applied migration
@@ -120,4 +121,6 @@ CREATE INDEX IF NOT EXISTS dead_letters_enterprise_id ON dead_letters (enterpris
   },
   ...phoneMigrations,
   messengerMigration,
+  // Applied in list order (each version once, gaps allowed): these change tables of the entries above.
+  ...secretsAtRestMigrations,
 ];
