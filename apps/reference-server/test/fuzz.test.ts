@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUser } from '@callbridge/phone-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
 import { installCrashGuard } from '../src/crash-guard.js';
 import { DEMO_ENTERPRISE, DEMO_PBX_TOKEN, DEMO_PHONE_USER } from '../src/demo.js';
 import { createLogger } from '../src/logger.js';
-import { type RunningServer, startServer } from '../src/server.js';
-import { testClientFactory, testEnv } from './helpers.js';
+import type { RunningServer } from '../src/server.js';
+import { testEnv } from './helpers.js';
 import { type FakeCrmServer, startFakeCrmServer } from './support/fake-crm-server.js';
 import {
   casesFor,
@@ -21,6 +20,7 @@ import {
   prng,
   send,
 } from './support/fuzz.js';
+import { HARDENED_INTERNAL_TOKEN, HARDENED_PUBLIC_KEY, startHardenedServer } from './support/hardened-server.js';
 import { freePort } from './support/net.js';
 import { buildServerBundle, type ServerProcess, spawnServerProcess } from './support/server-process.js';
 
@@ -37,8 +37,8 @@ import { buildServerBundle, type ServerProcess, spawnServerProcess } from './sup
 const CASES = Number(process.env.FUZZ_CASES ?? 2);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const AS_PROCESS = process.env.FUZZ_PROCESS === '1';
-const PUBLIC_KEY = 'fuzz-public-key-0123456789';
-const INTERNAL = 'fuzz-internal-token-0123456789';
+const PUBLIC_KEY = HARDENED_PUBLIC_KEY;
+const INTERNAL = HARDENED_INTERNAL_TOKEN;
 const PHONE_PASSWORD = DEMO_PHONE_USER.password;
 
 interface Target {
@@ -50,19 +50,7 @@ interface Target {
 
 async function inProcessTarget(): Promise<Target & { crm: FakeCrmServer }> {
   const crm = await startFakeCrmServer();
-  const config = loadConfig({
-    ...testEnv,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SHUTDOWN_TIMEOUT_MS: '200',
-    PUBLIC_KEY,
-    WA_WEB_TOKEN: INTERNAL,
-  });
-  const srv: RunningServer = await startServer({
-    config,
-    logger: createLogger('silent'),
-    clientFactory: testClientFactory,
-    inMemory: true,
+  const srv: RunningServer = await startHardenedServer({
     // Long-polls answer at once: a hostile wait_seconds must not hold the suite.
     phone: { pull: { defaultWaitSeconds: 0, maxWaitSeconds: 0, rateLimit: false } },
   });

@@ -3,14 +3,14 @@ import { createServer as createTcpServer, type Server } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { createHostPolicy, DEFAULT_RETAILCRM_HOSTS } from '../src/retailcrm/host-policy.js';
-import { type RunningServer, startServer } from '../src/server.js';
-import { testClientFactory, testEnv } from './helpers.js';
+import type { RunningServer } from '../src/server.js';
+import { testEnv } from './helpers.js';
+import { HARDENED_INTERNAL_TOKEN, HARDENED_PUBLIC_KEY, startHardenedServer } from './support/hardened-server.js';
 import { listRoutes, type RawResponse, rawRequest } from './support/routes.js';
 
-const PUBLIC_KEY = 'public-key-0123456789abcdef';
-const INTERNAL = 'internal-token-0123456789';
+const PUBLIC_KEY = HARDENED_PUBLIC_KEY;
+const INTERNAL = HARDENED_INTERNAL_TOKEN;
 const admin = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` };
 const json = { 'content-type': 'application/json' };
 
@@ -30,19 +30,7 @@ const send = (method: string, path: string, headers: Record<string, string> = {}
   rawRequest(`${srv.url}${path}`, method, headers, body);
 
 beforeAll(async () => {
-  srv = await startServer({
-    config: loadConfig({
-      ...testEnv,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SHUTDOWN_TIMEOUT_MS: '200',
-      PUBLIC_KEY,
-      WA_WEB_TOKEN: INTERNAL,
-    }),
-    logger: createLogger('silent'),
-    clientFactory: testClientFactory,
-    inMemory: true,
-  });
+  srv = await startHardenedServer();
   await srv.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx-0367' });
 }, 180_000);
 afterAll(async () => {
