@@ -3,6 +3,13 @@ import type { Migration } from './migrations.js';
 /** `sha256:<hex>` of a text column, the same value as `tokenDigest()` in token-digest.ts. */
 const digestOf = (column: string) => `'sha256:' || encode(sha256(convert_to(${column}, 'UTF8')), 'hex')`;
 
+/** A unique digest column filled from the plaintext rows (encrypted rows get theirs from the store). */
+const addDigestColumn = (table: string, column: string, digest: string) => `
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${digest} text;
+UPDATE ${table} SET ${digest} = ${digestOf(column)} WHERE ${digest} IS NULL AND ${column} NOT LIKE 'enc:%';
+CREATE UNIQUE INDEX IF NOT EXISTS ${table}_${digest} ON ${table} (${digest});
+`;
+
 /**
  * Secrets at rest (core range 50-59). Looked-up tokens become digests in SQL; values the API must show again
  * (provider tokens, tenant keys) are encrypted with SECRET_KEY by the stores, which re-encrypt a legacy plaintext
@@ -20,19 +27,11 @@ UPDATE enterprises SET pbx_token = ${digestOf('pbx_token')}, updated_at = now()
   {
     version: 51,
     name: 'provider token digests for lookups (the token itself is encrypted by the store)',
-    sql: `
-ALTER TABLE provider_tokens ADD COLUMN IF NOT EXISTS token_digest text;
-UPDATE provider_tokens SET token_digest = ${digestOf('token')} WHERE token_digest IS NULL AND token NOT LIKE 'enc:%';
-CREATE UNIQUE INDEX IF NOT EXISTS provider_tokens_digest ON provider_tokens (token_digest);
-`,
+    sql: addDigestColumn('provider_tokens', 'token', 'token_digest'),
   },
   {
     version: 52,
     name: 'tenant key digests (keys stay unique across tenants once encrypted)',
-    sql: `
-ALTER TABLE tenant_keys ADD COLUMN IF NOT EXISTS key_digest text;
-UPDATE tenant_keys SET key_digest = ${digestOf('key')} WHERE key_digest IS NULL AND key NOT LIKE 'enc:%';
-CREATE UNIQUE INDEX IF NOT EXISTS tenant_keys_digest ON tenant_keys (key_digest);
-`,
+    sql: addDigestColumn('tenant_keys', 'key', 'key_digest'),
   },
 ];
