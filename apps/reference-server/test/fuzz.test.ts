@@ -34,7 +34,7 @@ import { buildServerBundle, type ServerProcess, spawnServerProcess } from './sup
  * against the built server in its own process, seeded by `--demo`. Knobs: FUZZ_CASES (authenticated cases per
  * operation), FUZZ_SEED.
  */
-const CASES = Number(process.env.FUZZ_CASES ?? 2);
+const CASES = Number(process.env.FUZZ_CASES ?? 1);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const AS_PROCESS = process.env.FUZZ_PROCESS === '1';
 const PUBLIC_KEY = HARDENED_PUBLIC_KEY;
