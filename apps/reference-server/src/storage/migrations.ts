@@ -121,6 +121,6 @@ CREATE INDEX IF NOT EXISTS dead_letters_enterprise_id ON dead_letters (enterpris
   },
   ...phoneMigrations,
   messengerMigration,
-  // Applied in list order (each version once, gaps allowed): these change tables of the entries above.
+  // Core 50-52: PBX token digests, provider token and tenant key digest columns.
   ...secretsAtRestMigrations,
 ];
