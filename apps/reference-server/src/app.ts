@@ -10,12 +10,14 @@ import { defaultClientFactory, type RetailCrmClientFactory } from './egress/clie
 import { createIntegrationLogWriter } from './egress/integration-log.js';
 import { errorHandler } from './error-handler.js';
 import { HttpError } from './errors.js';
+import { rejectMalformedUrl, rejectUnstorableBody } from './input-guard.js';
 import { createLogger, redactUrl } from './logger.js';
 import type { Messenger } from './messenger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { createPhoneAdminRouter } from './phone/admin-routes.js';
 import type { PhoneModule } from './phone/module.js';
+import { createHostPolicy } from './retailcrm/host-policy.js';
 import { RetailCrmService } from './retailcrm/service.js';
 import { createAdminApiRouter } from './routes/admin-api.js';
 import { createDemoStateRouter, type DemoStateReader } from './routes/demo-state.js';
@@ -81,6 +83,7 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     moduleCode: config.moduleCode,
     now: deps.now,
     random: deps.random,
+    hostPolicy: createHostPolicy(config.retailCrmHosts),
   });
 
   const app = express();
@@ -103,10 +106,12 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
     next();
   });
 
+  app.use(rejectMalformedUrl);
   // Before the global parsers: the phone router parses its own bodies (6 MB log bundles, DRF-style errors).
   if (deps.phone) app.use(deps.phone.router);
   app.use(express.json({ limit: config.bodyLimitJson, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: true, limit: config.bodyLimitForm, parameterLimit: 200 }));
+  app.use(rejectUnstorableBody);
 
   app.use(
     createSystemRouter({

@@ -4,6 +4,7 @@ import { createAuthenticator, credentialFromHeaders, safeEqual } from './auth.js
 describe('authenticator', () => {
   let now = 1_700_000_000;
   let version = 3;
+  let active = true;
   const auth = createAuthenticator({
     adminToken: 'admin-token-0123456789',
     jwtSecret: 'x'.repeat(40),
@@ -11,7 +12,7 @@ describe('authenticator', () => {
     storage: {
       getEnterprise: async (n) =>
         n === '0367'
-          ? { number: n, name: 'S', pbxToken: null, active: true, integrationsConfig: {}, adminTokenVersion: version }
+          ? { number: n, name: 'S', pbxToken: null, active, integrationsConfig: {}, adminTokenVersion: version }
           : undefined,
     },
   });
@@ -33,6 +34,15 @@ describe('authenticator', () => {
     version = 4; // rotated or revoked
     expect(await auth.authenticate(t)).toBeUndefined();
     expect(await auth.authenticate(await auth.issueAccountToken('9999', 0))).toBeUndefined();
+  });
+
+  it('account JWT stops working while the enterprise is inactive', async () => {
+    const t = await auth.issueAccountToken('0367', version);
+    expect(await auth.authenticate(t)).toEqual({ kind: 'enterprise', enterpriseNumber: '0367' });
+    active = false;
+    expect(await auth.authenticate(t)).toBeUndefined();
+    active = true;
+    expect(await auth.authenticate(t)).toEqual({ kind: 'enterprise', enterpriseNumber: '0367' });
   });
 
   it('rejects a token signed with another secret or tampered', async () => {

@@ -61,7 +61,8 @@ export function createAuthenticator(options: {
         }
         // Revocation: the enterprise's token version moves on every (re-)registration and unregistration.
         const enterprise = await options.storage.getEnterprise(number);
-        if (!enterprise || enterprise.adminTokenVersion !== payload.ver) return undefined;
+        // An inactive enterprise's links stop working too (they work again if it is re-activated).
+        if (!enterprise?.active || enterprise.adminTokenVersion !== payload.ver) return undefined;
         return { kind: 'enterprise', enterpriseNumber: number };
       } catch {
         return undefined;

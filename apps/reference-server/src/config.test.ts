@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testEnv } from '../test/helpers.js';
 import { ConfigError, loadConfig } from './config.js';
+import { demoRefusal } from './demo.js';
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
@@ -35,5 +36,24 @@ describe('loadConfig', () => {
       // The bad secret value itself is not echoed back.
       expect(msg).not.toContain('short');
     }
+  });
+
+  it('production requires PUBLIC_KEY and WA_WEB_TOKEN, both different from ADMIN_TOKEN', () => {
+    const prod = { ...testEnv, RETAILCRM_ALLOW_LOOPBACK: 'false', NODE_ENV: 'production' };
+    expect(() => loadConfig(prod)).toThrow(/PUBLIC_KEY: is required when NODE_ENV=production/);
+    expect(() => loadConfig(prod)).toThrow(/WA_WEB_TOKEN: is required when NODE_ENV=production/);
+    expect(() => loadConfig({ ...prod, PUBLIC_KEY: testEnv.ADMIN_TOKEN, WA_WEB_TOKEN: testEnv.ADMIN_TOKEN })).toThrow(
+      /PUBLIC_KEY: must differ from ADMIN_TOKEN[\s\S]*WA_WEB_TOKEN: must differ/,
+    );
+    const ok = loadConfig({ ...prod, PUBLIC_KEY: 'p'.repeat(16), WA_WEB_TOKEN: 'w'.repeat(16) });
+    expect(ok.messenger).toMatchObject({ publicKey: 'p'.repeat(16), waWebToken: 'w'.repeat(16) });
+    // Outside production both stay optional (compatibility mode).
+    expect(loadConfig(testEnv).messenger.publicKey).toBeUndefined();
+  });
+
+  it('--demo refuses NODE_ENV=production', () => {
+    expect(demoRefusal({ NODE_ENV: 'production' })).toMatch(/cannot run with NODE_ENV=production/);
+    expect(demoRefusal({ NODE_ENV: 'development' })).toBeUndefined();
+    expect(demoRefusal({})).toBeUndefined();
   });
 });

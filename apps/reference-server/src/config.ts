@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type MessengerConfig, parseMessengerEnv } from './messenger/config.js';
+import { DEFAULT_RETAILCRM_HOSTS } from './retailcrm/host-policy.js';
 
 /** Thrown at start when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -122,6 +123,22 @@ export const envSchema = z.object({
     emptyToUndefined,
     z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow').default('UTC'),
   ),
+  // Which RetailCRM origins may be saved and called (SSRF guard): comma-separated host globs.
+  RETAILCRM_ALLOWED_HOSTS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[\w*.,\s-]+$/, 'must be comma-separated host globs like *.retailcrm.ru')
+      .default(DEFAULT_RETAILCRM_HOSTS.join(',')),
+  ),
+  // Development only (refused with NODE_ENV=production): a RetailCRM fake on localhost.
+  RETAILCRM_ALLOW_LOOPBACK: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
+  ),
   // Express `trust proxy`: whose X-Forwarded-* to believe (hop count, true, or addresses/subnets).
   TRUST_PROXY: z.preprocess(
     emptyToUndefined,
@@ -166,6 +183,8 @@ export interface AppConfig {
     breakerFailures: number;
     breakerHalfOpenMs: number;
   };
+  /** RetailCRM origins the admin API may save and call (see `createHostPolicy`). */
+  retailCrmHosts: { allowedHosts: string[]; allowLoopback: boolean };
   /** Express `trust proxy` value: a hop count, `true`/`false`, or a comma list of addresses/subnets/names. */
   trustProxy: number | boolean | string;
 }
@@ -179,6 +198,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const messenger = parseMessengerEnv(env);
   if (!messenger.ok) throw new ConfigError(messenger.issues);
+  if (e.RETAILCRM_ALLOW_LOOPBACK && env.NODE_ENV === 'production') {
+    throw new ConfigError([
+      'RETAILCRM_ALLOW_LOOPBACK: is a development flag and cannot be on with NODE_ENV=production',
+    ]);
+  }
   if (e.AMI_HOST && (!e.AMI_USERNAME || !e.AMI_SECRET)) {
     throw new ConfigError(['AMI_USERNAME / AMI_SECRET: required when AMI_HOST is set']);
   }
@@ -218,6 +242,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       breakerFailures: e.BREAKER_FAILURES,
       breakerHalfOpenMs: e.BREAKER_HALF_OPEN_MS,
+    },
+    retailCrmHosts: {
+      allowedHosts: e.RETAILCRM_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+      allowLoopback: e.RETAILCRM_ALLOW_LOOPBACK,
     },
     trustProxy: /^\d+$/.test(e.TRUST_PROXY)
       ? Number(e.TRUST_PROXY)

@@ -10,6 +10,13 @@ export const DEMO_PBX_TOKEN = 'demo-pbx-token';
 /** Phone app login of manager 18 (Anna, extension 150); fixed so the README's commands work as printed. */
 export const DEMO_PHONE_USER = { username: 'anna', password: 'demo-phone-password', extension: '150' } as const;
 
+/** `--demo` seeds credentials printed in the README: never in production. */
+export function demoRefusal(env: Record<string, string | undefined>): string | undefined {
+  return env.NODE_ENV === 'production'
+    ? '--demo seeds well-known credentials and cannot run with NODE_ENV=production (unset NODE_ENV or drop --demo)'
+    : undefined;
+}
+
 /**
  * `--demo`: serves the fake RetailCRM (msw, in-process) and seeds one registered enterprise so an
  * integrator can click through the whole flow offline. Loaded lazily: msw is a dev dependency.

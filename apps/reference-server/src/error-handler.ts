@@ -21,6 +21,31 @@ const bodyParserErrors: Record<string, [number, string, string]> = {
   'parameters.too.many': [413, 'too_many_parameters', 'too many form parameters'],
 };
 
+/** An http-errors style error (body parsers, the router's param decoding): a 4xx the client caused. */
+function clientFault(err: unknown): [number, string, string] | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { status?: unknown; statusCode?: unknown; name?: unknown; code?: unknown; type?: unknown };
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (e.name === 'URIError') return [400, 'invalid_path_encoding', 'the path is not valid percent-encoding'];
+  if (e.type === 'querystring.parse.rangeError') {
+    return [400, 'too_deep', 'the form body is nested too deeply or has too many parameters'];
+  }
+  if (typeof e.code === 'string' && /^(Z_|ERR__ERROR_FORMAT|ERR_)/.test(e.code)) {
+    return [400, 'invalid_content_encoding', 'the body does not match its Content-Encoding'];
+  }
+  return [status, 'bad_request', 'the request is malformed'];
+}
+
+/**
+ * SQLSTATE class 22 (data exception: a value the column type cannot hold, e.g. a date past year 9999 or a
+ * number out of range) is the client's input, never a server fault.
+ */
+function isDataException(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 function isBodyParserError(err: unknown): err is BodyParserError {
   return typeof err === 'object' && err !== null && typeof (err as BodyParserError).type === 'string';
 }
@@ -53,6 +78,12 @@ export function errorHandler(logger: Logger) {
       message = err.message;
     } else if (isBodyParserError(err) && bodyParserErrors[err.type]) {
       [status, code, message] = bodyParserErrors[err.type] as [number, string, string];
+    } else if (clientFault(err)) {
+      [status, code, message] = clientFault(err) as [number, string, string];
+    } else if (isDataException(err)) {
+      status = 400;
+      code = 'invalid_input';
+      message = 'a value is out of range or not valid for its type';
     }
     if (status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) return;

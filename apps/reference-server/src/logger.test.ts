@@ -39,4 +39,14 @@ describe('logger', () => {
       '/retailcrm/status?clientId=1&Secret=[redacted]#f',
     );
   });
+
+  it('strips credentials whatever the spelling of the name: brackets, percent-encoding, repeats', () => {
+    expect(redactUrl('/retailcrm/make-call?secret[]=s1&secret[]=s2&clientId=1')).toBe(
+      '/retailcrm/make-call?secret[]=[redacted]&secret[]=[redacted]&clientId=1',
+    );
+    expect(redactUrl('/x?secret%5B0%5D=s1&api%5Fkey=k1&%73ecret=s3&k[a]=v&token')).toBe(
+      '/x?secret%5B0%5D=[redacted]&api%5Fkey=[redacted]&%73ecret=[redacted]&k[a]=[redacted]&token',
+    );
+    expect(redactUrl('/x?%E0%A4%A=1&secret=%zz')).toBe('/x?%E0%A4%A=1&secret=[redacted]');
+  });
 });

@@ -1,11 +1,18 @@
 import { ConfigError, loadConfig } from './config.js';
-import { prepareDemo } from './demo.js';
+import { installCrashGuard } from './crash-guard.js';
+import { demoRefusal, prepareDemo } from './demo.js';
 import { fillDevSecrets } from './dev-secrets.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
 async function main() {
   const env = { ...process.env };
+  const demoMode = process.argv.includes('--demo');
+  const refused = demoMode ? demoRefusal(env) : undefined;
+  if (refused) {
+    process.stderr.write(`${refused}\n`);
+    process.exit(1);
+  }
   const filled = fillDevSecrets(env);
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -24,8 +31,9 @@ async function main() {
       'development secrets generated (set them in the environment for production; NODE_ENV=production requires them)',
     );
   }
-  const demo = process.argv.includes('--demo') ? await prepareDemo(logger) : undefined;
+  const demo = demoMode ? await prepareDemo(logger) : undefined;
   const running = await startServer({ config, logger, originator: demo?.originator, demoState: demo?.state });
+  installCrashGuard(logger, (kind) => running.context.metrics.escapedErrors.inc({ kind }));
   await demo?.seed(running, config);
   logger.info(
     { admin_ui: `${running.url}/retailcrm-admin/`, storage: running.storage.kind },

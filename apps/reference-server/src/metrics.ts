@@ -28,7 +28,13 @@ export function createMetrics() {
     help: 'Enterprises in the RetailCRM config cache',
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration, authFailures, cacheEntries };
+  const escapedErrors = new Counter({
+    name: 'callbridge_escaped_errors_total',
+    help: 'Errors that escaped every handler (logged; the process stays up)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, authFailures, cacheEntries, escapedErrors };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -183,6 +183,7 @@ export function buildOpenApi(serverUrl: string): Json {
     ['/ready', 'Readiness (storage)'],
     ['/stats', 'JSON stats'],
     ['/metrics', 'Prometheus metrics'],
+    ['/openapi.json', 'This document'],
   ] as const) {
     paths[p] = { get: op(s) };
   }

@@ -20,6 +20,7 @@ import type { AppConfig } from './config.js';
 import { createRetailCrmConfigLoader, type EnterpriseRetailCrm, isDeliveryEnabled } from './egress/account-config.js';
 import { defaultClientFactory, type RetailCrmClientFactory } from './egress/client-factory.js';
 import { createRetailCrmEgress } from './egress/retailcrm-egress.js';
+import { answerMalformedRequests } from './input-guard.js';
 import { createLogger } from './logger.js';
 import { createMessenger, type Messenger } from './messenger/index.js';
 import { createPhoneModule, type PhoneModule, type PhoneModuleOptions } from './phone/module.js';
@@ -243,6 +244,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   const server = createServer(context.app);
   server.requestTimeout = 30_000;
+  answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

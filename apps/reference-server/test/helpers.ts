@@ -33,6 +33,8 @@ export const testEnv = {
   JWT_SECRET: 'jwt-secret-0123456789abcdef0123456789',
   LOG_LEVEL: 'silent',
   PUBLIC_BASE_URL: 'http://pbx.test',
+  // The fake RetailCRM servers of the tests listen on 127.0.0.1 (development flag of the SSRF guard).
+  RETAILCRM_ALLOW_LOOPBACK: 'true',
 };
 
 interface RegisteredModules {

@@ -5,7 +5,7 @@ import { ManualClock, type PhoneCommand } from '@callbridge/phone-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneCallStore } from '../src/phone/calls.js';
 import { SqlCommandBus } from '../src/phone/sql-command-bus.js';
-import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from '../src/phone/stores.js';
+import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore, SqlRevokedTokenStore } from '../src/phone/stores.js';
 import { createPgliteStorage } from '../src/storage/pglite.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import type { SqlStorage } from '../src/storage/sql-storage.js';
@@ -81,6 +81,45 @@ describe.each(backends)('phone SQL stores on $name', (backend) => {
     await devices.put({ ...record, deviceId: 'd2', userId: 'u2', lastSeenAt: 40 });
     expect((await devices.listByUser('u1')).map((d) => d.deviceId)).toEqual(['d1']);
     expect(await devices.list()).toHaveLength(2);
+  });
+
+  it('devices: claim is bound to (enterprise, user); release frees it', async () => {
+    const devices = new SqlDeviceRegistry(storage.sql);
+    const record = {
+      deviceId: 'claimed',
+      userId: 'u1',
+      tenant: '1001',
+      registeredAt: 1,
+      lastSeenAt: 1,
+      queueStuck: false,
+      stuckCount: 0,
+      stuckByType: {},
+    };
+    expect(await devices.claim(record)).toBe(true);
+    expect(await devices.claim({ ...record, lastSeenAt: 2 })).toBe(true);
+    expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002', lastSeenAt: 3 })).toBe(false);
+    expect(await devices.claim({ ...record, tenant: '2002', lastSeenAt: 3 })).toBe(false);
+    expect(await devices.get('claimed')).toEqual({ ...record, lastSeenAt: 2 });
+    const race = await Promise.all([
+      devices.claim({ ...record, deviceId: 'raced', userId: 'a' }),
+      devices.claim({ ...record, deviceId: 'raced', userId: 'b' }),
+    ]);
+    expect(race.filter(Boolean)).toHaveLength(1);
+    expect(await devices.release('claimed')).toEqual({ ...record, lastSeenAt: 2 });
+    expect(await devices.release('claimed')).toBeUndefined();
+    expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002' })).toBe(true);
+  });
+
+  it('revoked tokens: the first revoke of a jti wins; families stay revoked until their deadline', async () => {
+    const store = new SqlRevokedTokenStore(storage.sql);
+    const now = 1_800_000_000_000;
+    const first = await Promise.all([store.revoke('j1', now + 60_000, now), store.revoke('j1', now + 60_000, now)]);
+    expect(first.sort()).toEqual([false, true]);
+    expect(await store.revoke('j1', now + 60_000, now + 1000)).toBe(false);
+    expect(await store.isFamilyRevoked('f1', now)).toBe(false);
+    await store.revokeFamily('f1', now + 60_000, now);
+    expect(await store.isFamilyRevoked('f1', now + 59_999)).toBe(true);
+    expect(await store.isFamilyRevoked('f1', now + 60_000)).toBe(false);
   });
 
   it('QR tokens: single use, expiry by the injected clock', async () => {

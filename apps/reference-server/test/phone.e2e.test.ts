@@ -135,6 +135,38 @@ describe('phone admin routes', () => {
   });
 });
 
+describe('phone sessions end with an operator password reset or a deactivation', () => {
+  const json = { 'content-type': 'application/json' };
+  const login = async (username: string, password: string) => {
+    const r = await call('POST', '/api/token/', { username, password }, json);
+    expect(r.status).toBe(200);
+    return r.data as { access: string; refresh: string };
+  };
+  const refresh = (token: string) => call('POST', '/api/token/refresh/', { refresh: token }, json);
+
+  it('a refresh token works once; reuse revokes the family; a reset password or deactivation ends it', async () => {
+    expect(
+      (await call('POST', '/api/phone-admin/users/0500', { username: 'reset-me', password: 'first-password-1' }))
+        .status,
+    ).toBe(201);
+    const first = await login('reset-me', 'first-password-1');
+    const rotated = await refresh(first.refresh);
+    expect(rotated.status).toBe(200);
+    expect(await refresh(first.refresh)).toMatchObject({ status: 401, data: { code: 'token_not_valid' } });
+    expect((await refresh(rotated.data.refresh)).status).toBe(401);
+
+    const second = await login('reset-me', 'first-password-1');
+    await call('POST', '/api/phone-admin/users/0500', { username: 'reset-me', password: 'second-password-2' });
+    expect((await refresh(second.refresh)).status).toBe(401);
+    const info = await call('GET', '/api/phone/user/info/', undefined, { authorization: `Bearer ${second.access}` });
+    expect(info.status).toBe(401);
+
+    const third = await login('reset-me', 'second-password-2');
+    await call('POST', '/api/phone-admin/users/0500', { username: 'reset-me', is_active: false });
+    expect((await refresh(third.refresh)).status).toBe(401);
+  });
+});
+
 describe('click-to-call through the phone app', () => {
   let anna: PhoneClient;
 
@@ -194,6 +226,34 @@ describe('click-to-call through the phone app', () => {
     });
     // Nothing left for the device.
     expect(await anna.pull({ waitSeconds: 0 })).toMatchObject({ status: 'empty' });
+  });
+
+  it("another enterprise's user cannot take over a device: 409 until the owner's enterprise releases it", async () => {
+    const token = async (username: string, password: string) => {
+      const r = await call('POST', '/api/token/', { username, password }, { 'content-type': 'application/json' });
+      expect(r.status).toBe(200);
+      return { authorization: `Bearer ${r.data.access}`, 'content-type': 'application/json' };
+    };
+    expect(
+      (await call('POST', '/api/phone-admin/users/0500', { username: 'eve', password: 'eve-password-1' })).status,
+    ).toBe(201);
+    const annaAuth = await token('anna', 'anna-password-1');
+    const eveAuth = await token('eve', 'eve-password-1');
+    const register = (auth: Record<string, string>) =>
+      call('POST', '/api/phone/devices/register/', { device_id: 'anna-spare-phone' }, auth);
+    expect((await register(annaAuth)).status).toBe(200);
+    expect(await register(eveAuth)).toMatchObject({ status: 409, data: { code: 'device_not_owned' } });
+    expect(await srv.phone.devices.get('anna-spare-phone')).toMatchObject({ tenant: '0367' });
+    // Anna's own device keeps working.
+    expect((await register(annaAuth)).status).toBe(200);
+    // Enterprise 0500 cannot release (or learn about) 0367's device; 0367's operator can.
+    expect((await call('DELETE', '/api/phone-admin/devices/0500/anna-spare-phone')).status).toBe(404);
+    const released = await call('DELETE', '/api/phone-admin/devices/0367/anna-spare-phone');
+    expect(released).toMatchObject({ status: 200, data: { ok: true, released: { device_id: 'anna-spare-phone' } } });
+    expect((await register(eveAuth)).status).toBe(200);
+    expect(await srv.phone.devices.get('anna-spare-phone')).toMatchObject({ tenant: '0500' });
+    // Leave the device list as the later tests expect it.
+    expect((await call('DELETE', '/api/phone-admin/devices/0500/anna-spare-phone')).status).toBe(200);
   });
 
   it('maps every device status to a RetailCRM result', async () => {

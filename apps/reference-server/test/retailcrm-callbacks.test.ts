@@ -141,11 +141,11 @@ describe('RetailCRM callback secret', () => {
     }
   });
 
-  it('a missing secret is 401 missing_secret on both routes, before any validation', async () => {
+  it('a missing secret is 401 callback_unauthorized on both routes, before any validation', async () => {
     const before = originated.length;
-    expect(await makeCall('')).toMatchObject({ status: 401, data: { ok: false, error: 'missing_secret' } });
-    expect(await makeCall('&secret=')).toMatchObject({ status: 401, data: { error: 'missing_secret' } });
-    expect(await status('')).toMatchObject({ status: 401, data: { error: 'missing_secret' } });
+    expect(await makeCall('')).toMatchObject({ status: 401, data: { ok: false, error: 'callback_unauthorized' } });
+    expect(await makeCall('&secret=')).toMatchObject({ status: 401, data: { error: 'callback_unauthorized' } });
+    expect(await status('')).toMatchObject({ status: 401, data: { error: 'callback_unauthorized' } });
     const form = await fetch(`${srv.url}/retailcrm/make-call`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -153,20 +153,20 @@ describe('RetailCRM callback secret', () => {
     });
     expect(form.status).toBe(401);
     // No phone and a bad status: still 401, an unauthenticated caller learns nothing from validation.
-    expect((await get('/retailcrm/make-call?clientId=0367')).data.error).toBe('missing_secret');
-    expect((await get('/retailcrm/status?clientId=0367&status=sleeping')).data.error).toBe('missing_secret');
+    expect((await get('/retailcrm/make-call?clientId=0367')).data.error).toBe('callback_unauthorized');
+    expect((await get('/retailcrm/status?clientId=0367&status=sleeping')).data.error).toBe('callback_unauthorized');
     expect(originated.length).toBe(before);
   });
 
-  it('a wrong secret is 401 invalid_secret on both routes; an unknown clientId stays unknown_client', async () => {
+  it('a wrong secret is 401 callback_unauthorized on both routes, the same answer as an unknown clientId', async () => {
     const before = originated.length;
     const flipped = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
     for (const wrong of [flipped, 'short', `${secret}x`]) {
       expect(await makeCall(`&secret=${encodeURIComponent(wrong)}`)).toMatchObject({
         status: 401,
-        data: { error: 'invalid_secret' },
+        data: { error: 'callback_unauthorized' },
       });
-      expect((await status(`&secret=${encodeURIComponent(wrong)}`)).data.error).toBe('invalid_secret');
+      expect((await status(`&secret=${encodeURIComponent(wrong)}`)).data.error).toBe('callback_unauthorized');
     }
     // Two secrets (query + body): the body's value is the one checked, and a wrong one fails.
     const both = await call(
@@ -177,10 +177,14 @@ describe('RetailCRM callback secret', () => {
         'content-type': 'application/json',
       },
     );
-    expect(both.data.error).toBe('invalid_secret');
-    expect((await get(`/retailcrm/make-call?secret=${secret}&clientId=9999&phone=123456`)).data.error).toBe(
-      'unknown_client',
-    );
+    expect(both.data.error).toBe('callback_unauthorized');
+    // An unknown clientId, a wrong secret and no secret are indistinguishable: nothing tells which numbers exist.
+    const unknown = await get(`/retailcrm/make-call?secret=${secret}&clientId=9999&phone=123456`);
+    const wrongSecret = await get('/retailcrm/make-call?secret=nope&clientId=0367&phone=123456');
+    const noSecret = await get('/retailcrm/make-call?clientId=0367&phone=123456');
+    expect(unknown).toMatchObject({ status: 401, data: { error: 'callback_unauthorized' } });
+    expect(wrongSecret).toEqual(unknown);
+    expect(noSecret).toEqual(unknown);
     expect(originated.length).toBe(before);
   });
 
@@ -196,7 +200,7 @@ describe('RetailCRM callback secret', () => {
     const old = secret;
     secret = await register('0367');
     expect(secret).not.toBe(old);
-    expect(await makeCall(`&secret=${old}`)).toMatchObject({ status: 401, data: { error: 'invalid_secret' } });
+    expect(await makeCall(`&secret=${old}`)).toMatchObject({ status: 401, data: { error: 'callback_unauthorized' } });
     expect((await status(`&secret=${old}`)).status).toBe(401);
     expect((await makeCall(`&secret=${secret}`)).status).toBe(200);
     expect((await status(`&secret=${secret}`)).status).toBe(200);
@@ -215,10 +219,10 @@ describe('RetailCRM callback secret', () => {
     expect((await storedConfig('0367'))?.callback_secret).toBeUndefined();
     // RetailCRM's deactivated module carries a throw-away secret, not the old one.
     expect(registeredCallbackSecret(fake)).not.toBe(old);
-    expect(await makeCall(`&secret=${old}`)).toMatchObject({ status: 401, data: { error: 'unknown_client' } });
+    expect(await makeCall(`&secret=${old}`)).toMatchObject({ status: 401, data: { error: 'callback_unauthorized' } });
     secret = await register('0367');
     expect(secret).not.toBe(old);
-    expect(await makeCall(`&secret=${old}`)).toMatchObject({ status: 401, data: { error: 'invalid_secret' } });
+    expect(await makeCall(`&secret=${old}`)).toMatchObject({ status: 401, data: { error: 'callback_unauthorized' } });
     expect((await makeCall(`&secret=${secret}`)).status).toBe(200);
   });
 
@@ -229,15 +233,15 @@ describe('RetailCRM callback secret', () => {
     });
     expect(await makeCall(`&secret=${secret}`)).toMatchObject({
       status: 401,
-      data: { error: 'reregistration_required' },
+      data: { error: 'callback_unauthorized' },
     });
-    expect((await makeCall('')).data.error).toBe('reregistration_required');
+    expect((await makeCall('')).data.error).toBe('callback_unauthorized');
     // Pushing the extensions sends RetailCRM URLs with a fresh secret and stores it.
     expect((await call('POST', '/api/sync-extensions/0367')).status).toBe(200);
     const fresh = registeredCallbackSecret(fake);
     expect(fresh).not.toBe(secret);
     expect((await makeCall(`&secret=${fresh}`)).status).toBe(200);
-    expect((await makeCall(`&secret=${secret}`)).data.error).toBe('invalid_secret');
+    expect((await makeCall(`&secret=${secret}`)).data.error).toBe('callback_unauthorized');
     secret = fresh;
   });
 

@@ -170,6 +170,18 @@ describe('MessageIn', () => {
     expect(parseMessageIn({ ...qr, svg: undefined })).toMatchObject({ ok: false, error: 'invalid_qr' });
   });
 
+  it('a ready event keeps only its known fields (it is stored as-is)', () => {
+    const body = JSON.parse(
+      '{"event":"ready","tenant":7,"channel":"whatsapp","state":"open","constructor":{"prototype":{"x":1}},"__proto__":{"y":2},"extra":"z"}',
+    );
+    const parsed = parseMessageIn(body);
+    expect(parsed.ok).toBe(true);
+    const value = (parsed as { value: Record<string, unknown> }).value;
+    expect(Object.keys(value).sort()).toEqual(['channel', 'event', 'provider', 'state', 'tenant']);
+    expect(Object.hasOwn(value, 'constructor')).toBe(false);
+    expect(JSON.stringify(value)).not.toContain('prototype');
+  });
+
   it('accepts ready and delivery-status events', () => {
     expect(parseMessageIn({ event: 'ready', tenant: 7, channel: 'whatsapp' })).toMatchObject({
       ok: true,

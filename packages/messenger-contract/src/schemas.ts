@@ -6,13 +6,17 @@ export const ChannelSchema = z.enum(['telegram', 'whatsapp', 'avito']);
 export type Channel = z.infer<typeof ChannelSchema>;
 export const CHANNELS: readonly Channel[] = ChannelSchema.options;
 
-/** Tenant id: a positive integer; numeric strings (query strings, form posts) are accepted. */
+/** Largest tenant id: the `integer` columns that store it (PostgreSQL int4). */
+export const MAX_TENANT_ID = 2_147_483_647;
+
+/** Tenant id: a positive integer up to {@link MAX_TENANT_ID}; numeric strings (query strings, form posts) too. */
 export const TenantSchema = z.union([
-  z.number().int().positive(),
+  z.number().int().positive().max(MAX_TENANT_ID),
   z
     .string()
-    .regex(/^[1-9]\d{0,15}$/)
-    .transform(Number),
+    .regex(/^[1-9]\d{0,9}$/)
+    .transform(Number)
+    .pipe(z.number().max(MAX_TENANT_ID)),
 ]);
 
 /** Provider message/reply ids may be numbers (Telegram) or strings (WhatsApp, Avito); kept as strings. */
@@ -111,9 +115,10 @@ const QrSchema = z.looseObject({
   svg: z.string().trim().min(1),
 });
 
-const ReadySchema = z.looseObject({
+/** Stored as-is in webhook_events: only the known fields are kept (a provider's extras, `constructor`… dropped). */
+const ReadySchema = z.object({
   ...stateEventFields('ready'),
-  state: z.string().optional(),
+  state: z.string().max(64).optional(),
 });
 
 export const DeliveryStatusSchema = z.enum(['sent', 'delivered', 'read', 'failed']);

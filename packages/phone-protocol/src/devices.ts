@@ -1,6 +1,11 @@
 export interface DeviceRecord {
   deviceId: string;
   userId: string;
+  /**
+   * The owner's tenant (the server's enterprise number), when users belong to tenants: a device is owned by
+   * (tenant, user), so a user moved to another tenant does not take its devices along.
+   */
+  tenant?: string;
   deviceName?: string;
   fcmToken?: string;
   appVersion?: string;
@@ -17,11 +22,23 @@ export interface DeviceRecord {
   stuckByType: Record<string, number>;
 }
 
+/** Whether two records name the same owner: same user and same tenant (both absent counts as the same). */
+export function sameOwner(a: Pick<DeviceRecord, 'userId' | 'tenant'>, b: Pick<DeviceRecord, 'userId' | 'tenant'>) {
+  return a.userId === b.userId && (a.tenant ?? null) === (b.tenant ?? null);
+}
+
 /** Port: registered devices and their last known health. */
 export interface DeviceRegistry {
   get(deviceId: string): Promise<DeviceRecord | undefined>;
-  /** Inserts or replaces the whole record. */
+  /** Inserts or replaces the whole record (the caller has checked ownership). */
   put(record: DeviceRecord): Promise<void>;
+  /**
+   * Atomically stores `record` if the device is new or already owned by the same (tenant, user); returns false
+   * and changes nothing when another owner holds it (only {@link DeviceRegistry.release} frees it).
+   */
+  claim(record: DeviceRecord): Promise<boolean>;
+  /** Removes the device (an operator's release); returns the removed record. */
+  release(deviceId: string): Promise<DeviceRecord | undefined>;
   listByUser(userId: string): Promise<DeviceRecord[]>;
   list(): Promise<DeviceRecord[]>;
 }
@@ -42,6 +59,17 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
   }
   async put(record: DeviceRecord): Promise<void> {
     this.devices.set(record.deviceId, copyDevice(record));
+  }
+  async claim(record: DeviceRecord): Promise<boolean> {
+    const current = this.devices.get(record.deviceId);
+    if (current && !sameOwner(current, record)) return false;
+    this.devices.set(record.deviceId, structuredClone(record));
+    return true;
+  }
+  async release(deviceId: string): Promise<DeviceRecord | undefined> {
+    const current = this.devices.get(deviceId);
+    this.devices.delete(deviceId);
+    return current;
   }
   async listByUser(userId: string): Promise<DeviceRecord[]> {
     return [...this.devices.values()].filter((d) => d.userId === userId).map(copyDevice);

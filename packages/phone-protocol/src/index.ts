@@ -22,7 +22,13 @@ export {
   type WakeListener,
   WakeRegistry,
 } from './command-bus.js';
-export { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, listOnlineDevices } from './devices.js';
+export {
+  type DeviceRecord,
+  type DeviceRegistry,
+  InMemoryDeviceRegistry,
+  listOnlineDevices,
+  sameOwner,
+} from './devices.js';
 export { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
 export type { PhoneRequest, PhoneResponse } from './http.js';
 export {

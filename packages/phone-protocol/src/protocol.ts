@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import type { CommandBus, CommandExtra, PhoneCommand } from './command-bus.js';
-import { type DeviceRecord, type DeviceRegistry, listOnlineDevices } from './devices.js';
+import { type DeviceRecord, type DeviceRegistry, listOnlineDevices, sameOwner } from './devices.js';
 import { PhoneProtocolError } from './errors.js';
 import { empty, header, json, type PhoneRequest, type PhoneResponse } from './http.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -78,8 +78,9 @@ export interface PhoneProtocolOptions {
    */
   loginThrottle?: LoginThrottleOptions | false;
   /**
-   * Where used refresh tokens are remembered when `auth.rotateRefreshTokens` is on, so a refresh token works
-   * once (a replay gets 401 token_not_valid). Default: in process memory; share one (Redis) between instances.
+   * Where used refresh tokens and revoked families are remembered (rotation is on by default), so a refresh
+   * token works once and a replay revokes its family. Default: in process memory; share one (Redis, SQL)
+   * between instances.
    */
   revokedTokens?: RevokedTokenStore;
   /**
@@ -87,6 +88,11 @@ export interface PhoneProtocolOptions {
    * signature check until its own `exp`; each entry is the token string plus its claims (~0.4 KB).
    */
   verifiedTokenCacheSize?: number;
+  /**
+   * The tenant a user belongs to (the server's enterprise number). Devices are owned by (tenant, user): one
+   * tenant's user can never take over another tenant's device. Default: no tenants.
+   */
+  tenantOf?: (user: PhoneUser) => string | undefined;
   /** `false` emulates a strict legacy server: extended call updates get 400 (for client fallback tests). */
   acceptExtendedCallUpdates?: boolean;
   generateCommandId?: () => string;
@@ -177,8 +183,26 @@ const TOKEN_NOT_VALID = {
   messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
 };
 const REFRESH_NOT_VALID = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
+const NUL_NOT_ALLOWED = { detail: 'Null characters are not allowed.', code: 'null_characters_not_allowed' };
 const NO_ACTIVE_ACCOUNT = { detail: 'No active account found with the given credentials' };
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
+
+/** True when any string (or key) in a parsed JSON value holds U+0000; iterative, so depth cannot overflow. */
+function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
+}
 
 /** DRF-style validation body: `{field: ["message"]}`. */
 function validationError(error: z.ZodError): PhoneResponse {
@@ -235,6 +259,18 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const revokedTokens = tokens.rotateRefreshTokens
     ? (options.revokedTokens ?? new InMemoryRevokedTokenStore())
     : undefined;
+
+  /** A fresh login: a new refresh-token family, both tokens bound to the user's current password. */
+  async function issuePair(user: PhoneUser, family: string = randomUUID()) {
+    const credential = tokens.credentialStamp(user.passwordHash);
+    return {
+      access: await tokens.issue(user.id, 'access', { credential }),
+      refresh: await tokens.issue(user.id, 'refresh', { credential, family }),
+    };
+  }
+  /** Tokens issued before a password change carry another stamp (tokens without one predate stamps). */
+  const staleCredential = (verified: VerifiedToken, user: PhoneUser) =>
+    verified.credential !== undefined && verified.credential !== tokens.credentialStamp(user.passwordHash);
   const clientIp = (req: PhoneRequest) => req.ip ?? 'unknown';
   // Devices poll every ~25 s with the same access token: verify its signature once, not on every poll.
   const verifiedAccess = new VerifiedTokenCache(options.verifiedTokenCacheSize);
@@ -244,23 +280,33 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
     if (!match) return json(401, NOT_AUTHENTICATED, WWW_AUTHENTICATE);
     const token = match[1]!;
-    let userId: string;
+    let verified: VerifiedToken | undefined;
     try {
-      let verified = verifiedAccess.get(token, clock.now());
+      verified = verifiedAccess.get(token, clock.now());
       if (!verified) {
         verified = await tokens.verify(token, 'access');
         verifiedAccess.set(token, verified);
       }
-      ({ userId } = verified);
     } catch (err) {
       if (err instanceof TokenInvalidError) return json(401, TOKEN_NOT_VALID, WWW_AUTHENTICATE);
       throw err;
     }
-    const user = await users.findById(userId);
+    const user = await users.findById(verified.userId);
     if (!user) return json(401, { detail: 'User not found', code: 'user_not_found' }, WWW_AUTHENTICATE);
     if (!user.isActive) return json(401, { detail: 'User is inactive', code: 'user_inactive' }, WWW_AUTHENTICATE);
+    if (staleCredential(verified, user)) return json(401, TOKEN_NOT_VALID, WWW_AUTHENTICATE);
     return user;
   }
+
+  /** The (tenant, user) that owns what this user registers. */
+  const ownerOf = (user: PhoneUser): Pick<DeviceRecord, 'userId' | 'tenant'> => {
+    const tenant = options.tenantOf?.(user);
+    return tenant === undefined ? { userId: user.id } : { userId: user.id, tenant };
+  };
+  const NOT_OWNED = json(409, {
+    detail: 'Device is registered to another user; an administrator must release it first.',
+    code: 'device_not_owned',
+  });
 
   /** Finds the device for this user, registering it on first sight (a server restart with memory storage). */
   async function ownDevice(
@@ -268,15 +314,13 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     deviceId: string,
     deviceName?: string,
   ): Promise<DeviceRecord | PhoneResponse> {
+    const owner = ownerOf(user);
     const existing = await devices.get(deviceId);
-    if (existing && existing.userId !== user.id) {
-      return json(409, { detail: 'Device is registered to another user.', code: 'device_not_owned' });
-    }
-    if (existing) return existing;
+    if (existing) return sameOwner(existing, owner) ? existing : NOT_OWNED;
     const now = clock.now();
     const record: DeviceRecord = {
       deviceId,
-      userId: user.id,
+      ...owner,
       registeredAt: now,
       lastSeenAt: now,
       queueStuck: false,
@@ -284,8 +328,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       stuckByType: {},
       ...(deviceName ? { deviceName } : {}),
     };
-    await devices.put(record);
-    return record;
+    return (await devices.claim(record)) ? record : NOT_OWNED;
   }
 
   function internalError(name: PhoneRouteName, err: unknown): PhoneResponse {
@@ -299,6 +342,8 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const guarded =
     (name: PhoneRouteName, handler: PhoneHandler): PhoneHandler =>
     async (req) => {
+      // DRF's CharField refuses NUL too; no store can hold it (PostgreSQL text rejects 0x00).
+      if (containsNul(req.query) || containsNul(req.body)) return json(400, NUL_NOT_ALLOWED);
       try {
         return await handler(req);
       } catch (err) {
@@ -343,11 +388,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         return json(401, NO_ACTIVE_ACCOUNT, WWW_AUTHENTICATE);
       }
       await loginThrottle?.succeeded(ip, username);
-      return json(200, {
-        access: await tokens.issue(user.id, 'access'),
-        refresh: await tokens.issue(user.id, 'refresh'),
-        is_admin: user.isAdmin,
-      });
+      return json(200, { ...(await issuePair(user)), is_admin: user.isAdmin });
     },
 
     async tokenRefresh(req) {
@@ -360,18 +401,39 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         if (err instanceof TokenInvalidError) return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
         throw err;
       }
-      // With rotation a refresh token works once: a replayed (possibly stolen) one is refused.
-      if (revokedTokens && !(await revokedTokens.revoke(verified.jti, verified.expiresAt, clock.now()))) {
-        return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+      const now = clock.now();
+      const { family } = verified;
+      // Revoked until every token this family could still hold has expired.
+      const revokeFamily = () =>
+        family ? revokedTokens?.revokeFamily(family, now + tokens.refreshTtlSeconds * 1000, now) : undefined;
+      if (revokedTokens) {
+        // A refresh token works once. Seeing a used one again means two parties hold the family (a stolen
+        // token, or the legitimate one after a theft): the whole family is revoked, both must log in again.
+        if (!(await revokedTokens.revoke(verified.jti, verified.expiresAt, now))) {
+          await revokeFamily();
+          logger?.warn('phone refresh token reused: family revoked', { userId: verified.userId });
+          return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+        }
+        if (family && (await revokedTokens.isFamilyRevoked(family, now))) {
+          return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+        }
       }
-      const { userId } = verified;
-      const user = await users.findById(userId);
+      const user = await users.findById(verified.userId);
       if (!user?.isActive) {
+        await revokeFamily();
         return json(401, { detail: 'No active account found for the given token.', code: 'no_active_account' });
       }
-      const body: { access: string; refresh?: string } = { access: await tokens.issue(user.id, 'access') };
-      if (tokens.rotateRefreshTokens) body.refresh = await tokens.issue(user.id, 'refresh');
-      return json(200, body);
+      // The password changed since this login: the session ends.
+      if (staleCredential(verified, user)) {
+        await revokeFamily();
+        return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
+      }
+      if (!tokens.rotateRefreshTokens) {
+        return json(200, {
+          access: await tokens.issue(user.id, 'access', { credential: tokens.credentialStamp(user.passwordHash) }),
+        });
+      }
+      return json(200, await issuePair(user, family));
     },
 
     async qrExchange(req) {
@@ -387,11 +449,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         await loginThrottle?.failed(ip);
         return json(401, { detail: 'QR token is invalid, expired or already used.', code: 'qr_token_invalid' });
       }
-      return json(200, {
-        access: await tokens.issue(user.id, 'access'),
-        refresh: await tokens.issue(user.id, 'refresh'),
-        username: user.username,
-      });
+      return json(200, { ...(await issuePair(user)), username: user.username });
     },
 
     userInfo: withUser(async (_req, user) =>
@@ -401,18 +459,20 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
     deviceRegister: withUser(
       withJson(deviceRegisterRequestSchema, async (body, _req, user) => {
         const now = clock.now();
+        const owner = ownerOf(user);
         const existing = await devices.get(body.device_id);
-        // Registering again re-assigns the device: a phone handed to another operator logs in as them.
+        // A device owned by someone else stays theirs (it receives their click-to-call commands): a phone handed
+        // to another operator needs an administrator's release first.
+        if (existing && !sameOwner(existing, owner)) return NOT_OWNED;
         const record: DeviceRecord = {
           ...(existing ?? { registeredAt: now, queueStuck: false, stuckCount: 0, stuckByType: {} }),
           deviceId: body.device_id,
-          userId: user.id,
+          ...owner,
           lastSeenAt: now,
         };
-        if (existing?.userId !== user.id) record.registeredAt = now;
         if (body.device_name) record.deviceName = body.device_name;
         if (body.fcm_token) record.fcmToken = body.fcm_token;
-        await devices.put(record);
+        if (!(await devices.claim(record))) return NOT_OWNED;
         return json(200, { ok: true, device_id: record.deviceId });
       }),
     ),
@@ -448,9 +508,9 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       const update = parsed.data;
       const command = await commands.get(update.call_request_id);
       if (command) {
-        // Only the user owning the command's device may resolve it.
-        const owner = (await devices.get(command.deviceId))?.userId;
-        if (owner !== undefined && owner !== user.id) {
+        // Only the (tenant, user) owning the command's device may resolve it.
+        const device = await devices.get(command.deviceId);
+        if (device !== undefined && !sameOwner(device, ownerOf(user))) {
           return json(409, { detail: 'This call request belongs to another user.', code: 'command_not_owned' });
         }
       }

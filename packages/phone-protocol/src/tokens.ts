@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from './clock.js';
 import { PhoneProtocolError } from './errors.js';
@@ -12,7 +12,11 @@ export interface AuthOptions {
   accessTtlSeconds?: number;
   /** Refresh token lifetime (default 1 day, simplejwt's default). */
   refreshTtlSeconds?: number;
-  /** When true, `/api/token/refresh/` also returns a new refresh token (simplejwt ROTATE_REFRESH_TOKENS). */
+  /**
+   * Default true: `/api/token/refresh/` returns a new refresh token and the used one is dead; a reused one
+   * revokes its whole family (simplejwt ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION, plus reuse detection).
+   * `false` keeps simplejwt's default (a refresh token works until it expires): not recommended.
+   */
   rotateRefreshTokens?: boolean;
 }
 
@@ -20,6 +24,18 @@ export interface VerifiedToken {
   userId: string;
   jti: string;
   expiresAt: number;
+  /** Refresh tokens: the login this token descends from (every rotation keeps it). */
+  family?: string;
+  /** The credential stamp the token was issued under (see {@link TokenService.credentialStamp}). */
+  credential?: string;
+}
+
+/** Claims bound into a token beyond simplejwt's. */
+export interface TokenBinding {
+  /** Refresh-token family: one per login, kept through rotations. */
+  family?: string;
+  /** {@link TokenService.credentialStamp} of the user at issue time. */
+  credential?: string;
 }
 
 /** A token failed verification (bad signature, expired, wrong type, malformed). */
@@ -34,8 +50,13 @@ export interface TokenService {
   readonly accessTtlSeconds: number;
   readonly refreshTtlSeconds: number;
   readonly rotateRefreshTokens: boolean;
-  issue(userId: string, type: TokenType): Promise<string>;
+  issue(userId: string, type: TokenType, binding?: TokenBinding): Promise<string>;
   verify(token: string, type: TokenType): Promise<VerifiedToken>;
+  /**
+   * A short keyed digest of the user's password hash: tokens carry it, so a password change (a new hash, new
+   * salt) invalidates every token issued before. Reveals nothing about the hash without the signing key.
+   */
+  credentialStamp(passwordHash: string): string;
 }
 
 /**
@@ -52,11 +73,18 @@ export function createTokenService(options: AuthOptions, clock: Clock): TokenSer
   return {
     accessTtlSeconds,
     refreshTtlSeconds,
-    rotateRefreshTokens: options.rotateRefreshTokens ?? false,
-    async issue(userId, type) {
+    rotateRefreshTokens: options.rotateRefreshTokens ?? true,
+    credentialStamp: (passwordHash) =>
+      createHmac('sha256', key).update('credential-stamp\0').update(passwordHash).digest('base64url').slice(0, 22),
+    async issue(userId, type, binding = {}) {
       const iat = Math.floor(clock.now() / 1000);
       const ttl = type === 'access' ? accessTtlSeconds : refreshTtlSeconds;
-      return new SignJWT({ token_type: type, user_id: userId })
+      return new SignJWT({
+        token_type: type,
+        user_id: userId,
+        ...(binding.family ? { fam: binding.family } : {}),
+        ...(binding.credential ? { cred: binding.credential } : {}),
+      })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuedAt(iat)
         .setExpirationTime(iat + ttl)
@@ -78,7 +106,13 @@ export function createTokenService(options: AuthOptions, clock: Clock): TokenSer
       if (payload.token_type !== type) throw new TokenInvalidError('wrong token type');
       const userId = payload.user_id;
       if (typeof userId !== 'string' && typeof userId !== 'number') throw new TokenInvalidError('no user_id');
-      return { userId: String(userId), jti: String(payload.jti), expiresAt: Number(payload.exp) * 1000 };
+      return {
+        userId: String(userId),
+        jti: String(payload.jti),
+        expiresAt: Number(payload.exp) * 1000,
+        ...(typeof payload.fam === 'string' ? { family: payload.fam } : {}),
+        ...(typeof payload.cred === 'string' ? { credential: payload.cred } : {}),
+      };
     },
   };
 }

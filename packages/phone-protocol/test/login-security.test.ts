@@ -1,14 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, type PhoneProtocolOptions } from '../src/index.js';
+import { createUser, ManualClock, type PhoneProtocolOptions } from '../src/index.js';
 import { startServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
 let clock: ManualClock;
 afterEach(async () => server.close());
 
-async function start(overrides: Partial<PhoneProtocolOptions> = {}): Promise<void> {
+async function start(overrides: Partial<PhoneProtocolOptions> = {}): Promise<TestServer> {
   clock = new ManualClock(Date.now());
   server = await startServer({ clock, ...overrides });
+  return server;
 }
 
 async function post(path: string, payload: unknown) {
@@ -88,17 +89,55 @@ describe('login brute-force brake (on by default)', () => {
 describe('refresh rotation revokes the used refresh token', () => {
   const auth = { secret: 'rotation-secret-rotation-secret-0123456', rotateRefreshTokens: true };
 
-  it('a refresh token works once; the rotated one works next; a replay is 401 token_not_valid', async () => {
+  it('a refresh token works once; the rotated one works next', async () => {
     await start({ auth });
     const first = (await login('operator1', 'secret-pass')).body.refresh as string;
     const rotated = await post('/api/token/refresh/', { refresh: first });
     expect(rotated.status).toBe(200);
     expect(rotated.body).toEqual({ access: expect.any(String), refresh: expect.any(String) });
-    expect(await post('/api/token/refresh/', { refresh: first })).toMatchObject({
+    const next = await post('/api/token/refresh/', { refresh: rotated.body.refresh as string });
+    expect(next.status).toBe(200);
+    expect((await post('/api/token/refresh/', { refresh: next.body.refresh as string })).status).toBe(200);
+  });
+
+  it('reuse of a used refresh token is 401 and revokes the whole family; other logins are untouched', async () => {
+    await start({ auth });
+    const stolen = (await login('operator1', 'secret-pass')).body.refresh as string;
+    const otherLogin = (await login('operator1', 'secret-pass')).body.refresh as string;
+    // The legitimate client rotates twice; then the thief replays the first token.
+    const rotated = await post('/api/token/refresh/', { refresh: stolen });
+    const rotated2 = await post('/api/token/refresh/', { refresh: rotated.body.refresh as string });
+    expect(rotated2.status).toBe(200);
+    expect(await post('/api/token/refresh/', { refresh: stolen })).toMatchObject({
       status: 401,
       body: { detail: 'Token is invalid or expired', code: 'token_not_valid' },
     });
-    expect((await post('/api/token/refresh/', { refresh: rotated.body.refresh })).status).toBe(200);
+    // The family is dead: the newest descendant no longer works either.
+    expect((await post('/api/token/refresh/', { refresh: rotated2.body.refresh })).status).toBe(401);
+    // A separate login is another family.
+    expect((await post('/api/token/refresh/', { refresh: otherLogin })).status).toBe(200);
+  });
+
+  it('a password change or a deactivation invalidates refresh and access tokens issued before', async () => {
+    const server = await start({ auth });
+    const before = (await login('operator1', 'secret-pass')).body as { access: string; refresh: string };
+    const user = (await server.users.findById('u1'))!;
+    await createUser(server.users, { id: 'u1', username: 'operator1', password: 'new-secret-pass', isAdmin: true });
+    expect((await post('/api/token/refresh/', { refresh: before.refresh })).status).toBe(401);
+    const info = await fetch(`${server.url}/api/phone/user/info/`, {
+      headers: { authorization: `Bearer ${before.access}` },
+    });
+    expect(info.status).toBe(401);
+    // Tokens from a login with the new password work, until the user is deactivated.
+    const after = (await login('operator1', 'new-secret-pass')).body as { access: string; refresh: string };
+    const rotated = await post('/api/token/refresh/', { refresh: after.refresh });
+    expect(rotated.status).toBe(200);
+    await server.users.save({ ...(await server.users.findById('u1'))!, isActive: false });
+    expect((await post('/api/token/refresh/', { refresh: rotated.body.refresh })).status).toBe(401);
+    // Re-activated: the family was revoked on the refused attempt, so a new login is needed.
+    await server.users.save({ ...(await server.users.findById('u1'))!, isActive: true });
+    expect((await post('/api/token/refresh/', { refresh: rotated.body.refresh })).status).toBe(401);
+    expect(user.passwordHash).not.toBe((await server.users.findById('u1'))!.passwordHash);
   });
 
   it('concurrent replays of one refresh token: exactly one wins', async () => {
@@ -108,8 +147,8 @@ describe('refresh rotation revokes the used refresh token', () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401]);
   });
 
-  it('without rotation a refresh token stays reusable until it expires (simplejwt default)', async () => {
-    await start();
+  it('with rotation turned off a refresh token stays reusable until it expires (simplejwt default)', async () => {
+    await start({ auth: { ...auth, rotateRefreshTokens: false } });
     const refresh = (await login('operator1', 'secret-pass')).body.refresh as string;
     expect((await post('/api/token/refresh/', { refresh })).status).toBe(200);
     expect((await post('/api/token/refresh/', { refresh })).status).toBe(200);

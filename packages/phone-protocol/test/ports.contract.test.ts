@@ -201,6 +201,41 @@ describe.each(implementations)('%s ports', (_name, factory, skip) => {
       expect(await devices.list()).toHaveLength(2);
     });
 
+    it('device registry: claim is bound to (tenant, user); only a release frees the device', async () => {
+      const devices = ports.devices();
+      const base: DeviceRecord = {
+        deviceId: 'd1',
+        userId: 'u1',
+        tenant: '1001',
+        registeredAt: 1,
+        lastSeenAt: 1,
+        queueStuck: false,
+        stuckCount: 0,
+        stuckByType: {},
+      };
+      expect(await devices.claim(base)).toBe(true);
+      expect(await devices.claim({ ...base, lastSeenAt: 2 })).toBe(true);
+      // Another tenant's user, the same user id under another tenant, no tenant at all: all refused, unchanged.
+      expect(await devices.claim({ ...base, userId: 'u9', tenant: '2002', lastSeenAt: 3 })).toBe(false);
+      expect(await devices.claim({ ...base, tenant: '2002', lastSeenAt: 3 })).toBe(false);
+      const { tenant: _t, ...untenanted } = base;
+      expect(await devices.claim({ ...untenanted, lastSeenAt: 3 })).toBe(false);
+      expect(await devices.get('d1')).toEqual({ ...base, lastSeenAt: 2 });
+      expect((await devices.listByUser('u9')).map((d) => d.deviceId)).toEqual([]);
+      // Two concurrent claimers of a free device: exactly one wins.
+      const race = await Promise.all([
+        devices.claim({ ...base, deviceId: 'd2', userId: 'a' }),
+        devices.claim({ ...base, deviceId: 'd2', userId: 'b' }),
+      ]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+      expect(await devices.release('d1')).toEqual({ ...base, lastSeenAt: 2 });
+      expect(await devices.get('d1')).toBeUndefined();
+      expect(await devices.listByUser('u1')).toEqual([]);
+      expect(await devices.release('d1')).toBeUndefined();
+      expect(await devices.claim({ ...base, userId: 'u9', tenant: '2002' })).toBe(true);
+      expect((await devices.listByUser('u9')).map((d) => d.deviceId)).toEqual(['d1']);
+    });
+
     it('QR token store: single use, expiry by the injected clock', async () => {
       const qr = ports.qr();
       await qr.put('digest1', 'u1', 2000, 60_000);
@@ -235,6 +270,16 @@ describe.each(implementations)('%s ports', (_name, factory, skip) => {
       expect(first.sort()).toEqual([false, true]);
       expect(await store.revoke('jti-1', now + 60_000, now + 1000)).toBe(false);
       expect(await store.revoke('jti-2', now + 60_000, now)).toBe(true);
+    });
+
+    it('revoked token store: a revoked family stays revoked until its deadline (the injected clock decides)', async () => {
+      const store = ports.revoked();
+      const now = Date.now();
+      expect(await store.isFamilyRevoked('fam-1', now)).toBe(false);
+      await store.revokeFamily('fam-1', now + 60_000, now);
+      expect(await store.isFamilyRevoked('fam-1', now + 59_999)).toBe(true);
+      expect(await store.isFamilyRevoked('fam-1', now + 60_000)).toBe(false);
+      expect(await store.isFamilyRevoked('fam-2', now)).toBe(false);
     });
   });
 });

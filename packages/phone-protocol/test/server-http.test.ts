@@ -81,15 +81,15 @@ describe('auth (simplejwt-compatible)', () => {
     expect((await get('/api/phone/user/info/', access)).body.code).toBe('token_not_valid');
   });
 
-  it('refresh returns a new access token; expired/invalid refresh is 401 token_not_valid', async () => {
+  it('refresh returns a new access and refresh token (rotation); expired/invalid refresh is 401', async () => {
     const { refresh } = await login();
     clock.advance(301_000);
     const res = await post('/api/token/refresh/', { refresh });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body)).toEqual(['access']);
+    expect(Object.keys(res.body).sort()).toEqual(['access', 'refresh']);
     expect((await get('/api/phone/user/info/', res.body.access)).status).toBe(200);
     clock.advance(86_400_000);
-    expect(await post('/api/token/refresh/', { refresh })).toMatchObject({
+    expect(await post('/api/token/refresh/', { refresh: res.body.refresh })).toMatchObject({
       status: 401,
       body: { detail: 'Token is invalid or expired', code: 'token_not_valid' },
     });
@@ -156,6 +156,35 @@ describe('devices, calls, telemetry, logs', () => {
     const b = await login('operator2', 'other-pass');
     const res = await get('/api/phone/calls/pull/?device_id=shared&wait_seconds=0', b.access);
     expect(res).toMatchObject({ status: 409, body: { code: 'device_not_owned' } });
+  });
+
+  it('registering a device owned by another user is 409 and changes nothing; an admin release frees it', async () => {
+    const a = await login();
+    expect((await post('/api/phone/devices/register/', { device_id: 'owned' }, a.access)).status).toBe(200);
+    const b = await login('operator2', 'other-pass');
+    const takeover = await post('/api/phone/devices/register/', { device_id: 'owned' }, b.access);
+    expect(takeover).toMatchObject({ status: 409, body: { code: 'device_not_owned' } });
+    expect((await server.devices.get('owned'))?.userId).toBe('u1');
+    // The owner keeps working and still receives its commands; the other user cannot poll or heartbeat it.
+    expect((await post('/api/phone/devices/register/', { device_id: 'owned' }, a.access)).status).toBe(200);
+    expect((await post('/api/phone/devices/heartbeat/', { device_id: 'owned' }, b.access)).status).toBe(409);
+    await server.devices.release('owned');
+    expect((await post('/api/phone/devices/register/', { device_id: 'owned' }, b.access)).status).toBe(200);
+    expect((await server.devices.get('owned'))?.userId).toBe('u2');
+  });
+
+  it('with tenants, ownership is (tenant, user): the same user moved to another tenant does not keep it', async () => {
+    await server.close();
+    const tenants: Record<string, string> = { u1: '1001', u2: '2002' };
+    server = await startServer({ clock, tenantOf: (u) => tenants[u.id] });
+    const a = await login();
+    expect((await post('/api/phone/devices/register/', { device_id: 'dev-1001' }, a.access)).status).toBe(200);
+    expect(await server.devices.get('dev-1001')).toMatchObject({ userId: 'u1', tenant: '1001' });
+    const b = await login('operator2', 'other-pass');
+    expect((await post('/api/phone/devices/register/', { device_id: 'dev-1001' }, b.access)).status).toBe(409);
+    tenants.u1 = '2002';
+    expect((await post('/api/phone/devices/register/', { device_id: 'dev-1001' }, a.access)).status).toBe(409);
+    expect((await get('/api/phone/calls/pull/?device_id=dev-1001&wait_seconds=0', a.access)).status).toBe(409);
   });
 
   it('pull: 200 {id, phone} when a command is queued for the user, 204 otherwise', async () => {

@@ -149,6 +149,9 @@ export function createCatalogUploads(deps: {
           return;
         }
         bb.on('file', (field, stream: Readable & { truncated?: boolean }, info) => {
+          // A truncated body errors this stream while `mkdir` is still awaited: without a listener that ends the
+          // process. The failure itself is reported through busboy's own 'error' below.
+          stream.on('error', () => undefined);
           if (!FILE_FIELDS.has(field) || saved !== undefined) {
             stream.resume();
             return;
@@ -202,6 +205,8 @@ export function createCatalogUploads(deps: {
         });
         bb.on('error', () => {
           settle(fail(422, 'invalid_payload', { reason: 'missing_file' }));
+          // The half-written file fails too; its rejection is expected (the tmp file is already removed).
+          saved?.catch(() => undefined);
           req.unpipe(bb);
           req.resume();
           resolve(outcome as UploadOutcome);
@@ -222,6 +227,7 @@ export function createCatalogUploads(deps: {
             reject(err);
           }
         });
+        req.on('error', () => bb.destroy(new Error('request aborted')));
         req.pipe(bb);
       });
     },

@@ -90,6 +90,14 @@ export function parseMessengerEnv(
   if ((e.OPENAI_API_KEY === undefined) !== (e.OPENAI_MODEL === undefined)) {
     issues.push('OPENAI_API_KEY / OPENAI_MODEL: set both (auto-reply on) or neither (off)');
   }
+  if (e.WA_WEB_TOKEN !== undefined && e.WA_WEB_TOKEN === env.ADMIN_TOKEN) {
+    issues.push('WA_WEB_TOKEN: must differ from ADMIN_TOKEN');
+  }
+  // In production the admin token never travels in a URL (`?k=` on /pub/*, `?token=` on /internal/*).
+  if (env.NODE_ENV === 'production') {
+    if (e.PUBLIC_KEY === undefined) issues.push('PUBLIC_KEY: is required when NODE_ENV=production');
+    if (e.WA_WEB_TOKEN === undefined) issues.push('WA_WEB_TOKEN: is required when NODE_ENV=production');
+  }
   if ((e.AVITO_CLIENT_ID === undefined) !== (e.AVITO_CLIENT_SECRET === undefined)) {
     issues.push('AVITO_CLIENT_ID / AVITO_CLIENT_SECRET: set both or neither');
   }

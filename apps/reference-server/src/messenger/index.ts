@@ -90,8 +90,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const contractLogger: ContractLogger = { warn: (message, fields) => logger.warn(fields ?? {}, message) };
   const secrets = createSecretBox(config.secretKey);
   const store = new MessengerStore(sql);
-  const providerTokens = new SqlProviderTokenStore(sql);
-  const tenantKeys = new SqlTenantKeyStore(sql);
+  const providerTokens = new SqlProviderTokenStore(sql, secrets);
+  const tenantKeys = new SqlTenantKeyStore(sql, secrets);
 
   let redis: Redis | undefined;
   const prefix = deps.redisPrefix ? `${deps.redisPrefix}:` : '';

@@ -133,12 +133,13 @@ export function messengerOpenApiPaths(): Record<string, Json> {
         errors: webhookErrors,
       }),
     },
-    '/pub/tg/start': {
-      get: pub('Start the Telegram QR login: qr_id, expires_at, state, qr_url', {
+    '/pub/tg/start': (() => {
+      const start = pub('Start the Telegram QR login: qr_id, expires_at, state, qr_url', {
         '409': 'already_authorized',
         '502': 'tg_unavailable | qr_expired',
-      }),
-    },
+      });
+      return { get: start, post: start };
+    })(),
     '/pub/tg/status': {
       get: pub('Telegram login state: state, authorized, needs_2fa, qr_id, qr_url', { '502': 'tg_unavailable' }),
     },
@@ -198,6 +199,11 @@ export function messengerOpenApiPaths(): Record<string, Json> {
         { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
       ]),
     },
+    '/pub/catalog/status': {
+      get: pub('Catalog job status (job id in the query)', { '404': 'job_not_found' }, [
+        { name: 'job_id', in: 'query', required: true, schema: { type: 'string' } },
+      ]),
+    },
     '/admin/key/get': {
       get: op('The tenant key (created on first call; 1 tenant = 1 key)', {
         security: 'adminToken',
@@ -205,17 +211,22 @@ export function messengerOpenApiPaths(): Record<string, Json> {
         errors: { '401': 'unauthorized' },
       }),
     },
-    '/admin/key/create': {
-      post: op('Create the tenant key ({tenant, key?}); 409 when one exists', {
-        security: 'adminToken',
-        body: {
-          type: 'object',
-          required: ['tenant'],
-          properties: { tenant: { type: 'integer' }, key: { type: 'string' } },
+    ...Object.fromEntries(
+      ['/admin/key/create', '/admin/key/save'].map((path) => [
+        path,
+        {
+          post: op('Create the tenant key ({tenant, key?}); 409 when one exists', {
+            security: 'adminToken',
+            body: {
+              type: 'object',
+              required: ['tenant'],
+              properties: { tenant: { type: 'integer' }, key: { type: 'string' } },
+            },
+            errors: { '401': 'unauthorized', '409': 'key_already_exists' },
+          }),
         },
-        errors: { '401': 'unauthorized', '409': 'key_already_exists' },
-      }),
-    },
+      ]),
+    ),
     '/admin/key/{tenant}': {
       delete: op('Delete the tenant key', { security: 'adminToken', params: [tenantPath] }),
     },

@@ -10,6 +10,7 @@ import {
 } from '@callbridge/messenger-contract';
 import type { SecretBox } from '../secret-box.js';
 import type { SqlDriver, SqlQueryable } from '../storage/sql-driver.js';
+import { tokenDigest } from '../token-digest.js';
 
 type Row = Record<string, unknown>;
 const parsed = (v: unknown): unknown => {
@@ -22,49 +23,90 @@ const parsed = (v: unknown): unknown => {
 };
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
 
-/** ProviderTokenStore over the seed's `provider_tokens` table; `ensure` is race-free across instances. */
+/**
+ * A secret the API shows again, kept encrypted with SECRET_KEY; a plaintext value from before encryption is
+ * returned as it is and re-encrypted in place (`rewrite`) so the table converges without a manual step.
+ */
+async function revealStored(
+  secrets: SecretBox,
+  stored: string,
+  rewrite: (encrypted: string) => Promise<unknown>,
+): Promise<string> {
+  if (secrets.isEncrypted(stored)) return secrets.decrypt(stored);
+  await rewrite(secrets.encrypt(stored));
+  return stored;
+}
+
+/**
+ * ProviderTokenStore over the seed's `provider_tokens` table; `ensure` is race-free across instances. The token is
+ * stored encrypted, plus its digest for the token -> tenant lookup of Avito webhooks.
+ */
 export class SqlProviderTokenStore implements ProviderTokenStore {
   constructor(
     private readonly db: SqlQueryable,
+    private readonly secrets: SecretBox,
     private readonly generate: () => string = () => randomBytes(24).toString('hex'),
   ) {}
 
   async get(tenant: number): Promise<string | undefined> {
     const rows = await this.db.query<Row>('SELECT token FROM provider_tokens WHERE tenant = $1', [tenant]);
-    return rows[0] ? String(rows[0].token) : undefined;
+    if (!rows[0]) return undefined;
+    const stored = String(rows[0].token);
+    return revealStored(this.secrets, stored, (encrypted) =>
+      this.db.query('UPDATE provider_tokens SET token = $3 WHERE tenant = $1 AND token = $2', [
+        tenant,
+        stored,
+        encrypted,
+      ]),
+    );
   }
 
   async ensure(tenant: number): Promise<string> {
+    const token = this.generate();
     // The loser of a concurrent insert reads the winner's token.
-    await this.db.query('INSERT INTO provider_tokens (tenant, token) VALUES ($1, $2) ON CONFLICT (tenant) DO NOTHING', [
-      tenant,
-      this.generate(),
-    ]);
-    const token = await this.get(tenant);
-    if (token === undefined) throw new Error('provider token vanished after insert');
-    return token;
+    await this.db.query(
+      `INSERT INTO provider_tokens (tenant, token, token_digest) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant) DO NOTHING`,
+      [tenant, this.secrets.encrypt(token), tokenDigest(token)],
+    );
+    const stored = await this.get(tenant);
+    if (stored === undefined) throw new Error('provider token vanished after insert');
+    return stored;
   }
 
   /** Tenant owning `token` (Avito webhooks carry no tenant); the caller still verifies in constant time. */
   async tenantOf(token: string): Promise<number | undefined> {
-    const rows = await this.db.query<Row>('SELECT tenant FROM provider_tokens WHERE token = $1', [token]);
+    const rows = await this.db.query<Row>('SELECT tenant FROM provider_tokens WHERE token_digest = $1', [
+      tokenDigest(token),
+    ]);
     return rows[0] ? Number(rows[0].tenant) : undefined;
   }
 }
 
-/** TenantKeyStore over `tenant_keys`: the primary key makes "1 tenant = 1 key" hold across instances. */
+/**
+ * TenantKeyStore over `tenant_keys`: the primary key makes "1 tenant = 1 key" hold across instances. Keys are
+ * stored encrypted (the admin API shows them again), with a digest that keeps them unique across tenants.
+ */
 export class SqlTenantKeyStore implements TenantKeyStore {
-  constructor(private readonly db: SqlQueryable) {}
+  constructor(
+    private readonly db: SqlQueryable,
+    private readonly secrets: SecretBox,
+  ) {}
 
   async get(tenant: number): Promise<string | undefined> {
     const rows = await this.db.query<Row>('SELECT key FROM tenant_keys WHERE tenant = $1', [tenant]);
-    return rows[0] ? String(rows[0].key) : undefined;
+    if (!rows[0]) return undefined;
+    const stored = String(rows[0].key);
+    return revealStored(this.secrets, stored, (encrypted) =>
+      this.db.query('UPDATE tenant_keys SET key = $3 WHERE tenant = $1 AND key = $2', [tenant, stored, encrypted]),
+    );
   }
 
   async create(tenant: number, key: string): Promise<void> {
     const rows = await this.db.query<Row>(
-      'INSERT INTO tenant_keys (tenant, key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING tenant',
-      [tenant, key],
+      `INSERT INTO tenant_keys (tenant, key, key_digest) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING RETURNING tenant`,
+      [tenant, this.secrets.encrypt(key), tokenDigest(key)],
     );
     if (rows.length === 0) throw new KeyAlreadyExistsError();
   }

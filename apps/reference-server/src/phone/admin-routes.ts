@@ -144,6 +144,17 @@ export function createPhoneAdminRouter(deps: { auth: Authenticator; storage: Sto
     });
   });
 
+  // A device stays with its (enterprise, user) until released here; then another user may register it.
+  r.delete('/devices/:enterpriseNumber/:deviceId', async (req, res) => {
+    const { e } = await enterprise(req);
+    const deviceId = String(req.params.deviceId);
+    const device = await phone.devices.get(deviceId);
+    // Another enterprise's device is "not found": its existence is not this enterprise's business.
+    if (!device || device.tenant !== e.number) throw notFound('device');
+    await phone.devices.release(deviceId);
+    res.json({ ok: true, released: { device_id: device.deviceId, user_id: device.userId } });
+  });
+
   r.post('/qr/:enterpriseNumber', async (req, res) => {
     const { e, cfg } = await enterprise(req);
     const b = qrBodySchema.parse(body(req));

@@ -98,4 +98,29 @@ CREATE TABLE IF NOT EXISTS phone_logs (
 );
 `,
   },
+  {
+    version: 310,
+    name: 'phone device ownership by (enterprise, user)',
+    // Existing devices get their owner's current enterprise, so an upgrade locks no one out.
+    sql: `
+ALTER TABLE phone_devices ADD COLUMN IF NOT EXISTS tenant text;
+UPDATE phone_devices d
+   SET tenant = u.enterprise_number,
+       record = jsonb_set(d.record, '{tenant}', to_jsonb(u.enterprise_number))
+  FROM phone_users u
+ WHERE u.id = d.user_id AND u.enterprise_number IS NOT NULL AND d.tenant IS NULL;
+`,
+  },
+  {
+    version: 311,
+    name: 'phone used refresh tokens and revoked token families',
+    sql: `
+CREATE TABLE IF NOT EXISTS phone_revoked_tokens (
+  id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('jti', 'family')),
+  expires_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS phone_revoked_tokens_expiry ON phone_revoked_tokens (expires_at);
+`,
+  },
 ];

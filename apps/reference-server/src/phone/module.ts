@@ -9,6 +9,7 @@ import {
   type PhoneProtocolOptions,
   RedisCommandBus,
   RedisLoginAttemptStore,
+  RedisRevokedTokenStore,
   systemClock,
 } from '@callbridge/phone-protocol';
 import { createPhoneRouter } from '@callbridge/phone-protocol/express';
@@ -20,7 +21,13 @@ import type { Storage } from '../storage/types.js';
 import { PhoneCallStore } from './calls.js';
 import { recordManualCall } from './manual-calls.js';
 import { SqlCommandBus } from './sql-command-bus.js';
-import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore } from './stores.js';
+import {
+  type PhoneAccount,
+  SqlDeviceRegistry,
+  SqlPhoneUserStore,
+  SqlQrTokenStore,
+  SqlRevokedTokenStore,
+} from './stores.js';
 import { PhoneTelemetryStore, type TelemetrySummary } from './telemetry.js';
 import { CallResultUploader, type UploaderOptions } from './uploader.js';
 
@@ -181,6 +188,12 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
           },
         }
       : {}),
+    // Used refresh tokens and revoked families, shared by every instance (refresh tokens work once).
+    revokedTokens: redis
+      ? new RedisRevokedTokenStore({ redis, keyPrefix: `${o.redisPrefix ?? 'callbridge'}:phone:` })
+      : new SqlRevokedTokenStore(db),
+    // Devices belong to (enterprise, user): one enterprise's user never takes over another's device.
+    tenantOf: (user) => (user as PhoneAccount).enterpriseNumber ?? undefined,
     generateCommandId: () => randomUUID(),
     async onCallResult({ user, update }) {
       // Runs before the ack: if the write fails the device gets 503 and sends the result again.
@@ -214,7 +227,9 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
       const user = await users.findByExtension(request.enterpriseNumber, request.extension);
       if (!user?.isActive) return undefined;
       const now = clock.now();
-      const device = (await devices.listByUser(user.id)).find((d) => now - d.lastSeenAt <= onlineWindowMs);
+      const device = (await devices.listByUser(user.id)).find(
+        (d) => d.tenant === request.enterpriseNumber && now - d.lastSeenAt <= onlineWindowMs,
+      );
       if (!device) return undefined;
       const commandId = randomUUID();
       await calls.insert({

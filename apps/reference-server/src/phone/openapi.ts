@@ -53,6 +53,12 @@ export function phoneOpenApiPaths(): Record<string, Json> {
     get: adminOp('Phone users of an enterprise with their devices'),
     post: adminOp('Create or update a phone user bound to an extension', phoneUserBodySchema),
   };
+  paths['/api/phone-admin/devices/{enterpriseNumber}/{deviceId}'] = {
+    delete: {
+      ...adminOp('Release a device of this enterprise so another user may register it'),
+      parameters: [enterprise, { name: 'deviceId', in: 'path', required: true, schema: { type: 'string' } }],
+    },
+  };
   paths['/api/phone-admin/qr/{enterpriseNumber}'] = {
     post: adminOp('One-time QR login token for a manager', qrBodySchema),
   };

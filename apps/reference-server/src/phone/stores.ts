@@ -1,4 +1,11 @@
-import type { DeviceRecord, DeviceRegistry, PhoneUser, QrTokenStore, UserStore } from '@callbridge/phone-protocol';
+import type {
+  DeviceRecord,
+  DeviceRegistry,
+  PhoneUser,
+  QrTokenStore,
+  RevokedTokenStore,
+  UserStore,
+} from '@callbridge/phone-protocol';
 import type { SqlQueryable } from '../storage/sql-driver.js';
 
 type Row = Record<string, unknown>;
@@ -94,11 +101,28 @@ export class SqlDeviceRegistry implements DeviceRegistry {
 
   async put(record: DeviceRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO phone_devices (device_id, user_id, last_seen_at, record) VALUES ($1, $2, $3, $4::jsonb)
-       ON CONFLICT (device_id) DO UPDATE SET user_id = EXCLUDED.user_id, last_seen_at = EXCLUDED.last_seen_at,
-         record = EXCLUDED.record`,
-      [record.deviceId, record.userId, record.lastSeenAt, JSON.stringify(record)],
+      `INSERT INTO phone_devices (device_id, user_id, tenant, last_seen_at, record) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (device_id) DO UPDATE SET user_id = EXCLUDED.user_id, tenant = EXCLUDED.tenant,
+         last_seen_at = EXCLUDED.last_seen_at, record = EXCLUDED.record`,
+      [record.deviceId, record.userId, record.tenant ?? null, record.lastSeenAt, JSON.stringify(record)],
     );
+  }
+
+  /** One statement: the conflict update only applies to the same (tenant, user), so two claimers cannot both win. */
+  async claim(record: DeviceRecord): Promise<boolean> {
+    const rows = await this.db.query(
+      `INSERT INTO phone_devices (device_id, user_id, tenant, last_seen_at, record) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (device_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, record = EXCLUDED.record
+         WHERE phone_devices.user_id = EXCLUDED.user_id AND phone_devices.tenant IS NOT DISTINCT FROM EXCLUDED.tenant
+       RETURNING device_id`,
+      [record.deviceId, record.userId, record.tenant ?? null, record.lastSeenAt, JSON.stringify(record)],
+    );
+    return rows.length > 0;
+  }
+
+  async release(deviceId: string): Promise<DeviceRecord | undefined> {
+    const rows = await this.db.query('DELETE FROM phone_devices WHERE device_id = $1 RETURNING record', [deviceId]);
+    return rows[0] ? (jsonValue(rows[0].record) as DeviceRecord) : undefined;
   }
 
   async listByUser(userId: string): Promise<DeviceRecord[]> {
@@ -134,5 +158,39 @@ export class SqlQrTokenStore implements QrTokenStore {
     await this.db.query('DELETE FROM phone_qr_tokens WHERE expires_at <= $1', [now]);
     const row = rows[0];
     return row && num(row.expires_at) > now ? String(row.user_id) : undefined;
+  }
+}
+
+/**
+ * `RevokedTokenStore` port: used refresh-token ids and revoked families, shared by every instance on one
+ * database. The primary key makes the first `revoke` of a jti win; expired rows are swept on the way.
+ */
+export class SqlRevokedTokenStore implements RevokedTokenStore {
+  constructor(private readonly db: SqlQueryable) {}
+
+  async revoke(jti: string, expiresAt: number, now: number): Promise<boolean> {
+    await this.db.query('DELETE FROM phone_revoked_tokens WHERE expires_at <= $1', [now]);
+    const rows = await this.db.query(
+      `INSERT INTO phone_revoked_tokens (id, kind, expires_at) VALUES ($1, 'jti', $2)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [`jti:${jti}`, expiresAt],
+    );
+    return rows.length > 0;
+  }
+
+  async revokeFamily(family: string, until: number, _now: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO phone_revoked_tokens (id, kind, expires_at) VALUES ($1, 'family', $2)
+       ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(phone_revoked_tokens.expires_at, EXCLUDED.expires_at)`,
+      [`family:${family}`, until],
+    );
+  }
+
+  async isFamilyRevoked(family: string, now: number): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM phone_revoked_tokens WHERE id = $1 AND expires_at > $2', [
+      `family:${family}`,
+      now,
+    ]);
+    return rows.length > 0;
   }
 }

@@ -19,6 +19,7 @@ import {
   storedConfigSchema,
 } from './config-schema.js';
 import { applyExtensions } from './extensions.js';
+import type { HostPolicy } from './host-policy.js';
 import { LOGO_SVG } from './logo.js';
 
 export const INTEGRATION = 'retailcrm';
@@ -61,7 +62,12 @@ export interface RetailCrmServiceOptions {
   now?: () => Date;
   /** Random bytes for callback secrets (tests inject a deterministic source). */
   random?: (n: number) => Buffer;
+  /** Which RetailCRM origins may be saved and called (default: any; the app passes the configured policy). */
+  hostPolicy?: HostPolicy;
 }
+
+const UNREACHABLE_MESSAGE = 'RetailCRM could not be reached at this domain (network error or not a RetailCRM API)';
+const UNREACHABLE_CODES = new Set(['RETAILCRM_NETWORK', 'RETAILCRM_TIMEOUT', 'RETAILCRM_INVALID_RESPONSE']);
 
 /** The RetailCRM integration use cases behind the admin API; knows nothing of HTTP frameworks. */
 export class RetailCrmService {
@@ -131,6 +137,7 @@ export class RetailCrmService {
 
   private async saveConfig(number: string, body: z.infer<typeof patchConfigBodySchema>, keyRequired: boolean) {
     await this.enterprise(number);
+    if (body.domain !== undefined) this.o.hostPolicy?.check(body.domain);
     const next = await this.o.storage.updateIntegrationConfig(number, INTEGRATION, (raw) => {
       const current = storedConfigSchema.parse(raw ?? {});
       const apiKey = this.nextKey(body.api_key, current);
@@ -166,6 +173,8 @@ export class RetailCrmService {
     const url = override?.domain ?? cfg.domain;
     const apiKey = override?.apiKey ?? this.decryptKey(cfg);
     if (!url || !apiKey) throw new HttpError(409, 'not_configured', 'RetailCRM domain and api_key must be saved first');
+    // Stored domains are checked too: they may predate the policy.
+    this.o.hostPolicy?.check(url);
     return this.o.clientFactory({ url, apiKey });
   }
 
@@ -185,7 +194,10 @@ export class RetailCrmService {
       });
       return result;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      // Connection refused, reset, timeout, not HTTP, not the RetailCRM API: one message, so the answer cannot
+      // tell which kind of service listens at an address.
+      const unreachable = isRetailCrmError(err) && UNREACHABLE_CODES.has(err.code);
+      const message = unreachable ? UNREACHABLE_MESSAGE : err instanceof Error ? err.message : String(err);
       await this.o.storage.insertIntegrationLog({
         enterpriseNumber: e.number,
         integrationType: INTEGRATION,
@@ -195,9 +207,8 @@ export class RetailCrmService {
         errorMessage: message,
         durationMs: performance.now() - started,
       });
-      if (isRetailCrmError(err)) {
-        throw new HttpError(502, err.code.toLowerCase(), `RetailCRM: ${message}`);
-      }
+      if (unreachable) throw new HttpError(502, 'retailcrm_unreachable', UNREACHABLE_MESSAGE);
+      if (isRetailCrmError(err)) throw new HttpError(502, err.code.toLowerCase(), `RetailCRM: ${message}`);
       throw err;
     }
   }

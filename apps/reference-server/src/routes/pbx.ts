@@ -1,10 +1,10 @@
 import { type Request, Router } from 'express';
 import { z } from 'zod';
-import { safeEqual } from '../auth.js';
 import { HttpError, unauthorized } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Storage } from '../storage/types.js';
 import type { Telephony } from '../telephony.js';
+import { matchesStoredToken } from '../token-digest.js';
 
 const tokenValue = z.union([z.string(), z.number()]).transform(String).optional().nullable();
 
@@ -49,7 +49,7 @@ export function createPbxRouter(deps: { storage: Storage; telephony: Telephony; 
   const authorize = async (enterpriseNumber: string, token: string | undefined) => {
     const e = await deps.storage.getEnterprise(enterpriseNumber);
     // Same answer for unknown enterprise and wrong token: nothing to enumerate.
-    if (!token || !e?.pbxToken || !safeEqual(token, e.pbxToken) || !e.active) {
+    if (!token || !e?.pbxToken || !matchesStoredToken(token, e.pbxToken) || !e.active) {
       deps.metrics.authFailures.inc({ reason: 'pbx_token' });
       throw unauthorized('invalid PBX token');
     }

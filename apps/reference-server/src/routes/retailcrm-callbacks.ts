@@ -24,6 +24,9 @@ const makeCallSchema = z.looseObject({
   code: str.optional(),
   externalPhone: str.optional(),
 });
+/** The single 401 code of a refused callback (unknown client, missing, wrong or never-set secret alike). */
+export const CALLBACK_REFUSED = 'callback_unauthorized';
+
 /** Authentication comes first: an unauthenticated caller learns nothing from validation errors. */
 const clientSchema = z.looseObject({ clientId: str.pipe(z.string().min(1)) });
 const statusSchema = z.looseObject({
@@ -50,8 +53,8 @@ export function createRetailCrmCallbacksRouter(deps: {
   secrets: SecretBox;
   /** make-call and status callbacks are logged like every other RetailCRM exchange. */
   integrationLog: IntegrationLogWriter;
-  /** Says why a phone dial fell back to AMI. */
-  logger: Pick<Logger, 'error'>;
+  /** Says why a phone dial fell back to AMI, and why a callback was refused. */
+  logger: Pick<Logger, 'error' | 'warn'>;
   originator?: CallOriginator;
   /** Click-to-call through the manager's phone app first; AMI Originate when it has no device. */
   phoneDialer?: PhoneDialer;
@@ -63,8 +66,16 @@ export function createRetailCrmCallbacksRouter(deps: {
     const { clientId } = clientSchema.parse(input);
     const e = await deps.storage.getEnterprise(clientId);
     const cfg = storedConfigSchema.parse(e?.integrationsConfig[INTEGRATION] ?? {});
-    if (!e?.active || !cfg.registered) throw new HttpError(401, 'unknown_client', 'unknown clientId');
-    verifyCallbackSecret(cfg, (input as Record<string, unknown>)[CALLBACK_SECRET_PARAM], deps.secrets);
+    try {
+      if (!e?.active || !cfg.registered) throw new HttpError(401, 'unknown_client', 'unknown clientId');
+      verifyCallbackSecret(cfg, (input as Record<string, unknown>)[CALLBACK_SECRET_PARAM], deps.secrets);
+    } catch (err) {
+      // One answer for an unknown client and a missing or wrong secret: the caller cannot probe which
+      // enterprise numbers exist. The precise reason goes to the log only.
+      if (!(err instanceof HttpError) || err.status !== 401) throw err;
+      deps.logger.warn({ clientId, reason: err.code }, 'RetailCRM callback refused');
+      throw new HttpError(401, CALLBACK_REFUSED, 'unknown clientId, or a missing or wrong callback secret');
+    }
     return { e, cfg, input };
   };
 

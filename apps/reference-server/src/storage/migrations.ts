@@ -1,5 +1,6 @@
 import { messengerMigrations } from '../messenger/migration.js';
 import { phoneMigrations } from '../phone/migrations.js';
+import { secretsAtRestMigrations } from './secrets-at-rest.js';
 
 /**
  * SQL migrations shared by the PGlite and PostgreSQL storages. Append only: an applied migration
@@ -134,4 +135,6 @@ ALTER TABLE integration_logs ADD CONSTRAINT integration_logs_status_check
 CREATE INDEX IF NOT EXISTS integration_logs_call_idx ON integration_logs (enterprise_number, call_unique_id);
 `,
   },
+  // Core 50-52: PBX token digests, provider token and tenant key digest columns.
+  ...secretsAtRestMigrations,
 ];

@@ -1,3 +1,4 @@
+import { isTokenDigest, tokenDigest } from '../token-digest.js';
 import { migrations } from './migrations.js';
 import type { SqlDriver, SqlQueryable } from './sql-driver.js';
 import type {
@@ -78,6 +79,8 @@ function toDeadLetter(r: Row): DeadLetter {
 const REQUEST_PHONE_DIGITS = `EXISTS (SELECT 1 FROM jsonb_path_query(request_data, 'lax $.**.phone') AS p
   WHERE regexp_replace(p #>> '{}', '[^0-9]', '', 'g') LIKE ?)`;
 
+const storedTokenDigest = (token: string) => (isTokenDigest(token) ? token : tokenDigest(token));
+
 const ENTERPRISE_COLUMNS = 'number, name, pbx_token, active, integrations_config, admin_token_version';
 
 /** The one Storage implementation; PGlite and PostgreSQL differ only in their {@link SqlDriver}. */
@@ -124,7 +127,8 @@ export class SqlStorage implements Storage {
        ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, pbx_token = EXCLUDED.pbx_token,
          active = EXCLUDED.active, updated_at = now()
        RETURNING ${ENTERPRISE_COLUMNS}`,
-      [e.number, e.name, e.pbxToken ?? null, e.active ?? true],
+      // Only the digest is stored (see token-digest.ts); a value that already is one is kept as it is.
+      [e.number, e.name, e.pbxToken ? storedTokenDigest(e.pbxToken) : null, e.active ?? true],
     );
     return toEnterprise(rows[0] as Row);
   }
@@ -135,7 +139,9 @@ export class SqlStorage implements Storage {
   }
 
   async findEnterpriseByPbxToken(token: string) {
-    const rows = await this.db.query(`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE pbx_token = $1`, [token]);
+    const rows = await this.db.query(`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE pbx_token = $1`, [
+      tokenDigest(token),
+    ]);
     return rows[0] ? toEnterprise(rows[0]) : undefined;
   }
 

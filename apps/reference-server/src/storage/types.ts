@@ -5,6 +5,7 @@ import type { SqlDriver } from './sql-driver.js';
 export interface Enterprise {
   number: string;
   name: string;
+  /** The PBX token's digest (`sha256:…`, see token-digest.ts); compare with `matchesStoredToken`. */
   pbxToken: string | null;
   active: boolean;
   integrationsConfig: Record<string, unknown>;

@@ -40,6 +40,20 @@ export class RedisUserStore extends RedisStore implements UserStore {
   }
 }
 
+// KEYS: devices hash, the claimer's device set; ARGV: device id, record JSON, user id, tenant ('' = none).
+// Stores the record unless another (tenant, user) owns the device; one script, so two claimers cannot both win.
+const CLAIM_DEVICE = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local owner = cjson.decode(current)
+  local tenant = owner.tenant
+  if type(tenant) ~= 'string' then tenant = '' end
+  if tostring(owner.userId) ~= ARGV[3] or tenant ~= ARGV[4] then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1`;
+
 /** Devices as JSON in one hash, plus a set of device ids per user. */
 export class RedisDeviceRegistry extends RedisStore implements DeviceRegistry {
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
@@ -53,6 +67,29 @@ export class RedisDeviceRegistry extends RedisStore implements DeviceRegistry {
       tx.srem(`${this.prefix}devices:user:${previous.userId}`, record.deviceId);
     }
     await tx.sadd(`${this.prefix}devices:user:${record.userId}`, record.deviceId).exec();
+  }
+  async claim(record: DeviceRecord): Promise<boolean> {
+    const claimed = await this.redis.eval(
+      CLAIM_DEVICE,
+      2,
+      `${this.prefix}devices`,
+      `${this.prefix}devices:user:${record.userId}`,
+      record.deviceId,
+      JSON.stringify(record),
+      record.userId,
+      record.tenant ?? '',
+    );
+    return claimed === 1;
+  }
+  async release(deviceId: string): Promise<DeviceRecord | undefined> {
+    const previous = await this.get(deviceId);
+    if (!previous) return undefined;
+    await this.redis
+      .multi()
+      .hdel(`${this.prefix}devices`, deviceId)
+      .srem(`${this.prefix}devices:user:${previous.userId}`, deviceId)
+      .exec();
+    return previous;
   }
   async listByUser(userId: string): Promise<DeviceRecord[]> {
     const ids = await this.redis.smembers(`${this.prefix}devices:user:${userId}`);
@@ -111,5 +148,14 @@ export class RedisRevokedTokenStore extends RedisStore implements RevokedTokenSt
   async revoke(jti: string, expiresAt: number, now: number): Promise<boolean> {
     const px = Math.max(1, Math.ceil(expiresAt - now));
     return (await this.redis.set(`${this.prefix}revoked:${jti}`, '1', 'PX', px, 'NX')) === 'OK';
+  }
+  async revokeFamily(family: string, until: number, now: number): Promise<void> {
+    const px = Math.max(1, Math.ceil(until - now));
+    // The stored deadline is what counts (the injected clock decides), Redis' expiry only cleans up.
+    await this.redis.set(`${this.prefix}revoked-family:${family}`, String(until), 'PX', px);
+  }
+  async isFamilyRevoked(family: string, now: number): Promise<boolean> {
+    const until = await this.redis.get(`${this.prefix}revoked-family:${family}`);
+    return until !== null && Number(until) > now;
   }
 }
