@@ -14,9 +14,9 @@ import {
   InMemoryDeviceRegistry,
   InMemoryQrTokenStore,
   InMemoryUserStore,
-  RedisCommandBus,
   systemClock,
 } from '../src/index.js';
+import { RedisCommandBus } from '../src/redis.js';
 
 type Message =
   | { type: 'mem' }
