@@ -75,3 +75,10 @@ export function optionalPeers(packageJsonPath: string): string[] {
     .filter(([, meta]) => meta.optional === true)
     .map(([name]) => name);
 }
+
+/** What a package's root entry (`src/index.ts`) reaches, including type imports, and which optional peers of it. */
+export function rootEntryReport(packageDir: string): { imported: Set<string>; optionalPeersReached: string[] } {
+  const imported = packagesImportedBy(resolve(packageDir, 'src/index.ts'), { types: true });
+  const peers = optionalPeers(resolve(packageDir, 'package.json'));
+  return { imported, optionalPeersReached: peers.filter((peer) => imported.has(peer)) };
+}
