@@ -17,6 +17,10 @@ import {
   type PhoneProtocolOptions,
   type PhoneTokens,
   type PullResult,
+  runSimulation,
+  systemClock,
+} from '../../packages/phone-protocol/src/index.js';
+import {
   RedisCommandBus,
   RedisDeviceRegistry,
   RedisLoginAttemptStore,
@@ -24,9 +28,7 @@ import {
   RedisRevokedTokenStore,
   type RedisStoreOptions,
   RedisUserStore,
-  runSimulation,
-  systemClock,
-} from '../../packages/phone-protocol/src/index.js';
+} from '../../packages/phone-protocol/src/redis.js';
 
 /** An ioredis client (`new Redis(url)` from 'ioredis'); the repository root does not depend on ioredis itself. */
 export type Redis = RedisStoreOptions['redis'];

@@ -12,7 +12,6 @@ import {
   createInMemoryDeadLetterStore,
   createInMemoryIntegrationLog,
   createInProcessQueue,
-  createRedisQueue,
   createRetailCrmSink,
   createSmartRedirect,
   createTelephonyPipeline,
@@ -27,6 +26,7 @@ import {
   type SmartRedirect,
   type TelephonyPipeline,
 } from '../../packages/telephony-events/src/index.js';
+import { createRedisQueue } from '../../packages/telephony-events/src/redis.js';
 import { createFakeTelephonyApi, startScriptedAmiPeer } from '../../packages/telephony-events/src/testing/index.js';
 
 /** The part of a database handle used below (a node-postgres `Pool` or PGlite fits). */

@@ -4,7 +4,6 @@ import {
   backoffDelay,
   type ChannelRedirector,
   createInProcessQueue,
-  createRedisQueue,
   createRetailCrmSink,
   createSmartRedirect,
   createTelephonyPipeline,
@@ -15,6 +14,7 @@ import {
   type SmartRedirect,
   type TelephonyPipeline,
 } from '@callbridge/telephony-events';
+import { createRedisQueue } from '@callbridge/telephony-events/redis';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import type { RetailCrmEgress } from './egress/retailcrm-egress.js';

@@ -465,7 +465,8 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
     if (this.started) return;
     this.started = true;
     this.scheduleFullRefresh(this.nextPeriod());
-    if (this.source !== undefined) await this.source.start(this.listener);
+    // The cache's logger goes to the source, so its connection retries are never silent.
+    if (this.source !== undefined) await this.source.start({ ...this.listener, logger: this.logger });
   }
 
   private readonly listener: InvalidationListener = {

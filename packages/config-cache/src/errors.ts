@@ -33,3 +33,25 @@ export class ConfigCacheClosedError extends ConfigCacheError {
     super('CONFIG_CACHE_CLOSED', `Config cache "${name}" is closed`);
   }
 }
+
+/** An optional peer the chosen feature needs is not installed; the message names the install command. */
+export class ConfigCacheMissingPeerError extends ConfigCacheError {
+  readonly packageName: string;
+
+  constructor(packageName: string, feature: string, cause?: unknown) {
+    super(
+      'CONFIG_CACHE_MISSING_PEER',
+      `${feature} needs the "${packageName}" package, which is not installed: install it ` +
+        `(npm install ${packageName} / pnpm add ${packageName}) or pass your own client factory`,
+      { cause },
+    );
+    this.packageName = packageName;
+  }
+}
+
+/** Whether `error` says that `packageName` itself (not one of its own imports) could not be found. */
+export function isMissingPackage(error: unknown, packageName: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  return typeof message === 'string' && new RegExp(`['"]${packageName}['"]`).test(message);
+}

@@ -1,5 +1,6 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { type Clock, type RandomSource, systemClock, type TimerHandle } from './clock.js';
+import { ConfigCacheMissingPeerError, isMissingPackage } from './errors.js';
 import { defaultKeyFromPayload } from './key-from-payload.js';
 import { withTimeout } from './timeout.js';
 import type { ConfigCacheLogger, InvalidationListener, InvalidationSource } from './types.js';
@@ -41,9 +42,26 @@ export function quoteIdentifier(name: string): string {
 
 async function defaultCreateClient(connectionString: string): Promise<PgClientLike> {
   // Lazy: users of the embedded (PGlite) default never need `pg` installed.
-  const pg = await import('pg');
-  const Client = (pg.default ?? pg).Client;
-  return new Client({ connectionString }) as unknown as PgClientLike;
+  const pg = await importPg();
+  const Client = (pg.default ?? pg).Client as new (config: { connectionString: string }) => unknown;
+  return new Client({ connectionString }) as PgClientLike;
+}
+
+/** The part of the `pg` module used here (structural, so `pg` and its types stay optional). */
+type PgModule = { Client?: unknown; default?: { Client?: unknown } };
+
+/** `import('pg')`, or a {@link ConfigCacheMissingPeerError} saying to install it (retrying cannot help). */
+export async function importPg(
+  load: () => Promise<PgModule> = () => import('pg') as Promise<PgModule>,
+): Promise<PgModule> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isMissingPackage(error, 'pg')) {
+      throw new ConfigCacheMissingPeerError('pg', 'createPgListenInvalidationSource (PostgreSQL LISTEN)', error);
+    }
+    throw error;
+  }
 }
 
 /** The connection string and its password, as they could appear inside a driver's error message. */
@@ -81,7 +99,8 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
   const backoff = options.backoff ?? {};
   const createClient = options.createClient ?? defaultCreateClient;
-  const logger = options.logger;
+  // Its own logger, else the cache's (handed over in start()): a retry loop must never be silent.
+  const log = () => options.logger ?? listener?.logger;
   const secrets = connectionSecrets(options.connectionString);
   const safeMessage = (error: unknown) => maskedMessage(error, secrets);
 
@@ -128,7 +147,7 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
     client = undefined;
     dispose(old);
     setConnected(false);
-    logger?.warn('config-cache: LISTEN connection lost; reconnecting', { channel: options.channel, reason });
+    log()?.warn('config-cache: LISTEN connection lost; reconnecting', { channel: options.channel, reason });
     scheduleReconnect();
   };
 
@@ -174,8 +193,14 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
       await timed(fresh.query(`LISTEN ${quoteIdentifier(options.channel)}`), 'LISTEN');
     } catch (error) {
       dispose(next);
+      if (initial && error instanceof ConfigCacheMissingPeerError) {
+        // Fail fast: without the driver no retry can ever succeed.
+        stopped = true;
+        epoch++;
+        throw error;
+      }
       if (myEpoch === epoch) {
-        logger?.warn('config-cache: LISTEN connect failed; retrying', {
+        log()?.warn('config-cache: LISTEN connect failed; retrying', {
           channel: options.channel,
           error: safeMessage(error),
         });

@@ -17,6 +17,8 @@ export interface InvalidationListener {
   /** Notifications may have been missed (the listener reconnected): resync everything. */
   onResync(): void;
   onConnectionChange?(connected: boolean): void;
+  /** The cache's logger: a source without a logger of its own reports its retries here. */
+  logger?: ConfigCacheLogger;
 }
 
 /** A push channel of invalidations (PostgreSQL LISTEN, PGlite listen, or a manual one in tests). */

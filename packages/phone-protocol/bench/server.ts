@@ -19,9 +19,9 @@ import {
   InMemoryQrTokenStore,
   InMemoryUserStore,
   PULL_PATH,
-  RedisCommandBus,
   systemClock,
 } from '../src/index.js';
+import { RedisCommandBus } from '../src/redis.js';
 
 type Message = { type: 'mem' } | { type: 'stats' } | { type: 'stop' };
 

@@ -463,7 +463,11 @@ export class PhoneClient {
     } catch {
       body = text;
     }
-    if (res.status < 200 || res.status >= 300) throw new PhoneHttpError(res.status, body, endpoint);
+    if (res.status < 200 || res.status >= 300) {
+      const retryAfter = res.headers.get('retry-after');
+      const retryAfterMs = retryAfter ? parseRetryAfter(retryAfter, this.clock) : undefined;
+      throw new PhoneHttpError(res.status, body, endpoint, retryAfterMs);
+    }
     return body;
   }
 }

@@ -14,13 +14,16 @@ export class PhoneProtocolError extends Error {
 export class PhoneHttpError extends PhoneProtocolError {
   readonly status: number;
   readonly body: unknown;
-  constructor(status: number, body: unknown, endpoint: string) {
+  /** The server's `Retry-After` in ms (429/503), when it sent one. */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, body: unknown, endpoint: string, retryAfterMs?: number) {
     super(`http_${status}`, `${endpoint} answered HTTP ${status}`, {
       isRetryable: status === 429 || status >= 500,
     });
     this.name = 'PhoneHttpError';
     this.status = status;
     this.body = body;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -56,15 +56,6 @@ export {
 } from './protocol.js';
 export { InMemoryQrTokenStore, type QrTokenStore, qrTokenDigest } from './qr-tokens.js';
 export type { PollRateLimitOptions } from './rate-limit.js';
-export { RedisCommandBus, type RedisCommandBusOptions } from './redis/command-bus.js';
-export {
-  RedisDeviceRegistry,
-  RedisLoginAttemptStore,
-  RedisQrTokenStore,
-  RedisRevokedTokenStore,
-  type RedisStoreOptions,
-  RedisUserStore,
-} from './redis/stores.js';
 export { InMemoryRevokedTokenStore, type RevokedTokenStore } from './revoked-tokens.js';
 export * from './schemas.js';
 export { type CliIo, runCli } from './sim/cli.js';

@@ -15,15 +15,17 @@ import {
   type LoginAttemptStore,
   ManualClock,
   type QrTokenStore,
+  type RevokedTokenStore,
+  type UserStore,
+} from '../src/index.js';
+import {
   RedisCommandBus,
   RedisDeviceRegistry,
   RedisLoginAttemptStore,
   RedisQrTokenStore,
   RedisRevokedTokenStore,
   RedisUserStore,
-  type RevokedTokenStore,
-  type UserStore,
-} from '../src/index.js';
+} from '../src/redis.js';
 
 interface Ports {
   bus(clock: ManualClock, ackTimeoutMs: number, extra?: Partial<CommandBusOptions>): CommandBus;

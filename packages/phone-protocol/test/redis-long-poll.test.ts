@@ -6,11 +6,9 @@ import {
   createUser,
   InMemoryQrTokenStore,
   type PhoneProtocol,
-  RedisCommandBus,
-  RedisDeviceRegistry,
-  RedisUserStore,
   systemClock,
 } from '../src/index.js';
+import { RedisCommandBus, RedisDeviceRegistry, RedisUserStore } from '../src/redis.js';
 import { pullRequest, SECRET, waitFor } from './helpers.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;

@@ -7,9 +7,9 @@ import {
   InMemoryDeviceRegistry,
   InMemoryQrTokenStore,
   InMemoryUserStore,
-  RedisCommandBus,
   systemClock,
 } from '../src/index.js';
+import { RedisCommandBus } from '../src/redis.js';
 import { pullRequest, SECRET, waitFor } from './helpers.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;

@@ -19,6 +19,8 @@ export {
   RetailCrmError,
   type RetailCrmErrorCode,
   type RetailCrmErrorDetails,
+  type RetailCrmErrorOptions,
+  type RetailCrmHttpErrorOptions,
   RetailCrmInvalidResponseError,
   RetailCrmNetworkError,
   RetailCrmRateLimitError,

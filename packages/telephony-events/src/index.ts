@@ -112,7 +112,6 @@ export {
   type UploadCallsResponse,
 } from './ports.js';
 export { createInProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
-export { createRedisQueue, type RedisDeliveryQueue, type RedisQueueOptions } from './queue/redis-queue.js';
 export type {
   DeadLetter,
   DeadLetterHandler,

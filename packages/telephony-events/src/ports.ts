@@ -65,23 +65,24 @@ export type RetailCrmEnterpriseConfig = z.output<typeof retailCrmEnterpriseConfi
 export type RetailCrmConfigReader = KeyedReader<RetailCrmEnterpriseConfig>;
 
 // Shapes of the @callbridge/retailcrm-client contract, restated so this package does not depend on its progress.
+// Optional members say `| undefined` so the client's types fit under `exactOptionalPropertyTypes` too.
 export type CallEventType = 'in' | 'out' | 'hangup';
 export type HangupStatus = 'answered' | 'busy' | 'cancel' | 'failed' | 'no answered';
 export interface CallEvent {
   phone: string;
   type: CallEventType;
-  codes?: string[];
-  userIds?: number[];
-  site?: string;
-  hangupStatus?: HangupStatus;
-  externalPhone?: string;
-  callExternalId?: string;
-  webAnalyticsData?: Record<string, unknown>;
+  codes?: string[] | undefined;
+  userIds?: number[] | undefined;
+  site?: string | undefined;
+  hangupStatus?: HangupStatus | undefined;
+  externalPhone?: string | undefined;
+  callExternalId?: string | undefined;
+  webAnalyticsData?: Record<string, unknown> | undefined;
 }
 export interface CallEventResponse {
   success: true;
-  notExistCodes?: string[];
-  notExistUsers?: number[];
+  notExistCodes?: string[] | undefined;
+  notExistUsers?: number[] | undefined;
 }
 export type CallResult = 'failed' | 'answered' | 'busy' | 'no answer' | 'not allowed' | 'unknown';
 export interface CallRecord {
@@ -89,15 +90,15 @@ export interface CallRecord {
   date: string;
   type: 'in' | 'out';
   phone: string;
-  code?: string;
-  userId?: number;
+  code?: string | undefined;
+  userId?: number | undefined;
   result: CallResult;
-  duration?: number;
-  durationWaiting?: number;
-  externalId?: string;
-  recordUrl?: string;
-  externalPhone?: string;
-  site?: string;
+  duration?: number | undefined;
+  durationWaiting?: number | undefined;
+  externalId?: string | undefined;
+  recordUrl?: string | undefined;
+  externalPhone?: string | undefined;
+  site?: string | undefined;
 }
 export interface UploadCallsResponse {
   success: true;
@@ -106,7 +107,9 @@ export interface UploadCallsResponse {
 }
 export interface ResponsibleManagerResponse {
   success: true;
-  manager?: { id: number; firstName?: string; lastName?: string; code?: string };
+  manager?:
+    | { id: number; firstName?: string | undefined; lastName?: string | undefined; code?: string | undefined }
+    | undefined;
   customer?: unknown;
   links?: unknown;
 }
@@ -116,12 +119,15 @@ export interface ResponsibleManagerResponse {
  * a call that timed out for us is cancelled (with its own retries) instead of running on in the background.
  */
 export interface RetailCrmTelephonyApi {
-  callEvent(event: CallEvent, options?: { retry?: boolean; signal?: AbortSignal }): Promise<CallEventResponse>;
-  uploadCalls(calls: CallRecord[], options?: { signal?: AbortSignal }): Promise<UploadCallsResponse>;
+  callEvent(
+    event: CallEvent,
+    options?: { retry?: boolean | undefined; signal?: AbortSignal | undefined },
+  ): Promise<CallEventResponse>;
+  uploadCalls(calls: CallRecord[], options?: { signal?: AbortSignal | undefined }): Promise<UploadCallsResponse>;
   responsibleManager(params: {
     phone: string;
-    details?: boolean;
-    ignoreStatus?: boolean;
+    details?: boolean | undefined;
+    ignoreStatus?: boolean | undefined;
   }): Promise<ResponsibleManagerResponse>;
 }
 

@@ -7,12 +7,10 @@ import {
   type PhoneCommand,
   type PhoneProtocol,
   type PhoneProtocolOptions,
-  RedisCommandBus,
-  RedisLoginAttemptStore,
-  RedisRevokedTokenStore,
   systemClock,
 } from '@callbridge/phone-protocol';
 import { createPhoneRouter } from '@callbridge/phone-protocol/express';
+import { RedisCommandBus, RedisLoginAttemptStore, RedisRevokedTokenStore } from '@callbridge/phone-protocol/redis';
 import type { Router } from 'express';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';

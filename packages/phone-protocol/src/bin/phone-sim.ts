@@ -8,6 +8,7 @@ runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   signal: controller.signal,
+  isTTY: process.stderr.isTTY === true,
 }).then((code) => {
   process.exitCode = code;
 });

@@ -20,8 +20,12 @@ export interface SimulationOptions {
   /** Flush telemetry every N commands (default 5). */
   telemetryEveryCommands?: number;
   deviceIdPrefix?: string;
-  /** Called about once a second and at the end. */
+  /** Called every `progressIntervalMs` and at the end. */
   onProgress?: (summary: SimulationSummary) => void;
+  /** How often `onProgress` runs (default 1000 ms). */
+  progressIntervalMs?: number;
+  /** Called with every error a device meets (counted in `errors`); `device` is its 1-based index. */
+  onError?: (error: unknown, device: number) => void;
   signal?: AbortSignal;
   random?: () => number;
 }
@@ -72,9 +76,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const clients: PhoneClient[] = [];
   const totals = { online: 0, results: 0, telemetryBatches: 0, errors: 0, lastError: undefined as string | undefined };
 
-  const fail = (err: unknown) => {
+  const fail = (err: unknown, index: number) => {
     totals.errors += 1;
     totals.lastError = err instanceof Error ? err.message : String(err);
+    options.onError?.(err, index);
   };
 
   const summary = (): SimulationSummary => {
@@ -102,7 +107,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     };
   };
 
-  const progress = options.onProgress ? setInterval(() => options.onProgress?.(summary()), 1000) : undefined;
+  const progress = options.onProgress
+    ? setInterval(() => options.onProgress?.(summary()), options.progressIntervalMs ?? 1000)
+    : undefined;
 
   const device = async (index: number): Promise<void> => {
     const client = new PhoneClient({
@@ -119,7 +126,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await client.login(username, options.password);
       await client.registerDevice();
     } catch (err) {
-      fail(err);
+      fail(err, index);
       return;
     }
     totals.online += 1;
@@ -130,7 +137,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         return await send();
       } catch (err) {
         if (!(err instanceof PhoneAuthError) || stop.signal.aborted) throw err;
-        fail(err);
+        fail(err, index);
         await client.login(username, options.password);
         return send();
       }
@@ -164,13 +171,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         }
       } catch (err) {
         if (stop.signal.aborted) break;
-        fail(err);
+        fail(err, index);
         if (err instanceof PhoneAuthError) {
           // Session lost (refresh token expired or revoked): log in again, like the app's re-login flow.
           const ok = await client.login(username, options.password).then(
             () => true,
             (loginError: unknown) => {
-              fail(loginError);
+              fail(loginError, index);
               return false;
             },
           );

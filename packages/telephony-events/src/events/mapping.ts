@@ -35,11 +35,11 @@ export function splitExtensions(tokens: readonly string[] | null | undefined): {
 
 /** The payload fields the mapping rules read (present on every event kind). */
 export interface CallFields {
-  CallType?: number | null;
-  Phone?: string | null;
-  Extensions?: string[] | null;
-  CallerIDNum?: string | null;
-  ConnectedLineNum?: string | null;
+  CallType?: number | null | undefined;
+  Phone?: string | null | undefined;
+  Extensions?: string[] | null | undefined;
+  CallerIDNum?: string | null | undefined;
+  ConnectedLineNum?: string | null | undefined;
 }
 
 export type CallDirection = 'in' | 'out';
