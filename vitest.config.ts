@@ -28,8 +28,8 @@ export default defineConfig({
       test: {
         name: dir.split('/')[1],
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-        testTimeout: 20_000,
-        hookTimeout: 30_000,
+        testTimeout: 45_000,
+        hookTimeout: 120_000,
       },
     })),
   },

@@ -48,7 +48,11 @@ describe('malformed, mistyped, empty and oversized bodies on every route that ta
   beforeAll(async () => {
     crm = await startFakeCrmServer();
     srv = await startConfiguredServer(crm, { BODY_LIMIT_JSON: '16kb', BODY_LIMIT_FORM: '16kb' });
-    routes = listRoutes(srv.context.app).filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method));
+    routes = listRoutes(srv.context.app).filter(
+      // `POST /retailcrm-admin` is RetailCRM opening the admin page (its accountUrl) with a POST: it reads no body
+      // and always answers 303 to the page.
+      (r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && r.path !== '/retailcrm-admin',
+    );
   });
   afterAll(async () => {
     await srv?.close();
