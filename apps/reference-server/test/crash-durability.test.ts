@@ -2,13 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/server.js';
 import { testEnv } from './helpers.js';
 import { type FakeCrmServer, startFakeCrmServer } from './support/fake-crm-server.js';
-import { allEvents, fastDeliveryEnv, hangupEvent, postJson } from './support/fixtures.js';
+import { fastDeliveryEnv, hangupEvent, postJson } from './support/fixtures.js';
 import { freePort } from './support/net.js';
+import { prepareStorage } from './support/prepare.js';
 import { buildServerBundle, type ServerProcess, spawnServerProcess } from './support/server-process.js';
 
 const N = 240;
@@ -28,19 +26,7 @@ describe('SIGKILL after 202 in the default mode (PGlite on disk)', () => {
   beforeAll(async () => {
     [bundle, crm, port] = await Promise.all([buildServerBundle(), startFakeCrmServer(), freePort()]);
     dataDir = mkdtempSync(join(tmpdir(), 'cb-crash-'));
-    // Configure the enterprise in the data directory the child process will open.
-    const setup = await startServer({
-      config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }),
-      logger: createLogger('silent'),
-    });
-    await setup.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx-0367' });
-    await setup.context.service.putConfig('0367', {
-      domain: crm.url,
-      api_key: crm.fake.apiKey,
-      enabled: true,
-      events: allEvents,
-    });
-    await setup.close();
+    await prepareStorage({ DATA_DIR: dataDir }, { url: crm.url, apiKey: crm.fake.apiKey });
   }, 90_000);
 
   afterAll(async () => {
