@@ -2,19 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInProcessQueue } from '../src/queue/in-process-queue.js';
 import { createRedisQueue } from '../src/queue/redis-queue.js';
-import type { DeadLetter, DeliveryJob } from '../src/queue/types.js';
-import { registerDeliveryQueueSuite } from '../src/testing/queue-suite.js';
+import type { DeadLetter } from '../src/queue/types.js';
+import { registerDeliveryQueueSuite, sampleDeliveryJob } from '../src/testing/queue-suite.js';
 import { redisTestPrefix } from './redis-prefix.js';
 
 const suiteApi = { describe, it, expect, afterEach };
 
-const job = (id: string): DeliveryJob => ({
-  id,
-  enterpriseNumber: '0367',
-  crm: 'retailcrm',
-  receivedAt: 1_700_000_000_000,
-  event: { enterprise_number: '0367', event_type: 'hangup', payload: { UniqueId: id } },
-});
+const job = sampleDeliveryJob;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 registerDeliveryQueueSuite(suiteApi, 'in-process', (options) => createInProcessQueue(options));

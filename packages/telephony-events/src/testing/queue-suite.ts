@@ -12,7 +12,8 @@ export interface QueueSuiteApi {
 /** Makes a fresh queue for one test with the given retry options. */
 export type QueueFactory = (options: QueueRetryOptions) => DeliveryQueue;
 
-const job = (id: string): DeliveryJob => ({
+/** A hangup delivery job for enterprise 0367 with this id (the suite's and queue tests' sample job). */
+export const sampleDeliveryJob = (id: string): DeliveryJob => ({
   id,
   enterpriseNumber: '0367',
   crm: 'retailcrm',
@@ -55,13 +56,13 @@ export function registerDeliveryQueueSuite(
         },
         () => {},
       );
-      expect(await queue.enqueue(job('a|1'))).toBe('enqueued');
-      expect(await queue.enqueue(job('a|1'))).toBe('duplicate');
-      expect(await queue.enqueue(job('a|2'))).toBe('enqueued');
+      expect(await queue.enqueue(sampleDeliveryJob('a|1'))).toBe('enqueued');
+      expect(await queue.enqueue(sampleDeliveryJob('a|1'))).toBe('duplicate');
+      expect(await queue.enqueue(sampleDeliveryJob('a|2'))).toBe('enqueued');
       await queue.onIdle();
-      expect(await queue.enqueue(job('a|1'))).toBe('duplicate');
+      expect(await queue.enqueue(sampleDeliveryJob('a|1'))).toBe('duplicate');
       await sleep(windowMs + 50);
-      expect(await queue.enqueue(job('a|1'))).toBe('enqueued');
+      expect(await queue.enqueue(sampleDeliveryJob('a|1'))).toBe('enqueued');
       await queue.onIdle();
       expect(runs.sort()).toEqual(['a|1#1', 'a|1#1', 'a|2#1']);
       expect(queue.stats()).toMatchObject({ enqueued: 3, duplicates: 2, completed: 3, deadLettered: 0 });
@@ -84,7 +85,7 @@ export function registerDeliveryQueueSuite(
           dead.push(entry);
         },
       );
-      await queue.enqueue(job('b|1'));
+      await queue.enqueue(sampleDeliveryJob('b|1'));
       await queue.onIdle();
       expect(calls).toEqual(['event#1', 'upload#1', 'upload#2', 'upload#3']);
       expect(dead).toEqual([]);
@@ -104,7 +105,7 @@ export function registerDeliveryQueueSuite(
           dead.push(entry);
         },
       );
-      await queue.enqueue(job('c|1'));
+      await queue.enqueue(sampleDeliveryJob('c|1'));
       await queue.onIdle();
       expect(runs).toBe(3);
       expect(dead).toHaveLength(1);
@@ -129,7 +130,7 @@ export function registerDeliveryQueueSuite(
           dead.push(entry);
         },
       );
-      await queue.enqueue(job('d|1'));
+      await queue.enqueue(sampleDeliveryJob('d|1'));
       await queue.onIdle();
       expect(runs).toBe(1);
       expect(dead).toMatchObject([{ attempts: 1, error: { status: 400, isRetryable: false } }]);
