@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { unstorableInput, unstorableRefusals } from '../input-guard.js';
 import type { Metrics } from '../metrics.js';
 import type { IntakeAnswer, PbxIntake } from './pbx-intake.js';
 
@@ -53,7 +54,8 @@ export function createHotIntake(options: HotIntakeOptions): (req: IncomingMessag
     if (req.method !== 'POST') return false;
     const q = (req.url ?? '').indexOf('?');
     const path = q >= 0 ? (req.url as string).slice(0, q) : (req.url ?? '');
-    if (!PBX_EVENT_PATHS.has(path)) return false;
+    // A query with a NUL goes to Express, whose guard answers it.
+    if (!PBX_EVENT_PATHS.has(path) || path.length !== (req.url ?? '').length) return false;
     const type = req.headers['content-type'];
     const length = Number(req.headers['content-length']);
     if (!type || !JSON_TYPE.test(type) || req.headers['content-encoding'] || req.headers['transfer-encoding'])
@@ -84,6 +86,15 @@ export function createHotIntake(options: HotIntakeOptions): (req: IncomingMessag
         send(res, path, started, {
           status: 400,
           body: { ok: false, error: 'invalid_json', message: 'request body is not valid JSON' },
+        });
+        return;
+      }
+      // The same guard as the general stack: a NUL or absurd nesting is a 400, not a database error.
+      const unstorable = unstorableInput(body);
+      if (unstorable) {
+        send(res, path, started, {
+          status: 400,
+          body: { ok: false, error: unstorable, message: unstorableRefusals[unstorable] },
         });
         return;
       }
