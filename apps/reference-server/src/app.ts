@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { ConfigCache } from '@callbridge/config-cache';
 import express, { type Express } from 'express';
@@ -21,7 +22,9 @@ import { createHostPolicy } from './retailcrm/host-policy.js';
 import { RetailCrmService } from './retailcrm/service.js';
 import { createAdminApiRouter } from './routes/admin-api.js';
 import { createDemoStateRouter, type DemoStateReader } from './routes/demo-state.js';
+import { captureHeaders, createHotIntake } from './routes/hot-intake.js';
 import { createPbxRouter } from './routes/pbx.js';
+import { createPbxIntake, type PbxAuthLookup } from './routes/pbx-intake.js';
 import { type CallOriginator, createRetailCrmCallbacksRouter } from './routes/retailcrm-callbacks.js';
 import { createSystemRouter } from './routes/system.js';
 import { createSecretBox } from './secret-box.js';
@@ -52,10 +55,14 @@ export interface AppDeps {
   messenger?: Messenger;
   /** `--demo` only: serves `GET /demo/retailcrm/state` from the in-process fake RetailCRM. */
   demoState?: DemoStateReader;
+  /** PBX token and enablement of an enterprise, from a config cache (default: a storage read per request). */
+  pbxAuth?: PbxAuthLookup;
 }
 
 export interface AppContext {
   app: Express;
+  /** What the HTTP server runs: the PBX event hot path, then the Express app for everything else. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
   service: RetailCrmService;
   metrics: Metrics;
   logger: Logger;
@@ -89,7 +96,8 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  const securityHeaders = helmet();
+  app.use(securityHeaders);
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -138,6 +146,21 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
   }
   if (deps.phone)
     app.use('/api/phone-admin', createPhoneAdminRouter({ auth, storage: deps.storage, phone: deps.phone }));
+  // Before the admin router: it authenticates everything under /api with admin credentials.
+  const intake = deps.telephony
+    ? createPbxIntake({
+        pbxAuth: deps.pbxAuth ?? (async (n) => deps.storage.getEnterprise(n)),
+        telephony: deps.telephony,
+        metrics,
+      })
+    : undefined;
+  if (deps.telephony && intake) {
+    const pbx = createPbxRouter({ telephony: deps.telephony, intake });
+    // Also at the original's path, so a PBX configured for it needs no proxy rule.
+    app.use('/api', pbx);
+    app.use('/retailcrm/api', pbx);
+  }
+
   app.use(
     '/retailcrm',
     createRetailCrmCallbacksRouter({
@@ -149,14 +172,6 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
       phoneDialer: deps.phone?.dialer,
     }),
   );
-  // Before the admin router: it authenticates everything under /api with admin credentials.
-  if (deps.telephony) {
-    const pbx = createPbxRouter({ storage: deps.storage, telephony: deps.telephony, metrics });
-    // Also at the original's path, so a PBX configured for it needs no proxy rule.
-    app.use('/api', pbx);
-    app.use('/retailcrm/api', pbx);
-  }
-
   if (deps.demoState) app.use(createDemoStateRouter({ auth, read: deps.demoState }));
 
   const adminApi = createAdminApiRouter({
@@ -196,5 +211,28 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
 
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler(logger));
-  return { app, service, metrics, logger };
+
+  // PBX events are served before the general stack: same intake, same headers, none of its per-request cost.
+  const hot = intake
+    ? createHotIntake({
+        intake,
+        metrics,
+        maxBodyBytes: Math.min(64 * 1024, parseByteSize(config.bodyLimitJson)),
+        headers: captureHeaders(securityHeaders as never),
+      })
+    : undefined;
+  const handler = hot
+    ? (req: IncomingMessage, res: ServerResponse) => {
+        if (!hot(req, res)) app(req, res);
+      }
+    : (req: IncomingMessage, res: ServerResponse) => app(req, res);
+  return { app, handler, service, metrics, logger };
+}
+
+/** `16kb`, `1mb`, `100` -> bytes (0 when unreadable: the hot path then leaves every body to Express). */
+function parseByteSize(limit: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit);
+  if (!m) return 0;
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.floor(Number(m[1]) * unit);
 }

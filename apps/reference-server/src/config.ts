@@ -115,7 +115,11 @@ export const envSchema = z.object({
   QUEUE_RETRY_MAX_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(60_000)),
   QUEUE_LOCK_DURATION_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).default(30_000)),
   QUEUE_STALLED_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).default(30_000)),
+  /** Deliveries one instance runs at once, across every enterprise (each account keeps its own limits). */
+  QUEUE_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(64)),
   DELIVERY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2500)),
+  /** Telephony calls per second per RetailCRM account (RetailCRM's `/telephony/*` limit is 40 per API key). */
+  DELIVERY_RATE_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(1000).default(40)),
   BREAKER_FAILURES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(5)),
   BREAKER_HALF_OPEN_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30_000)),
   // Time zone RetailCRM reads call-history dates in (the account's zone); phone click-to-call uploads use it.
@@ -170,7 +174,7 @@ export interface AppConfig {
   messenger: MessengerConfig;
   /** IANA zone of the RetailCRM account (dates of uploaded phone calls). */
   retailCrmTimeZone: string;
-  /** Event delivery queue (BullMQ when REDIS_URL is set, otherwise in-process) and CRM call policies. */
+  /** Event delivery queue (BullMQ when REDIS_URL is set, otherwise the SQL outbox) and CRM call policies. */
   delivery: {
     redisPrefix: string;
     attempts: number;
@@ -179,7 +183,11 @@ export interface AppConfig {
     retryMaxMs: number;
     lockDurationMs: number;
     stalledIntervalMs: number;
+    /** Deliveries one instance runs at once (SQL outbox). */
+    concurrency: number;
     timeoutMs: number;
+    /** Telephony calls per second per account (token bucket in the egress policies). */
+    ratePerSecond: number;
     breakerFailures: number;
     breakerHalfOpenMs: number;
   };
@@ -239,7 +247,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMaxMs: e.QUEUE_RETRY_MAX_MS,
       lockDurationMs: e.QUEUE_LOCK_DURATION_MS,
       stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS,
+      concurrency: e.QUEUE_CONCURRENCY,
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      ratePerSecond: e.DELIVERY_RATE_PER_SECOND,
       breakerFailures: e.BREAKER_FAILURES,
       breakerHalfOpenMs: e.BREAKER_HALF_OPEN_MS,
     },

@@ -27,7 +27,7 @@ export function unstorableInput(value: unknown): 'nul_character' | 'too_deep' | 
   return undefined;
 }
 
-const refusals = {
+export const unstorableRefusals = {
   nul_character: 'NUL characters are not allowed in any value',
   too_deep: `the body is nested deeper than ${MAX_BODY_DEPTH} levels`,
 } as const;
@@ -39,7 +39,7 @@ const refusals = {
 export function rejectMalformedUrl(req: Request, _res: Response, next: NextFunction): void {
   const url = req.originalUrl;
   if (/%00/i.test(url) || url.includes('\u0000')) {
-    next(new HttpError(400, 'nul_character', refusals.nul_character));
+    next(new HttpError(400, 'nul_character', unstorableRefusals.nul_character));
     return;
   }
   try {
@@ -54,7 +54,7 @@ export function rejectMalformedUrl(req: Request, _res: Response, next: NextFunct
 /** After the body parsers: bodies with a NUL or absurd nesting are 400 with a code, not a database error. */
 export function rejectUnstorableBody(req: Request, _res: Response, next: NextFunction): void {
   const reason = unstorableInput(req.body);
-  next(reason ? new HttpError(400, reason, refusals[reason]) : undefined);
+  next(reason ? new HttpError(400, reason, unstorableRefusals[reason]) : undefined);
 }
 
 /**

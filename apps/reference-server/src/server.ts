@@ -26,6 +26,7 @@ import { createMessenger, type Messenger } from './messenger/index.js';
 import { createPhoneModule, type PhoneModule, type PhoneModuleOptions } from './phone/module.js';
 import { withRewarm } from './rewarm-source.js';
 import type { DemoStateReader } from './routes/demo-state.js';
+import type { PbxAuth } from './routes/pbx-intake.js';
 import type { CallOriginator } from './routes/retailcrm-callbacks.js';
 import { createSecretBox } from './secret-box.js';
 import { CONFIG_CHANGED_CHANNEL } from './storage/migrations.js';
@@ -142,6 +143,26 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
     logger: cacheLogger,
   });
+  // PBX token and active flag for the event intake: no database read per event.
+  const pbxAuthCache: ConfigCache<PbxAuth> = createConfigCache<PbxAuth>({
+    name: 'pbx-auth',
+    loader: {
+      async load(key) {
+        const e = await storage.getEnterprise(key);
+        return e ? { pbxToken: e.pbxToken, active: e.active } : undefined;
+      },
+      async loadAll() {
+        return (await storage.listEnterprises()).map(
+          (e) => [e.number, { pbxToken: e.pbxToken, active: e.active }] as const,
+        );
+      },
+    },
+    invalidation: invalidation(),
+    fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
+    logger: cacheLogger,
+  });
+  await pbxAuthCache.start();
+  await pbxAuthCache.refreshAll().catch((err) => logger.warn({ err }, 'initial PBX token cache load failed'));
   await configCache.start();
   await configCache.refreshAll().catch((err) => logger.warn({ err }, 'initial config cache load failed'));
   await enablementCache.refreshAll().catch(() => undefined);
@@ -189,6 +210,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       timeoutMs: config.delivery.timeoutMs,
       breakerFailures: config.delivery.breakerFailures,
       breakerHalfOpenMs: config.delivery.breakerHalfOpenMs,
+      // Every delivery call is a `/telephony/*` call: RetailCRM's telephony limit, not the general 10/s.
+      rateLimit: { perSecond: config.delivery.ratePerSecond },
     },
   });
   const telephony = createTelephony({
@@ -234,6 +257,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     originator,
     configCache,
     enablementCache,
+    pbxAuth: (n) => pbxAuthCache.get(n),
     phone,
     demoState: options.demoState,
     isShuttingDown: () => shuttingDown,
@@ -242,7 +266,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       return [...knownKeys];
     },
   });
-  const server = createServer(context.app);
+  const server = createServer(context.handler);
   server.requestTimeout = 30_000;
   answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
@@ -270,7 +294,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await messenger.close().catch((err) => logger.error({ err }, 'messenger close failed'));
       await ami?.close().catch(() => undefined);
       await phone.close().catch((err) => logger.error({ err }, 'phone close failed'));
-      await Promise.allSettled([configCache.close(), enablementCache.close()]);
+      // Log rows held back by a storage outage get one more try while storage is still open.
+      await egress.log.close();
+      await Promise.allSettled([configCache.close(), enablementCache.close(), pbxAuthCache.close()]);
       await storage.close();
       logger.info('reference-server stopped');
     })();

@@ -3,7 +3,6 @@ import {
   type BreakerState,
   backoffDelay,
   type ChannelRedirector,
-  createInProcessQueue,
   createRetailCrmSink,
   createSmartRedirect,
   createTelephonyPipeline,
@@ -17,14 +16,15 @@ import {
 import { createRedisQueue } from '@callbridge/telephony-events/redis';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
+import { createSqlQueue } from './delivery/sql-queue.js';
 import type { RetailCrmEgress } from './egress/retailcrm-egress.js';
 import type { Storage } from './storage/types.js';
 
 export const DELIVERY_QUEUE = 'telephony-deliveries';
 
 export interface TelephonyDeps {
-  /** Dead letters of the delivery queue. */
-  storage: Pick<Storage, 'insertDeadLetter'>;
+  /** Dead letters of the delivery queue; `sql` holds the outbox when Redis is not configured. */
+  storage: Pick<Storage, 'insertDeadLetter' | 'sql'>;
   /** The server's one way to RetailCRM: config, delivery client, shared policies, integration log. */
   egress: RetailCrmEgress;
   enablementCache: ConfigCache<Record<string, boolean>>;
@@ -40,7 +40,8 @@ export interface TelephonyDeps {
 
 /** Per-process delivery state for `/stats`: breakers are per instance, queue counters too. */
 export interface DeliveryState {
-  queue: 'redis' | 'in-process';
+  /** `sql`: the outbox in the server's database (PGlite or PostgreSQL); `redis`: BullMQ. */
+  queue: 'redis' | 'sql';
   queue_stats: QueueStats;
   /** `enterprise:crm` -> breaker state, for every target this process has called. */
   breakers: Record<string, BreakerState>;
@@ -57,7 +58,8 @@ export interface Telephony {
 
 /**
  * Event delivery (telephony-events pipeline + RetailCRM sink) and smart redirect over the server's RetailCRM
- * egress, with dead_letters for jobs that never deliver. Redis-backed queue when REDIS_URL is set.
+ * egress, with dead_letters for jobs that never deliver. Every accepted event is stored before the answer: in the
+ * SQL outbox of the server's database by default, in BullMQ when REDIS_URL is set.
  */
 export function createTelephony(deps: TelephonyDeps): Telephony {
   const { egress } = deps;
@@ -85,7 +87,13 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         stalledIntervalMs: d.stalledIntervalMs,
         ...retry,
       })
-    : createInProcessQueue(retry);
+    : createSqlQueue({
+        sql: deps.storage.sql,
+        queue: DELIVERY_QUEUE,
+        leaseMs: d.lockDurationMs,
+        concurrency: d.concurrency,
+        ...retry,
+      });
   const pipeline = createTelephonyPipeline({
     enablement: deps.enablementCache,
     sinks: [
@@ -127,7 +135,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
     smartRedirect,
     enqueue: (job) => queue.enqueue(job),
     state: () => ({
-      queue: deps.redisUrl ? 'redis' : 'in-process',
+      queue: deps.redisUrl ? 'redis' : 'sql',
       queue_stats: queue.stats(),
       breakers: egress.breakers(),
     }),

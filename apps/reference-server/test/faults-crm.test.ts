@@ -7,7 +7,7 @@ import { getStats, startConfiguredServer } from './support/in-process.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const queues = [
-  { queue: 'in-process', env: {} as Record<string, string> },
+  { queue: 'sql', env: {} as Record<string, string> },
   { queue: 'redis', env: redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: randomPrefix() } : {} },
 ];
 

@@ -48,7 +48,7 @@ describe.skipIf(!pgUrl)('PostgreSQL LISTEN connection killed (pg_terminate_backe
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'`,
       [dbName],
     );
-    expect(killed.rowCount).toBe(2); // config cache + enablement cache
+    expect(killed.rowCount).toBe(3); // config cache, enablement cache, PBX token cache
     await expect
       .poll(async () => (await getStats(srv.url)).enablement_cache.listenerConnected, { timeout: 5000 })
       .toBe(false);

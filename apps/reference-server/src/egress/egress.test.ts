@@ -123,15 +123,35 @@ describe('integration-log writer', () => {
     });
     expect(rows[2]).toMatchObject({ status: 'warning', callUniqueId: 'u9', direction: 'out', phone: '+79001234567' });
 
+    let down = true;
+    const stored: IntegrationLogInput[] = [];
     const failing = createIntegrationLogWriter(
       {
-        insertIntegrationLog: async () => {
-          throw new Error('db down');
+        insertIntegrationLog: async (row) => {
+          if (down) throw new Error('db down');
+          return stored.push(row);
         },
       },
       { error: (obj: unknown) => errors.push(obj) } as never,
+      { initialDelayMs: 5, maxDelayMs: 10 },
     );
+    // Storage down: the write still resolves (the delivery goes on), the rows wait in order for a retry.
     await expect(failing.sink.write(upload)).resolves.toBeUndefined();
+    await failing.write({
+      enterpriseNumber: '0367',
+      eventType: 'dial',
+      operation: 'telephony.callEvent',
+      data: {},
+      status: 'error',
+    });
     expect(errors).toHaveLength(1);
+    expect(failing.pending()).toBe(2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stored).toHaveLength(0);
+    down = false;
+    await expect.poll(() => stored.length).toBe(2);
+    expect(stored.map((r) => r.eventType)).toEqual(['hangup', 'dial']);
+    expect(failing.pending()).toBe(0);
+    await failing.close();
   });
 });

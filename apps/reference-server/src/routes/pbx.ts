@@ -1,18 +1,9 @@
-import { type Request, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { HttpError, unauthorized } from '../errors.js';
-import type { Metrics } from '../metrics.js';
-import type { Storage } from '../storage/types.js';
 import type { Telephony } from '../telephony.js';
-import { matchesStoredToken } from '../token-digest.js';
+import { type IntakeAnswer, type PbxIntake, pbxCredential } from './pbx-intake.js';
 
 const tokenValue = z.union([z.string(), z.number()]).transform(String).optional().nullable();
-
-const envelopeHead = z.looseObject({
-  enterprise_number: z.union([z.string(), z.number()]).transform(String),
-  payload: z.looseObject({ Token: tokenValue }).optional(),
-  Token: tokenValue,
-});
 
 const smartRedirectBody = z.object({
   enterprise_number: z.union([z.string(), z.number()]).transform(String),
@@ -22,64 +13,34 @@ const smartRedirectBody = z.object({
   Token: tokenValue,
 });
 
-/**
- * The PBX token, from the first place that has one: `X-PBX-Token`, `Authorization: Bearer`, a `Token` header (the
- * original's dialplans), the body `Token`, the payload `Token`.
- */
-function pbxCredential(req: Request, ...fromBody: Array<string | null | undefined>): string | undefined {
-  const header = req.headers['x-pbx-token'];
-  if (typeof header === 'string' && header) return header;
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    if (m?.[1]) return m[1];
-  }
-  const plain = req.headers.token;
-  if (typeof plain === 'string' && plain) return plain;
-  return fromBody.find((value) => typeof value === 'string' && value !== '') ?? undefined;
+/** Sends an intake answer (also used for its refusals, so both routes answer alike). */
+export function sendIntakeAnswer(res: Response, answer: IntakeAnswer): void {
+  if (answer.retryAfter !== undefined) res.setHeader('Retry-After', String(answer.retryAfter));
+  res.status(answer.status).json(answer.body);
 }
 
+/** `POST /api/events` (and its `/retailcrm/api/events` alias) through Express. */
+export const pbxEventsRoute = (intake: PbxIntake) => async (req: Request, res: Response) => {
+  sendIntakeAnswer(res, await intake.accept(req, req.body));
+};
+
 /**
- * PBX-facing routes, authenticated by the enterprise's PBX token (constant-time compare). Mounted at `/api` and at
- * the original's `/retailcrm/api`, so a PBX configured for the original needs no proxy rule.
+ * PBX-facing routes, authenticated by the enterprise's PBX token (constant-time compare, token from the config
+ * cache). `POST /events` is normally answered by the hot path in front of Express (`hot-intake.ts`); this route
+ * serves what the hot path passes on (other content types, compressed bodies) with the same intake.
  */
-export function createPbxRouter(deps: { storage: Storage; telephony: Telephony; metrics: Metrics }): Router {
+export function createPbxRouter(deps: { telephony: Telephony; intake: PbxIntake }): Router {
   const r = Router();
 
-  const authorize = async (enterpriseNumber: string, token: string | undefined) => {
-    const e = await deps.storage.getEnterprise(enterpriseNumber);
-    // Same answer for unknown enterprise and wrong token: nothing to enumerate.
-    if (!token || !e?.pbxToken || !matchesStoredToken(token, e.pbxToken) || !e.active) {
-      deps.metrics.authFailures.inc({ reason: 'pbx_token' });
-      throw unauthorized('invalid PBX token');
-    }
-  };
-
-  r.post('/events', async (req, res) => {
-    if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
-      throw new HttpError(400, 'invalid_body', 'send a JSON object {enterprise_number, event_type, payload}');
-    }
-    const head = envelopeHead.parse(req.body);
-    await authorize(head.enterprise_number, pbxCredential(req, head.Token, head.payload?.Token));
-    const result = await deps.telephony.pipeline.handle(req.body);
-    if (!result.ok) {
-      if (result.error === 'invalid_event') {
-        throw new HttpError(
-          422,
-          'invalid_event',
-          'event does not match the schema',
-          result.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        );
-      }
-      throw new HttpError(503, result.error, result.message);
-    }
-    // Accepted: delivery to the CRMs continues in the background.
-    res.status(202).json(result);
-  });
+  r.post('/events', pbxEventsRoute(deps.intake));
 
   r.post('/smart-redirect', async (req, res) => {
     const b = smartRedirectBody.parse(req.body ?? {});
-    await authorize(b.enterprise_number, pbxCredential(req, b.Token));
+    const denied = await deps.intake.authorize(b.enterprise_number, pbxCredential(req, req.body));
+    if (denied) {
+      sendIntakeAnswer(res, denied);
+      return;
+    }
     if (b.channel) {
       const outcome = await deps.telephony.smartRedirect.redirectCall({
         enterprise: b.enterprise_number,

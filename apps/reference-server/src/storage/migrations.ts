@@ -110,6 +110,58 @@ CREATE TRIGGER enterprises_integrations_config_changed
 `,
   },
   {
+    version: 30,
+    name: 'delivery outbox (durable queue before 202)',
+    // Times are epoch milliseconds from the application clock. One row per job id and queue: the row is the
+    // job (waiting, leased, delayed for a retry), then its dedupe memory once done or dead.
+    sql: `
+CREATE TABLE IF NOT EXISTS delivery_outbox (
+  id bigserial PRIMARY KEY,
+  queue text NOT NULL,
+  job_id text NOT NULL,
+  enterprise_number text NOT NULL,
+  job jsonb NOT NULL,
+  status text NOT NULL DEFAULT 'ready' CHECK (status IN ('ready', 'done', 'dead')),
+  attempt integer NOT NULL DEFAULT 1,
+  steps jsonb NOT NULL DEFAULT '[]'::jsonb,
+  run_at bigint NOT NULL,
+  lease_owner text,
+  lease_until bigint,
+  dedupe_until bigint NOT NULL,
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (queue, job_id)
+);
+CREATE INDEX IF NOT EXISTS delivery_outbox_due ON delivery_outbox (queue, run_at, id) WHERE status = 'ready';
+`,
+  },
+  {
+    version: 31,
+    name: 'NOTIFY on PBX token and enablement changes',
+    // The PBX intake reads tokens from a config cache: a rotated token or a deactivated enterprise invalidates it.
+    sql: `
+CREATE OR REPLACE FUNCTION callbridge_notify_pbx_auth() RETURNS trigger AS $fn$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('${CONFIG_CHANGED_CHANNEL}',
+      jsonb_build_object('enterprise_number', OLD.number, 'integration_type', 'pbx')::text);
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'INSERT' OR NEW.pbx_token IS DISTINCT FROM OLD.pbx_token OR NEW.active IS DISTINCT FROM OLD.active THEN
+    PERFORM pg_notify('${CONFIG_CHANGED_CHANNEL}',
+      jsonb_build_object('enterprise_number', NEW.number, 'integration_type', 'pbx')::text);
+  END IF;
+  RETURN NEW;
+END
+$fn$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS enterprises_pbx_auth_changed ON enterprises;
+CREATE TRIGGER enterprises_pbx_auth_changed
+  AFTER INSERT OR UPDATE OF pbx_token, active OR DELETE ON enterprises
+  FOR EACH ROW EXECUTE FUNCTION callbridge_notify_pbx_auth();
+`,
+  },
+  {
     version: 60,
     name: 'dead_letters re-send bookkeeping',
     // The admin UI lists one enterprise's dead letters newest first and re-sends them one at a time.

@@ -11,6 +11,7 @@ import type {
   IntegrationLog,
   IntegrationLogFilter,
   IntegrationLogInput,
+  IntegrationLogStatus,
   InternalPhone,
   Storage,
 } from './types.js';
@@ -53,7 +54,7 @@ function toLog(r: Row): IntegrationLog {
     phone: (r.phone as string | null) ?? null,
     requestData: parsed(r.request_data) ?? null,
     responseData: parsed(r.response_data) ?? null,
-    status: r.status as IntegrationLogInput['status'],
+    status: r.status as IntegrationLogStatus,
     errorMessage: (r.error_message as string | null) ?? null,
     durationMs: r.duration_ms === null || r.duration_ms === undefined ? null : num(r.duration_ms),
     createdAt: iso(r.created_at),

@@ -1,0 +1,83 @@
+/** Batches concurrent submissions into one commit: the write cost is paid per batch, not per item. */
+export interface GroupCommitter<T, R> {
+  /** Resolves with this item's result once its batch is committed; rejects if the batch failed. */
+  submit(item: T): Promise<R>;
+  /** Items submitted and not yet committed. */
+  pending(): number;
+  /** Commits what is pending and refuses nothing further (submit after close still commits). */
+  close(): Promise<void>;
+}
+
+export interface GroupCommitOptions<T, R> {
+  /** Commits one batch; returns one result per item, in order. */
+  commit(items: T[]): Promise<R[]>;
+  /** Items arriving within this window join the batch (default 1 ms); while a commit runs, arrivals wait for it. */
+  windowMs?: number;
+  /** Largest batch (default 500). */
+  maxBatch?: number;
+}
+
+interface Waiter<T, R> {
+  item: T;
+  resolve(r: R): void;
+  reject(e: unknown): void;
+}
+
+/** Group commit: one transaction for everything that arrived while the previous one was being written. */
+export function createGroupCommitter<T, R>(options: GroupCommitOptions<T, R>): GroupCommitter<T, R> {
+  const windowMs = options.windowMs ?? 1;
+  const maxBatch = options.maxBatch ?? 500;
+  let queue: Waiter<T, R>[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: Promise<void> | undefined;
+  let inFlightCount = 0;
+
+  const schedule = () => {
+    if (timer || inFlight || queue.length === 0) return;
+    timer = setTimeout(flush, windowMs);
+  };
+
+  const flush = () => {
+    timer = undefined;
+    if (inFlight || queue.length === 0) return;
+    const batch = queue.slice(0, maxBatch);
+    queue = queue.slice(batch.length);
+    inFlightCount = batch.length;
+    inFlight = (async () => {
+      try {
+        const results = await options.commit(batch.map((w) => w.item));
+        for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      } finally {
+        inFlight = undefined;
+        inFlightCount = 0;
+        // What arrived during the commit is the next batch: no extra wait.
+        if (queue.length > 0) flush();
+      }
+    })();
+  };
+
+  return {
+    submit(item) {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (queue.length >= maxBatch && !inFlight) {
+          if (timer) clearTimeout(timer);
+          flush();
+        } else schedule();
+      });
+    },
+    pending: () => queue.length + inFlightCount,
+    async close() {
+      while (queue.length > 0 || inFlight) {
+        if (timer) {
+          clearTimeout(timer);
+          timer = undefined;
+        }
+        if (!inFlight) flush();
+        await inFlight;
+      }
+    },
+  };
+}

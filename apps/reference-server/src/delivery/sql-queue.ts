@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type DeadLetterHandler,
+  type DeliveryJob,
+  type DeliveryQueue,
+  describeError,
+  type EnqueueResult,
+  isRetryableError,
+  type JobHandler,
+  type QueueStats,
+  TelephonyEventsError,
+} from '@callbridge/telephony-events';
+import type { SqlDriver } from '../storage/sql-driver.js';
+import { createGroupCommitter, type GroupCommitter } from './group-commit.js';
+
+export interface SqlQueueOptions {
+  sql: SqlDriver;
+  /** Queue name: several queues may share the table. */
+  queue: string;
+  /** Total attempts per job (default 5). */
+  attempts?: number;
+  /** Delay before attempt n+1 after attempt n failed (default 1 s, 4 s, 16 s, ... capped at 60 s). */
+  retryDelayMs?: (attempt: number) => number;
+  /** How long a finished (delivered or dead) id keeps rejecting duplicates (default 10 min); a waiting one always does. */
+  dedupeWindowMs?: number;
+  /** Jobs this process runs at once, across all enterprises (default 64). */
+  concurrency?: number;
+  /** A claimed job belongs to this process for this long; renewed while it runs (default 30 s). */
+  leaseMs?: number;
+  /** Idle poll for jobs enqueued by other instances or due for a retry (default 100 ms). */
+  pollMs?: number;
+  /** Enqueues arriving within this window share one INSERT (default 1 ms). */
+  groupCommitMs?: number;
+  /** false: this instance only enqueues (default true). */
+  worker?: boolean;
+  now?: () => number;
+}
+
+interface ClaimedRow {
+  id: string | number;
+  job: DeliveryJob | string;
+  attempt: number;
+  steps: string[] | string;
+}
+
+const defaultRetryDelayMs = (attempt: number) => Math.min(60_000, 1000 * 4 ** (attempt - 1));
+const parseJson = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+/**
+ * The durable default queue: a transactional outbox in the server's SQL database (PGlite or PostgreSQL).
+ * `enqueue` resolves only after the job's row is committed (group commit: enqueues within ~1 ms share one
+ * INSERT); workers claim due rows with `FOR UPDATE SKIP LOCKED` under a lease, so several instances share one
+ * table without Redis and a crashed worker's jobs are claimed again once its lease expires. A job id stays
+ * unique per queue for the dedupe window (the PBX's retry of an event already stored is a `duplicate`).
+ */
+export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { readonly owner: string } {
+  const { sql, queue } = options;
+  const now = options.now ?? Date.now;
+  const maxAttempts = Math.max(1, options.attempts ?? 5);
+  const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+  const dedupeWindowMs = options.dedupeWindowMs ?? 600_000;
+  const concurrency = Math.max(1, options.concurrency ?? 64);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const pollMs = options.pollMs ?? 100;
+  const isWorker = options.worker ?? true;
+  const owner = randomBytes(8).toString('hex');
+  const stats: QueueStats = { enqueued: 0, duplicates: 0, completed: 0, failedAttempts: 0, deadLettered: 0 };
+
+  let handler: JobHandler | undefined;
+  let onDead: DeadLetterHandler | undefined;
+  let closed = false;
+  let claiming = false;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let leaseTimer: ReturnType<typeof setInterval> | undefined;
+  let lastSweep = 0;
+  const running = new Map<string, Promise<void>>();
+
+  const inserter: GroupCommitter<DeliveryJob, EnqueueResult> = createGroupCommitter({
+    windowMs: options.groupCommitMs ?? 1,
+    async commit(jobs) {
+      const t = now();
+      // The same id twice in one batch: the first is inserted, the rest are duplicates (one row per statement).
+      const firsts = new Map<string, DeliveryJob>();
+      for (const j of jobs) if (!firsts.has(j.id)) firsts.set(j.id, j);
+      const rows = [...firsts.values()].map((j) => ({ job_id: j.id, enterprise_number: j.enterpriseNumber, job: j }));
+      // One statement per batch; a row whose id is still inside its dedupe window (or not finished) is kept.
+      const inserted = await sql.query<{ job_id: string }>(
+        `INSERT INTO delivery_outbox (queue, job_id, enterprise_number, job, run_at, dedupe_until)
+         SELECT $1, x.job_id, x.enterprise_number, x.job, $2, $3
+           FROM jsonb_to_recordset($4::jsonb) AS x(job_id text, enterprise_number text, job jsonb)
+         ON CONFLICT (queue, job_id) DO UPDATE SET
+           enterprise_number = EXCLUDED.enterprise_number, job = EXCLUDED.job, status = 'ready', attempt = 1,
+           steps = '[]'::jsonb, run_at = EXCLUDED.run_at, lease_owner = NULL, lease_until = NULL,
+           dedupe_until = EXCLUDED.dedupe_until, last_error = NULL
+         WHERE delivery_outbox.status <> 'ready' AND delivery_outbox.dedupe_until <= $2
+         RETURNING job_id`,
+        [queue, t, t + dedupeWindowMs, JSON.stringify(rows)],
+      );
+      const fresh = new Set(inserted.map((r) => r.job_id));
+      return jobs.map((j) => (fresh.delete(j.id) ? 'enqueued' : 'duplicate'));
+    },
+  });
+
+  const schedulePoll = (delay: number) => {
+    if (closed || !handler || pollTimer) return;
+    pollTimer = setTimeout(() => {
+      pollTimer = undefined;
+      void claim();
+    }, delay);
+    pollTimer.unref?.();
+  };
+
+  const claim = async (): Promise<void> => {
+    if (closed || !handler || claiming) return;
+    const free = concurrency - running.size;
+    if (free <= 0) return;
+    claiming = true;
+    let claimed: ClaimedRow[] = [];
+    try {
+      const t = now();
+      claimed = await sql.query<ClaimedRow>(
+        `UPDATE delivery_outbox SET lease_owner = $2, lease_until = $3
+          WHERE id IN (
+            SELECT id FROM delivery_outbox
+             WHERE queue = $1 AND status = 'ready' AND run_at <= $4 AND (lease_until IS NULL OR lease_until < $4)
+             ORDER BY run_at, id LIMIT $5
+             FOR UPDATE SKIP LOCKED)
+          RETURNING id, job, attempt, steps`,
+        [queue, owner, t + leaseMs, t, free],
+      );
+      if (t - lastSweep > 60_000) {
+        lastSweep = t;
+        // Finished rows are only kept for their dedupe window.
+        await sql.query(`DELETE FROM delivery_outbox WHERE queue = $1 AND status = 'done' AND dedupe_until < $2`, [
+          queue,
+          t,
+        ]);
+      }
+    } catch {
+      // Storage down: try again later; the rows are still there.
+    } finally {
+      claiming = false;
+    }
+    for (const row of claimed) run(row);
+    // A full batch means more may be due right away.
+    if (claimed.length > 0 && claimed.length === free) setImmediate(() => void claim());
+    else schedulePoll(pollMs);
+  };
+
+  const run = (row: ClaimedRow) => {
+    const id = String(row.id);
+    const job = parseJson(row.job);
+    const steps = new Set(parseJson(row.steps));
+    const context = {
+      attempt: row.attempt,
+      isStepDone: (step: string) => steps.has(step),
+      async markStepDone(step: string) {
+        steps.add(step);
+        await sql.query('UPDATE delivery_outbox SET steps = $3::jsonb WHERE id = $1 AND lease_owner = $2', [
+          id,
+          owner,
+          JSON.stringify([...steps]),
+        ]);
+      },
+    };
+    const task = settle(id, job, context)
+      .catch(() => undefined) // Storage down while settling: the lease expires and the job runs again.
+      .finally(() => {
+        running.delete(id);
+        notifyIdle();
+        void claim();
+      });
+    running.set(id, task);
+  };
+
+  const settle = async (
+    id: string,
+    job: DeliveryJob,
+    context: { attempt: number; isStepDone(s: string): boolean; markStepDone(s: string): Promise<void> },
+  ) => {
+    try {
+      await (handler as JobHandler)(job, context);
+      stats.completed++;
+      await sql.query(
+        `UPDATE delivery_outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, dedupe_until = $3
+          WHERE id = $1 AND lease_owner = $2`,
+        [id, owner, now() + dedupeWindowMs],
+      );
+      return;
+    } catch (error) {
+      stats.failedAttempts++;
+      const info = describeError(error);
+      if (isRetryableError(error) && context.attempt < maxAttempts && !closed) {
+        await sql.query(
+          `UPDATE delivery_outbox SET attempt = attempt + 1, run_at = $3, lease_owner = NULL, lease_until = NULL,
+             last_error = $4 WHERE id = $1 AND lease_owner = $2`,
+          [id, owner, now() + Math.max(0, retryDelayMs(context.attempt)), info.message],
+        );
+        return;
+      }
+      if (isRetryableError(error) && context.attempt < maxAttempts) {
+        // Closing: hand the job back (it runs again after a restart or on another instance), do not give up.
+        await sql.query(
+          `UPDATE delivery_outbox SET attempt = attempt + 1, lease_owner = NULL, lease_until = NULL, last_error = $3
+            WHERE id = $1 AND lease_owner = $2`,
+          [id, owner, info.message],
+        );
+        return;
+      }
+      stats.deadLettered++;
+      try {
+        await onDead?.({ job, error: info, attempts: context.attempt, failedAt: new Date(now()) });
+      } catch {
+        // The handler owns reporting its own failures; a throwing dead-letter hook must not kill the worker.
+      }
+      await sql.query(
+        `UPDATE delivery_outbox SET status = 'dead', lease_owner = NULL, lease_until = NULL, last_error = $3,
+           dedupe_until = $4 WHERE id = $1 AND lease_owner = $2`,
+        [id, owner, info.message, now() + dedupeWindowMs],
+      );
+    }
+  };
+
+  let idleWaiters: Array<() => void> = [];
+  const notifyIdle = () => {
+    if (idleWaiters.length === 0) return;
+    void isIdle().then((idle) => {
+      if (!idle) return;
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    });
+  };
+  const isIdle = async () => {
+    if (inserter.pending() > 0 || running.size > 0) return false;
+    const rows = await sql
+      .query<{ n: number }>(`SELECT count(*)::int AS n FROM delivery_outbox WHERE queue = $1 AND status = 'ready'`, [
+        queue,
+      ])
+      .catch(() => [{ n: 1 }]);
+    return Number(rows[0]?.n ?? 0) === 0;
+  };
+
+  return {
+    owner,
+    async enqueue(job) {
+      if (closed) throw new TelephonyEventsError('queue_closed', 'the SQL queue is closed', { isRetryable: true });
+      const result = await inserter.submit(job);
+      if (result === 'duplicate') stats.duplicates++;
+      else {
+        stats.enqueued++;
+        // Our own worker need not wait for the next poll.
+        if (handler && !closed) queueMicrotask(() => void claim());
+      }
+      return result;
+    },
+    async start(run, dead) {
+      onDead = dead;
+      if (!isWorker) return;
+      handler = run;
+      leaseTimer = setInterval(
+        () => {
+          if (running.size === 0) return;
+          // Jobs still running keep their lease; a crashed process stops renewing and loses them.
+          sql
+            .query('UPDATE delivery_outbox SET lease_until = $2 WHERE lease_owner = $1 AND status = $3', [
+              owner,
+              now() + leaseMs,
+              'ready',
+            ])
+            .catch(() => undefined);
+        },
+        Math.max(50, Math.floor(leaseMs / 3)),
+      );
+      leaseTimer.unref?.();
+      void claim();
+    },
+    async onIdle() {
+      while (!(await isIdle())) {
+        await new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          setTimeout(resolve, pollMs).unref?.();
+        });
+      }
+    },
+    stats: () => ({ ...stats }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (pollTimer) clearTimeout(pollTimer);
+      if (leaseTimer) clearInterval(leaseTimer);
+      await inserter.close();
+      await Promise.allSettled([...running.values()]);
+    },
+  };
+}
