@@ -163,12 +163,15 @@ export function buildOpenApi(serverUrl: string): Json {
     paths[`/api${p}`] = v;
     paths[`/retailcrm-admin/api${p}`] = v;
   }
-  paths['/api/events'] = {
-    post: op('PBX event (202 once accepted)', { security: 'pbx', body: telephonyEventSchema, ok: '202' }),
-  };
-  paths['/api/smart-redirect'] = {
-    post: op('Responsible manager extension', { security: 'pbx', body: smartRedirectBody }),
-  };
+  // The original system's paths (`/retailcrm/api/...`) are served as well, with no proxy rule.
+  for (const prefix of ['/api', '/retailcrm/api']) {
+    paths[`${prefix}/events`] = {
+      post: op('PBX event (202 once accepted)', { security: 'pbx', body: telephonyEventSchema, ok: '202' }),
+    };
+    paths[`${prefix}/smart-redirect`] = {
+      post: op('Responsible manager extension', { security: 'pbx', body: smartRedirectBody }),
+    };
+  }
   const cb = (summary: string) => ({ get: op(summary), post: op(summary) });
   paths['/retailcrm/make-call'] = cb(
     'RetailCRM makeCallUrl: secret (from registration), clientId, phone, userId, code',

@@ -137,7 +137,6 @@ describe('GET /logs filters', () => {
     'since=2026-12-02&until=2026-12-01',
     'phone=abc',
     'phone=12',
-    'call_id=%00x',
     `call_id=${'x'.repeat(200)}`,
     'event=not%20an%20event',
     'limit=1000',
@@ -147,6 +146,12 @@ describe('GET /logs filters', () => {
     const res = await call('GET', `/api/logs/0367?${query}`);
     expect(res.status).toBe(400);
     expect(res.data).toMatchObject({ ok: false, error: 'invalid_query' });
+  });
+
+  it('refuses a NUL byte in a filter with 400 before any query runs (the server-wide input guard)', async () => {
+    const res = await call('GET', '/api/logs/0367?call_id=%00x');
+    expect(res.status).toBe(400);
+    expect(res.data).toMatchObject({ ok: false, error: 'nul_character' });
   });
 });
 

@@ -58,6 +58,16 @@ describe('bad input is a 4xx with a code (regressions of the fuzzed 500s)', () =
     }
   });
 
+  it('unpaired surrogates in JSON strings (PostgreSQL rejects them in text and jsonb)', async () => {
+    const lone = (v: string) => JSON.stringify({ username: v, password: 'x', token: v });
+    for (const v of ['\ud800', 'x\udfff', 'x\ud83d']) {
+      for (const path of ['/api/token/', '/api/phone/qr/exchange/']) {
+        const r = await send('POST', path, json, lone(v));
+        expectRefused(r, `POST ${path} ${JSON.stringify(v)}`);
+      }
+    }
+  });
+
   it('tenant ids above 2^31-1 are invalid tenants, not database errors', async () => {
     const big = '3000000000';
     expectRefused(await send('GET', `/pub/settings/get?tenant=${big}&k=${PUBLIC_KEY}`), 'pub settings');
@@ -126,8 +136,13 @@ describe('bad input is a 4xx with a code (regressions of the fuzzed 500s)', () =
 /** Express pattern -> OpenAPI path: `:name` and `{/:name}` become `{name}`. */
 const toOpenApiPath = (path: string) => path.replace(/\{\/?[:*](\w+)\}/g, '/{$1}').replace(/[:*](\w+)/g, '{$1}');
 
-/** Mounted routes that are not API operations (the admin page's redirects; the page is static files). */
-const NOT_API = new Set(['GET /retailcrm-admin', 'POST /retailcrm-admin']);
+/** Mounted routes that are not API operations (the admin page's redirects, the connect pages' static assets). */
+const NOT_API = new Set([
+  'GET /retailcrm-admin',
+  'POST /retailcrm-admin',
+  'GET /connect/assets/connect.css',
+  'GET /connect/assets/connect-wa.js',
+]);
 
 describe('the OpenAPI document lists every mounted route', () => {
   it('every Express route (method and path) has an operation in /openapi.json', async () => {

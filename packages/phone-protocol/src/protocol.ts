@@ -184,24 +184,35 @@ const TOKEN_NOT_VALID = {
 };
 const REFRESH_NOT_VALID = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
 const NUL_NOT_ALLOWED = { detail: 'Null characters are not allowed.', code: 'null_characters_not_allowed' };
+const SURROGATE_NOT_ALLOWED = { detail: 'Unpaired surrogate characters are not allowed.', code: 'invalid_unicode' };
 const NO_ACTIVE_ACCOUNT = { detail: 'No active account found with the given credentials' };
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
 
-/** True when any string (or key) in a parsed JSON value holds U+0000; iterative, so depth cannot overflow. */
-function containsNul(value: unknown): boolean {
+/** A UTF-16 surrogate without its partner: valid in a JS string, refused by PostgreSQL (text and jsonb). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Which character no store can hold appears in any string (or key) of a parsed JSON value: U+0000 or an unpaired
+ * surrogate. Iterative, so depth cannot overflow.
+ */
+function unstorableCharacter(value: unknown): 'nul' | 'surrogate' | undefined {
   const stack: unknown[] = [value];
+  const check = (text: string) =>
+    text.includes('\u0000') ? 'nul' : LONE_SURROGATE.test(text) ? 'surrogate' : undefined;
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return true;
+      const found = check(v);
+      if (found) return found;
     } else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) {
-        if (k.includes('\u0000')) return true;
+        const found = check(k);
+        if (found) return found;
         stack.push(child);
       }
     }
   }
-  return false;
+  return undefined;
 }
 
 /** DRF-style validation body: `{field: ["message"]}`. */
@@ -342,8 +353,9 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const guarded =
     (name: PhoneRouteName, handler: PhoneHandler): PhoneHandler =>
     async (req) => {
-      // DRF's CharField refuses NUL too; no store can hold it (PostgreSQL text rejects 0x00).
-      if (containsNul(req.query) || containsNul(req.body)) return json(400, NUL_NOT_ALLOWED);
+      // DRF's CharField refuses NUL too; no store can hold it or a lone surrogate (PostgreSQL rejects both).
+      const unstorable = unstorableCharacter(req.query) ?? unstorableCharacter(req.body);
+      if (unstorable) return json(400, unstorable === 'nul' ? NUL_NOT_ALLOWED : SURROGATE_NOT_ALLOWED);
       try {
         return await handler(req);
       } catch (err) {

@@ -38,7 +38,7 @@ describe('README "30-second example"', () => {
     expect(printed[0]).toMatchObject({ ok: true, enqueued: ['retailcrm'], duplicates: [] });
     expect(printed[1]).toEqual(['telephony.callEvent: success ']);
     expect(received).toEqual([
-      expect.objectContaining({ phone: '79001234567', type: 'in', codes: ['151'], userIds: [18] }),
+      expect.objectContaining({ phone: '+79001234567', type: 'in', codes: ['151'], userIds: [18] }),
     ]);
   });
 });

@@ -74,16 +74,23 @@ function cookie(req: Request, name: string): string | undefined {
  */
 export function createConnectRouter(deps: ConnectRoutesDeps): Router {
   const r = Router();
-  const page = (res: Response, status: number, html: string) => {
+  /** An HTML page for people; an error page also carries its code in `X-Error-Code` for machines. */
+  const page = (res: Response, status: number, html: string, code?: string) => {
+    if (code) res.setHeader('X-Error-Code', code);
     res.status(status).setHeader('Cache-Control', 'no-store').type('html').send(html);
   };
   const tenantOf = async (req: Request, res: Response, title: string): Promise<number | undefined> => {
     const access = await checkPublicAccess(deps, str(req.query.k), req.query.tenant);
     if (access.ok) return access.tenant;
     if (access.reason === 'invalid_key') {
-      page(res, 401, messagePage(title, 'Ссылка недействительна: запросите новую у администратора.', 'invalid_key'));
+      page(
+        res,
+        401,
+        messagePage(title, 'Ссылка недействительна: запросите новую у администратора.', 'invalid_key'),
+        'invalid_key',
+      );
     } else {
-      page(res, 422, messagePage(title, 'В ссылке нет номера арендатора.', 'invalid_tenant'));
+      page(res, 422, messagePage(title, 'В ссылке нет номера арендатора.', 'invalid_tenant'), 'invalid_tenant');
     }
     return undefined;
   };
@@ -107,7 +114,12 @@ export function createConnectRouter(deps: ConnectRoutesDeps): Router {
     const tenant = await tenantOf(req, res, title);
     if (tenant === undefined) return;
     if (deps.avito === undefined) {
-      page(res, 503, messagePage(title, 'Avito не настроен на сервере (AVITO_CLIENT_ID).', 'avito_not_configured'));
+      page(
+        res,
+        503,
+        messagePage(title, 'Avito не настроен на сервере (AVITO_CLIENT_ID).', 'avito_not_configured'),
+        'avito_not_configured',
+      );
       return;
     }
     const state = await deps.states.issue(tenant, 'avito');
@@ -135,13 +147,23 @@ export function createConnectRouter(deps: ConnectRoutesDeps): Router {
     // The state is consumed whatever happens next: it is single use.
     const tenant = state ? await deps.states.consume(state, 'avito') : undefined;
     if (tenant === undefined || state !== fromCookie) {
-      page(res, 400, messagePage(title, 'Сессия подключения устарела или чужая: начните заново.', 'invalid_state'));
+      page(
+        res,
+        400,
+        messagePage(title, 'Сессия подключения устарела или чужая: начните заново.', 'invalid_state'),
+        'invalid_state',
+      );
       return;
     }
     const denied = str(req.query.error);
     const code = str(req.query.code);
     if (denied !== undefined || !code) {
-      page(res, 400, messagePage(title, 'Доступ не был предоставлен на Avito.', denied ?? 'missing_code'));
+      page(
+        res,
+        400,
+        messagePage(title, 'Доступ не был предоставлен на Avito.', denied ?? 'missing_code'),
+        denied === undefined ? 'missing_code' : 'avito_denied',
+      );
       return;
     }
     try {
@@ -151,7 +173,12 @@ export function createConnectRouter(deps: ConnectRoutesDeps): Router {
     } catch (error) {
       if (!(error instanceof AdapterError)) throw error;
       deps.logger.warn({ tenant, code: error.code }, 'avito connect failed');
-      page(res, 502, messagePage(title, 'Avito не подтвердил подключение, попробуйте ещё раз.', error.code));
+      page(
+        res,
+        502,
+        messagePage(title, 'Avito не подтвердил подключение, попробуйте ещё раз.', error.code),
+        error.code,
+      );
     }
   });
 

@@ -130,6 +130,8 @@ export interface FuzzResponse {
   status: number;
   body: string;
   json: Record<string, unknown> | undefined;
+  /** `X-Error-Code` of an HTML error page meant for people (the connect pages). */
+  errorCode?: string | undefined;
   /** True when the client gave up waiting (long-poll routes may hold). */
   timedOut: boolean;
 }
@@ -161,7 +163,14 @@ export function send(baseUrl: string, req: FuzzRequest, timeoutMs = 10_000): Pro
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, body: text, json, timedOut: false });
+          const errorCode = res.headers['x-error-code'];
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text,
+            json,
+            errorCode: typeof errorCode === 'string' ? errorCode : undefined,
+            timedOut: false,
+          });
         });
       },
     );
