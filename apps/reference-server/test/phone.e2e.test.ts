@@ -356,6 +356,9 @@ describe('click-to-call through the phone app', () => {
       `/api/logs/0367?call_unique_id=${made.data.command_id}&event_type=phone_call_upload`,
     );
     expect(logs.data.items.map((l: { status: string }) => l.status)).toEqual(['success', 'error', 'error']);
+    // Like the rows of PBX events, each row names the call's direction and number.
+    for (const row of logs.data.items)
+      expect(row).toMatchObject({ direction: 'out', phone: expect.stringMatching(/\d{5,}/) });
   });
 
   it('RetailCRM down for good: after maxAttempts the upload is a dead letter, visible in /stats', async () => {

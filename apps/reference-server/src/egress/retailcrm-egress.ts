@@ -122,11 +122,15 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     log,
     breakers: () => policies.breakers(),
     async uploadCalls(enterpriseNumber, records, context) {
+      // A row about one call carries its direction and number, like the rows of PBX events.
+      const single = records.length === 1 ? records[0] : undefined;
       const entry = (secrets: readonly string[]) => ({
         enterpriseNumber,
         eventType: context.eventType,
         operation: 'telephony.uploadCalls',
         callUniqueId: context.callUniqueId ?? records[0]?.externalId ?? null,
+        direction: single?.type ?? null,
+        phone: single?.phone ?? null,
         data: records,
         attempt: context.attempt,
         secrets,
