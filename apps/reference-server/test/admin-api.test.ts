@@ -8,6 +8,7 @@ import { type RunningServer, startServer } from '../src/server.js';
 import { testClientFactory, testEnv } from './helpers.js';
 
 const fake = createFakeRetailCrm({
+  rateLimit: false,
   users: [
     { id: 18, firstName: 'Anna', lastName: 'Petrova' },
     { id: 19, firstName: 'Boris', lastName: 'Ivanov' },

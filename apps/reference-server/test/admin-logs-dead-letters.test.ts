@@ -8,7 +8,7 @@ import { DELIVERY_QUEUE } from '../src/telephony.js';
 import { testClientFactory, testEnv } from './helpers.js';
 import { insertCallLogs } from './support/integration-logs.js';
 
-const fake = createFakeRetailCrm({ users: [{ id: 18, firstName: 'Anna' }] });
+const fake = createFakeRetailCrm({ rateLimit: false, users: [{ id: 18, firstName: 'Anna' }] });
 const msw = setupServer(...fake.handlers);
 const ADMIN = testEnv.ADMIN_TOKEN;
 let srv: RunningServer;

@@ -56,6 +56,7 @@ const titled = (page: Page) => expect.poll(() => page.title()).toMatch(/^Flower 
 // Generous timeouts: a real browser and database on a shared 2-core machine.
 describe.skipIf(!existsSync(CHROMIUM))('admin UI in chromium', { timeout: 120_000 }, () => {
   const fake = createFakeRetailCrm({
+    rateLimit: false,
     users: [
       { id: 18, firstName: 'Anna', lastName: 'Petrova' },
       { id: 19, firstName: 'Boris', lastName: 'Ivanov' },

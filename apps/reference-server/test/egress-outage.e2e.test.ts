@@ -12,7 +12,7 @@ import { callJson, registeredCallbackSecret, testClientFactory, testEnv, until }
 
 const CUSTOMER = '+79001234567';
 const HALF_OPEN_MS = 1500;
-const fake = createFakeRetailCrm({ users: [{ id: 18, firstName: 'Anna' }] });
+const fake = createFakeRetailCrm({ rateLimit: false, users: [{ id: 18, firstName: 'Anna' }] });
 const msw = setupServer(...fake.handlers);
 const admin = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, 'content-type': 'application/json' };
 let srv: RunningServer;

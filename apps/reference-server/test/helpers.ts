@@ -4,6 +4,10 @@ import pg from 'pg';
 import type { RetailCrmClientFactory } from '../src/egress/client-factory.js';
 
 /** RetailCRM clients for tests: no retries and no rate limit, so the fake's answers are seen as they are. */
+/**
+ * An unpaced client without retries, so tests run fast and see every RetailCRM answer as it is. The fakes these tests
+ * use are created with `rateLimit: false` for the same reason (the per-key limit has its own tests in the package).
+ */
 export const testClientFactory: RetailCrmClientFactory = ({ url, apiKey }) =>
   createRetailCrmClient({ url, apiKey, retry: false, rateLimit: false });
 

@@ -8,6 +8,7 @@ import { CORPUS } from './fixtures/pbx-call-corpus.js';
 import { testClientFactory, testEnv } from './helpers.js';
 
 const fake = createFakeRetailCrm({
+  rateLimit: false,
   users: [
     { id: 18, firstName: 'Anna' },
     { id: 19, firstName: 'Boris' },

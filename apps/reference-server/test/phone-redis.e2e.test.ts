@@ -15,7 +15,7 @@ const dbUrl = process.env.TEST_DATABASE_URL;
 const redisUrl = process.env.TEST_REDIS_URL;
 
 describe.skipIf(!dbUrl || !redisUrl)('phone API on two instances (PostgreSQL + Redis)', () => {
-  const fake = createFakeRetailCrm({ users: [{ id: 18, firstName: 'Anna' }] });
+  const fake = createFakeRetailCrm({ rateLimit: false, users: [{ id: 18, firstName: 'Anna' }] });
   const msw = setupServer(...fake.handlers);
   const admin = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, 'content-type': 'application/json' };
   let db: { url: string; drop: () => Promise<void> };

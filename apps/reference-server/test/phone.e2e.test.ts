@@ -12,6 +12,7 @@ import { callJson, registeredCallbackSecret, testClientFactory, testEnv, until }
 
 const CUSTOMER = '+79001234567';
 const fake = createFakeRetailCrm({
+  rateLimit: false,
   users: [
     { id: 18, firstName: 'Anna' },
     { id: 19, firstName: 'Boris' },

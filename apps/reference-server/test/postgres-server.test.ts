@@ -56,7 +56,7 @@ describe.skipIf(!baseUrl)('server on PostgreSQL (DATABASE_URL)', () => {
 const redisUrl = process.env.TEST_REDIS_URL;
 
 describe.skipIf(!baseUrl || !redisUrl)('server on PostgreSQL + Redis queue', () => {
-  const fake = createFakeRetailCrm();
+  const fake = createFakeRetailCrm({ rateLimit: false });
   const msw = setupServer(...fake.handlers);
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let srv: RunningServer;

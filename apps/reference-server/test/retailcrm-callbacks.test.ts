@@ -11,7 +11,7 @@ import { registeredCallbackPath, registeredCallbackSecret, testClientFactory, te
 // required on both routes, rotated by re-registration, removed by unregistration, never logged.
 
 const CUSTOMER = '+79001234567';
-const fake = createFakeRetailCrm({ users: [{ id: 18, firstName: 'Anna' }] });
+const fake = createFakeRetailCrm({ rateLimit: false, users: [{ id: 18, firstName: 'Anna' }] });
 const msw = setupServer(...fake.handlers);
 const originated: string[] = [];
 const logLines: string[] = [];

@@ -8,6 +8,7 @@ import { registeredCallbackSecret, testClientFactory, testEnv } from './helpers.
 
 const CUSTOMER_PHONE = '+79001234567';
 const fake = createFakeRetailCrm({
+  rateLimit: false,
   users: [
     { id: 18, firstName: 'Anna' },
     { id: 19, firstName: 'Boris' },

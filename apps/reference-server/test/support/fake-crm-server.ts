@@ -99,7 +99,7 @@ export async function startFakeCrmServer(options: Omit<FakeRetailCrmOptions, 'ur
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake = createFakeRetailCrm({ ...options, url });
+  fake = createFakeRetailCrm({ rateLimit: false, ...options, url });
   return {
     url,
     fake,
