@@ -15,6 +15,9 @@ describe('scale-out and delivery environment', () => {
       timeoutMs: 2500,
       breakerFailures: 5,
       breakerHalfOpenMs: 30_000,
+      // RetailCRM's telephony limit per account; jobs of different enterprises run side by side.
+      ratePerSecond: 40,
+      concurrency: 64,
     });
     expect(c.trustProxy).toBe('loopback');
   });
@@ -31,9 +34,18 @@ describe('scale-out and delivery environment', () => {
       DELIVERY_TIMEOUT_MS: '4000',
       BREAKER_FAILURES: '3',
       BREAKER_HALF_OPEN_MS: '60000',
+      DELIVERY_RATE_PER_SECOND: '10',
+      QUEUE_CONCURRENCY: '8',
       TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
     });
-    expect(c.delivery).toMatchObject({ redisPrefix: 'cb-prod', attempts: 8, lockDurationMs: 10_000, timeoutMs: 4000 });
+    expect(c.delivery).toMatchObject({
+      redisPrefix: 'cb-prod',
+      attempts: 8,
+      lockDurationMs: 10_000,
+      timeoutMs: 4000,
+      ratePerSecond: 10,
+      concurrency: 8,
+    });
     expect(c.trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
     expect(loadConfig({ ...testEnv, TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ ...testEnv, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
