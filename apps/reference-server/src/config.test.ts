@@ -15,6 +15,12 @@ describe('loadConfig', () => {
     expect(c.secretKey).toHaveLength(32);
   });
 
+  it('derives the public base URL from PORT when PUBLIC_BASE_URL is unset', () => {
+    const { PUBLIC_BASE_URL: _unset, ...env } = testEnv;
+    expect(loadConfig({ ...env, PORT: '18080' }).publicBaseUrl).toBe('http://localhost:18080');
+    expect(loadConfig({ ...env, PORT: '18080', PUBLIC_BASE_URL: '' }).publicBaseUrl).toBe('http://localhost:18080');
+  });
+
   it('accepts a hex key and treats empty strings as unset', () => {
     const c = loadConfig({ ...testEnv, SECRET_KEY: 'ab'.repeat(32), DATABASE_URL: '', PORT: '' });
     expect(c.secretKey.toString('hex')).toBe('ab'.repeat(32));

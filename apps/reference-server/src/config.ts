@@ -64,7 +64,8 @@ export const envSchema = z.object({
       .string({ error: 'is required (HS256 secret for RetailCRM account links)' })
       .min(32, 'must be at least 32 characters'),
   ),
-  PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, url('http(s)').default('http://localhost:8080')),
+  /** Unset: `http://localhost:$PORT`, so a server started on another port registers links that reach it. */
+  PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, url('http(s)').optional()),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -223,7 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     secretKey: decodeKey(e.SECRET_KEY) as Buffer,
     jwtSecret: e.JWT_SECRET,
-    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     bodyLimitJson: e.BODY_LIMIT_JSON,
     bodyLimitForm: e.BODY_LIMIT_FORM,
