@@ -42,6 +42,21 @@ function toDue(r: Row): DueUpload {
   };
 }
 
+/** The columns every `phone_calls` insert binds first, in `callParams` order. */
+const CALL_COLUMNS =
+  'command_id, enterprise_number, retailcrm_user_id, extension, phone, phone_user_id, device_id, created_at';
+
+const callParams = (call: ClickToCall, createdAt: number) => [
+  call.commandId,
+  call.enterpriseNumber,
+  call.retailcrmUserId,
+  call.extension,
+  call.phone,
+  call.phoneUserId,
+  call.deviceId,
+  createdAt,
+];
+
 /**
  * Click-to-call commands and the outbox of their results (`phone_calls`). A row is created when RetailCRM asks
  * for a call, gets the device's result exactly once (the first calls/update wins) and then moves
@@ -52,18 +67,8 @@ export class PhoneCallStore {
 
   async insert(call: ClickToCall): Promise<void> {
     await this.db.query(
-      `INSERT INTO phone_calls (command_id, enterprise_number, retailcrm_user_id, extension, phone, phone_user_id,
-         device_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        call.commandId,
-        call.enterpriseNumber,
-        call.retailcrmUserId,
-        call.extension,
-        call.phone,
-        call.phoneUserId,
-        call.deviceId,
-        call.createdAt,
-      ],
+      `INSERT INTO phone_calls (${CALL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      callParams(call, call.createdAt),
     );
   }
 
@@ -87,19 +92,12 @@ export class PhoneCallStore {
    */
   async insertResult(call: ClickToCall, update: ExtendedCallUpdate, now: number, unuploadable?: string) {
     const rows = await this.db.query(
-      `INSERT INTO phone_calls (command_id, enterprise_number, retailcrm_user_id, extension, phone, phone_user_id,
-         device_id, created_at, call_status, result, result_at, upload_state, next_attempt_at, last_error)
+      `INSERT INTO phone_calls (${CALL_COLUMNS}, call_status, result, result_at, upload_state, next_attempt_at,
+         last_error)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $8, $11, $8, $12)
        ON CONFLICT (command_id) DO NOTHING RETURNING command_id`,
       [
-        call.commandId,
-        call.enterpriseNumber,
-        call.retailcrmUserId,
-        call.extension,
-        call.phone,
-        call.phoneUserId,
-        call.deviceId,
-        now,
+        ...callParams(call, now),
         update.call_status,
         JSON.stringify(update),
         unuploadable === undefined ? 'pending' : 'none',
