@@ -114,3 +114,28 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
     }
   }
 }
+
+/** `url` pointing at another database (and, optionally, tagged with an application name visible in pg_stat_activity). */
+export function withDatabase(url: string, database: string, applicationName?: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  if (applicationName) parsed.searchParams.set('application_name', applicationName);
+  return parsed.toString();
+}
+
+/** Upserts (or, for `undefined`, deletes) one enterprise row: the trigger sends the NOTIFY. */
+export async function writeEnterprise(
+  rows: RowsQuery,
+  number: string,
+  config: Record<string, unknown> | undefined,
+): Promise<void> {
+  if (config === undefined) {
+    await rows('DELETE FROM enterprises WHERE number = $1', [number]);
+    return;
+  }
+  await rows(
+    `INSERT INTO enterprises (number, integrations_config) VALUES ($1, $2)
+     ON CONFLICT (number) DO UPDATE SET integrations_config = EXCLUDED.integrations_config`,
+    [number, config],
+  );
+}

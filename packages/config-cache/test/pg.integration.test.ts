@@ -2,17 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigCache, createConfigCache, createPgListenInvalidationSource } from '../src/index.js';
-import { CONFIG_CHANNEL, ENTERPRISES_SCHEMA_SQL, enterprisesLoader, eventually } from './helpers.js';
+import { CONFIG_CHANNEL, ENTERPRISES_SCHEMA_SQL, enterprisesLoader, eventually, withDatabase } from './helpers.js';
 
 const CHANNEL = CONFIG_CHANNEL;
 type Cfg = { v: number };
-
-function withDatabase(url: string, database: string, applicationName?: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  if (applicationName) parsed.searchParams.set('application_name', applicationName);
-  return parsed.toString();
-}
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invalidation (real server)', () => {
   const adminUrl = process.env.TEST_DATABASE_URL as string;

@@ -103,13 +103,17 @@ export interface RateLimitOptions {
   scope?: 'key' | 'client';
   /** Bring your own limiters (e.g. `createRedisRateLimiters`); overrides `scope`. */
   limiter?: RateLimiter;
+  /** The limiter for `/telephony/*` when you bring your own (default: one paced at `telephonyPerSecond`). */
   telephonyLimiter?: RateLimiter;
 }
 
+/** Options of {@link createRetailCrmClient}. */
 export interface RetailCrmClientOptions {
   /** Account URL, e.g. `https://demo.retailcrm.ru` (a trailing `/api/v5` is accepted). */
   url: string;
+  /** The account's API key (trimmed); sent only in the `X-API-KEY` header, never logged. */
   apiKey: string;
+  /** The fetch to call (default the global one; always called with `redirect: 'manual'`). Inject it for msw or undici. */
   fetch?: typeof fetch;
   /**
    * Accept an `http:` url for a host that is not loopback or a reserved test name (`localhost`, `127.0.0.0/8`,
@@ -125,8 +129,11 @@ export interface RetailCrmClientOptions {
   retry?: RetryOptions | false;
   /** Client-side limiter; `false` disables it. */
   rateLimit?: RateLimitOptions | false;
+  /** Answers, retries and final failures (pino as is); default silent. */
   logger?: RetailCrmLogger;
+  /** Time for timeouts, backoff and pacing (default {@link systemClock}); tests pass `createManualClock()` from `./testing`. */
   clock?: RetailCrmClock;
+  /** Jitter source (default `Math.random`). */
   random?: RandomSource;
 }
 
