@@ -16,6 +16,7 @@ import type {
   InvalidationSource,
 } from './types.js';
 
+/** Options of {@link createConfigCache}. */
 export interface ConfigCacheOptions<V> {
   /** Shows up in metrics and log lines (default `config-cache`). */
   name?: string;

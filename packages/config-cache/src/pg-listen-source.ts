@@ -23,6 +23,7 @@ export interface PgClientLike {
   removeAllListeners(event?: string): unknown;
 }
 
+/** Options of {@link createPgListenInvalidationSource}. */
 export interface PgListenInvalidationSourceOptions {
   /** Never logged or put into an error message. */
   connectionString: string;

@@ -7,6 +7,7 @@ export interface PGliteLike {
   listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
+/** Options of {@link createPgliteInvalidationSource}. */
 export interface PgliteInvalidationSourceOptions {
   /** The PGlite instance (a `PGlite` from `@electric-sql/pglite`). */
   db: PGliteLike;

@@ -17,6 +17,7 @@ import {
   withDatabase,
   writeEnterprise,
 } from './helpers.js';
+import { onAdmin } from './pg-admin.js';
 
 type Cfg = { v: number };
 const runner = { describe, it, expect, afterEach };
@@ -68,19 +69,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL', () => {
   const rows: RowsQuery = (text, params) => pool.query(text, params).then((r) => r.rows);
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
+    await onAdmin(adminUrl, `CREATE DATABASE ${database}`);
     pool = new pg.Pool({ connectionString: withDatabase(adminUrl, database), max: 4 });
     await pool.query(ENTERPRISES_SCHEMA_SQL);
   });
   afterAll(async () => {
     await pool?.end();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await onAdmin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   registerConfigSourceSuite<Cfg>(runner, 'PostgreSQL LISTEN', () => ({

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigCache, createConfigCache, createPgListenInvalidationSource } from '../src/index.js';
 import { CONFIG_CHANNEL, ENTERPRISES_SCHEMA_SQL, enterprisesLoader, eventually, withDatabase } from './helpers.js';
+import { onAdmin } from './pg-admin.js';
 
 const CHANNEL = CONFIG_CHANNEL;
 type Cfg = { v: number };
@@ -43,10 +44,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invali
   }
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
+    await onAdmin(adminUrl, `CREATE DATABASE ${database}`);
     url = withDatabase(adminUrl, database);
     pool = new pg.Pool({ connectionString: url, max: 4 });
     await pool.query(ENTERPRISES_SCHEMA_SQL);
@@ -60,10 +58,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invali
 
   afterAll(async () => {
     await pool?.end();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await onAdmin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('a NOTIFY from the trigger reaches two cache instances, only after COMMIT', async () => {

@@ -1,5 +1,6 @@
 import { createConfigCache } from '../config-cache.js';
 import type { ConfigCacheLoader, InvalidationEvent, InvalidationListener, InvalidationSource } from '../types.js';
+import { eventually as poll } from './eventually.js';
 
 /** The parts of vitest (or jest) the suite uses; passed in so this module does not depend on a test runner. */
 export interface ConfigSourceSuiteApi {
@@ -85,19 +86,7 @@ export function registerConfigSourceSuite<V>(
   const testTimeoutMs = deliveryTimeoutMs * 4 + 10_000;
   const { describe, it, expect, afterEach } = t;
 
-  /** Polls `check` until it passes or the delivery timeout ends (then its last failure is thrown). */
-  const eventually = async (check: () => void | Promise<void>): Promise<void> => {
-    const deadline = Date.now() + deliveryTimeoutMs;
-    for (;;) {
-      try {
-        await check();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
-  };
+  const eventually = (check: () => void | Promise<void>) => poll(check, deliveryTimeoutMs);
 
   describe(`InvalidationSource contract: ${name}`, () => {
     const cleanups: Array<() => Promise<void>> = [];
