@@ -3,12 +3,12 @@
 // paths below point at the same files the package's `@callbridge/source` export condition resolves to.
 import {
   type ConfigCache,
-  ConfigCacheError,
   type ConfigCacheLoader,
   type ConfigCacheMetrics,
   createConfigCache,
   createManualInvalidationSource,
   createPgListenInvalidationSource,
+  isConfigCacheError,
 } from '../../packages/config-cache/src/index.js';
 import { createPgliteInvalidationSource, type PGliteLike } from '../../packages/config-cache/src/pglite.js';
 
@@ -57,7 +57,7 @@ export async function startRetailCrmConfigCache(db: Db, databaseUrl: string): Pr
       channel: 'integrations_config_changed',
       // default keyFromPayload: JSON payload -> its enterprise_number; empty payload -> invalidate everything
     }),
-    logger: { warn: (message, details) => console.warn(message, details) },
+    logger: { warn: (obj, msg) => console.warn(msg ?? '', obj) }, // pino's (obj, msg): a pino logger goes in as is
   });
   await configs.start(); // resolves even if PostgreSQL is down; the listener keeps retrying in the background
   return configs;
@@ -155,8 +155,8 @@ export async function readOrFallback(configs: ConfigCache<RetailCrmConfig>, ente
   try {
     return await configs.get(enterpriseNumber);
   } catch (error) {
-    // CONFIG_CACHE_LOAD_TIMEOUT (retryable), CONFIG_CACHE_CLOSED, or whatever your loader threw
-    if (error instanceof ConfigCacheError && error.isRetryable) return undefined;
+    // load_timeout or refresh_raced (retryable), closed, or whatever your loader threw
+    if (isConfigCacheError(error) && error.isRetryable) return undefined;
     throw error;
   }
 }

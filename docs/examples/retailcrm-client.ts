@@ -8,12 +8,10 @@ import {
   type CallRecord,
   createRetailCrmClient,
   formatRetailCrmDateTime,
+  isRetailCrmApiError,
   isRetailCrmError,
-  RetailCrmAccountNotFoundError,
-  RetailCrmApiError,
-  RetailCrmAuthError,
+  isRetailCrmValidationError,
   type RetailCrmClient,
-  RetailCrmValidationError,
 } from '../../packages/retailcrm-client/src/index.js';
 import { createFakeRetailCrm, createManualClock } from '../../packages/retailcrm-client/src/testing/index.js';
 
@@ -25,7 +23,7 @@ export function clientFor(config: { domain: string; api_key: string }): RetailCr
     apiKey: config.api_key, // sent only in X-API-KEY; never in errors, logs, toString or JSON
     timeoutMs: 5_000, // per attempt
     retry: { retries: 2, minDelayMs: 250, maxDelayMs: 2_000 }, // 503/429 always; timeouts and 5xx if idempotent
-    logger: { warn: (message, fields) => console.warn(message, fields) },
+    logger: { warn: (obj, msg) => console.warn(msg ?? '', obj) }, // pino's (obj, msg): a pino logger goes in as is
   });
 }
 
@@ -36,10 +34,10 @@ export async function testConnection(crm: RetailCrmClient) {
     const { credentials, sitesAvailable } = await crm.credentials();
     return { ok: true as const, credentials, sitesAvailable };
   } catch (error) {
-    if (error instanceof RetailCrmAuthError) return { ok: false as const, error: 'wrong_api_key' };
-    if (error instanceof RetailCrmAccountNotFoundError) return { ok: false as const, error: 'account_not_found' };
-    if (isRetailCrmError(error)) return { ok: false as const, error: error.code, retryable: error.isRetryable };
-    throw error;
+    if (!isRetailCrmError(error)) throw error;
+    if (error.code === 'auth') return { ok: false as const, error: 'wrong_api_key' };
+    if (error.code === 'account_not_found') return { ok: false as const, error: error.code };
+    return { ok: false as const, error: error.code, retryable: error.isRetryable };
   }
 }
 
@@ -62,14 +60,14 @@ export async function registerModule(crm: RetailCrmClient, enterpriseNumber: str
     });
   } catch (error) {
     // Nothing was sent: every problem RetailCRM would refuse is listed at once.
-    if (error instanceof RetailCrmValidationError) return { ok: false as const, issues: error.issues };
+    if (isRetailCrmValidationError(error)) return { ok: false as const, issues: error.issues };
     throw error;
   }
   try {
     await crm.integrationModules.edit(module); // one JSON-string form field, as RetailCRM requires
     return { ok: true as const };
   } catch (error) {
-    if (error instanceof RetailCrmApiError) return { ok: false as const, issues: error.errorList() };
+    if (isRetailCrmApiError(error)) return { ok: false as const, issues: error.errorList() };
     throw error;
   }
 }

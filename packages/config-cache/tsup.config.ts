@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', pg: 'src/pg.ts', pglite: 'src/pglite.ts' },
+  entry: { index: 'src/index.ts', pg: 'src/pg.ts', pglite: 'src/pglite.ts', 'testing/index': 'src/testing/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

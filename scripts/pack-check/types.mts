@@ -50,7 +50,7 @@ export const incomplete: RetailCrmTelephonyApi = {
 const errorOptions: RetailCrmErrorOptions = { status: 502, isRetryable: true, request: { method: 'GET', path: '/x' } };
 const httpOptions: RetailCrmHttpErrorOptions = { ...errorOptions, errorMsg: 'Not found', errors: ['a'] };
 export const errors = [
-  new RetailCrmError('RETAILCRM_API_ERROR', 'boom', errorOptions),
+  new RetailCrmError('api_error', 'boom', errorOptions),
   new RetailCrmApiError('api', httpOptions),
 ];
 

@@ -92,12 +92,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const secrets = createSecretBox(config.secretKey);
   const loader = createRetailCrmConfigLoader(storage, secrets);
-  const cacheLogger = {
-    debug: (msg: string, meta?: Record<string, unknown>) => logger.debug(meta ?? {}, msg),
-    info: (msg: string, meta?: Record<string, unknown>) => logger.info(meta ?? {}, msg),
-    warn: (msg: string, meta?: Record<string, unknown>) => logger.warn(meta ?? {}, msg),
-    error: (msg: string, meta?: Record<string, unknown>) => logger.error(meta ?? {}, msg),
-  };
   const knownKeys = new Set<string>();
   const rewarm = (cache: () => ConfigCache<unknown>) => (key: string | undefined) => {
     if (key === undefined) {
@@ -122,7 +116,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       rewarm(() => configCache),
     ),
     fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
-    logger: cacheLogger,
+    // config-cache's logger port is pino's shape: the logger goes in as is.
+    logger,
   });
   // Enablement matrix for the call path: enterprise -> {retailcrm: bool}.
   const enablementCache: ConfigCache<Record<string, boolean>> = createConfigCache<Record<string, boolean>>({
@@ -141,7 +136,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       rewarm(() => enablementCache),
     ),
     fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
-    logger: cacheLogger,
+    logger,
   });
   // PBX token and active flag for the event intake: no database read per event.
   const pbxAuthCache: ConfigCache<PbxAuth> = createConfigCache<PbxAuth>({
@@ -159,7 +154,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
     invalidation: invalidation(),
     fullRefreshIntervalMs: options.cache?.fullRefreshIntervalMs,
-    logger: cacheLogger,
+    logger,
   });
   await pbxAuthCache.start();
   await pbxAuthCache.refreshAll().catch((err) => logger.warn({ err }, 'initial PBX token cache load failed'));

@@ -1,5 +1,6 @@
 import type { RandomSource } from './clock.js';
 
+/** Bounds of {@link backoffDelay}: `minMs × 2^attempt`, capped at `maxMs`, with equal jitter. */
 export interface BackoffOptions {
   /** First delay (default 500 ms). */
   minMs?: number;

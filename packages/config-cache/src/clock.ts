@@ -3,8 +3,11 @@ export type TimerHandle = unknown;
 
 /** Time port: injected so tests are deterministic (fake timers or a hand-driven clock). */
 export interface Clock {
+  /** Milliseconds since the epoch. */
   now(): number;
+  /** Calls `callback` once after `ms`; the handle cancels it. */
   setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a timer that has not fired yet (a fired or unknown handle is ignored). */
   clearTimeout(handle: TimerHandle): void;
 }
 

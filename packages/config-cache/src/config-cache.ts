@@ -16,13 +16,17 @@ import type {
   InvalidationSource,
 } from './types.js';
 
+/** Options of {@link createConfigCache}. */
 export interface ConfigCacheOptions<V> {
   /** Shows up in metrics and log lines (default `config-cache`). */
   name?: string;
+  /** Where values come from. */
   loader: ConfigCacheLoader<V>;
+  /** Push invalidations (`./pg`, `./pglite`, or a manual source); without one, only TTLs and full refreshes apply. */
   invalidation?: InvalidationSource;
   /** Refresh-after window: each entry gets a uniformly jittered TTL in [min, max] (default 60–120 s). */
   refreshAfterMinMs?: number;
+  /** Upper end of the refresh-after window (default 120 s; raised to `refreshAfterMinMs` if lower). */
   refreshAfterMaxMs?: number;
   /**
    * Expire-after = refresh-after + grace (default 60 s). Between the two a read returns the stale
@@ -59,8 +63,11 @@ export interface ConfigCacheOptions<V> {
    * ahead of it: an entry near its refresh or expiry point is judged against the exact clock.
    */
   timeResolutionMs?: number;
+  /** Time and timers (default {@link systemClock}); tests pass `createManualClock()` from `./testing`. */
   clock?: Clock;
+  /** Jitter source (default `Math.random`). */
   random?: RandomSource;
+  /** Where failures and resyncs are reported (pino as is); handed to the source unless it has its own. Default: silent. */
   logger?: ConfigCacheLogger;
 }
 
@@ -337,11 +344,10 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
     if (current !== undefined && !this.isStale(key, current.seq)) return;
     this.load(key).catch((error: unknown) => {
       if (error instanceof ConfigCacheClosedError) return;
-      this.logger?.warn('config-cache: background reload failed; serving the stale value', {
-        cache: this.name,
-        key,
-        error: describe(error),
-      });
+      this.logger?.warn(
+        { cache: this.name, key, err: describe(error) },
+        'config-cache: background reload failed; serving the stale value',
+      );
       // Back off: without this every stale read would fire another doomed load.
       if (this.snapshot.get(key) === entry) {
         const refreshAt = Math.min(entry.expireAt, this.clock.now() + this.refreshRetryMs);
@@ -391,7 +397,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
         if (this.allInvalidatedSeq > seq) {
           this.counters.staleLoadsDiscarded++;
           if (attempt < 2) continue;
-          throw new ConfigCacheError('CONFIG_CACHE_REFRESH_RACED', 'Full refresh kept racing invalidations', {
+          throw new ConfigCacheError('refresh_raced', 'Full refresh kept racing invalidations', {
             isRetryable: true,
           });
         }
@@ -402,10 +408,10 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
       if (this.closed) throw error;
       this.counters.fullRefreshFailures++;
       this.lastFullRefreshError = describe(error);
-      this.logger?.warn('config-cache: full refresh failed; keeping the previous snapshot', {
-        cache: this.name,
-        error: describe(error),
-      });
+      this.logger?.warn(
+        { cache: this.name, err: describe(error) },
+        'config-cache: full refresh failed; keeping the previous snapshot',
+      );
       throw error;
     } finally {
       this.opDone();
@@ -478,7 +484,7 @@ class ConfigCacheImpl<V> implements ConfigCache<V> {
     onResync: () => {
       if (this.closed) return;
       this.counters.resyncs++;
-      this.logger?.info?.('config-cache: invalidation listener resynced; reloading everything', { cache: this.name });
+      this.logger?.info?.({ cache: this.name }, 'config-cache: invalidation listener resynced; reloading everything');
       // Notifications were missed: nothing cached can be trusted any more.
       this.invalidateAll();
       this.refreshAll().catch(() => {

@@ -4,8 +4,10 @@ export { type ConfigCacheOptions, createConfigCache } from './config-cache.js';
 export {
   ConfigCacheClosedError,
   ConfigCacheError,
+  type ConfigCacheErrorCode,
   ConfigCacheLoadTimeoutError,
   ConfigCacheMissingPeerError,
+  isConfigCacheError,
 } from './errors.js';
 export { defaultKeyFromPayload } from './key-from-payload.js';
 export { createManualInvalidationSource, type ManualInvalidationSource } from './manual-source.js';

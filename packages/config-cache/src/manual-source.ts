@@ -6,10 +6,13 @@ export interface ManualInvalidationSource extends InvalidationSource {
   emit(event: InvalidationEvent): void;
   /** Simulates a reconnect after missed notifications. */
   resync(): void;
+  /** Reports the connection going up or down to the started listener. */
   setConnected(connected: boolean): void;
+  /** Whether a listener is started. */
   readonly running: boolean;
 }
 
+/** A manual invalidation source; nothing is delivered before `start` or after `stop`. */
 export function createManualInvalidationSource(): ManualInvalidationSource {
   let listener: InvalidationListener | undefined;
   return {

@@ -7,18 +7,27 @@ import type { ConfigCacheLogger, InvalidationListener, InvalidationSource } from
 
 /** The part of a node-postgres `Client` the source uses (structural, so `pg` stays an optional peer). */
 export interface PgClientLike {
+  /** Opens the connection. */
   connect(): Promise<unknown>;
+  /** Runs `LISTEN` and the heartbeat `SELECT 1`. */
   query(text: string): Promise<unknown>;
+  /** Closes the connection. */
   end(): Promise<void>;
+  /** A NOTIFY arrived. */
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
+  /** The connection failed. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** The connection ended. */
   on(event: 'end', listener: () => void): unknown;
+  /** Detaches the source's listeners from an abandoned client. */
   removeAllListeners(event?: string): unknown;
 }
 
+/** Options of {@link createPgListenInvalidationSource}. */
 export interface PgListenInvalidationSourceOptions {
   /** Never logged or put into an error message. */
   connectionString: string;
+  /** The NOTIFY channel (quoted as an identifier, so any name is safe). */
   channel: string;
   /** Payload -> key; `undefined` invalidates everything. Default: {@link defaultKeyFromPayload}. */
   keyFromPayload?: (payload: string) => string | undefined;
@@ -30,8 +39,11 @@ export interface PgListenInvalidationSourceOptions {
   backoff?: BackoffOptions;
   /** Creates the dedicated client (default: `new pg.Client({ connectionString })`, `pg` loaded lazily). */
   createClient?: (connectionString: string) => PgClientLike | Promise<PgClientLike>;
+  /** Timers for reconnects and heartbeats (default {@link systemClock}). */
   clock?: Clock;
+  /** Backoff jitter (default `Math.random`). */
   random?: RandomSource;
+  /** Where reconnects are reported (pino as is); default: the cache's logger handed over in `start`. */
   logger?: ConfigCacheLogger;
 }
 
@@ -147,7 +159,7 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
     client = undefined;
     dispose(old);
     setConnected(false);
-    log()?.warn('config-cache: LISTEN connection lost; reconnecting', { channel: options.channel, reason });
+    log()?.warn({ channel: options.channel, reason }, 'config-cache: LISTEN connection lost; reconnecting');
     scheduleReconnect();
   };
 
@@ -200,10 +212,10 @@ export function createPgListenInvalidationSource(options: PgListenInvalidationSo
         throw error;
       }
       if (myEpoch === epoch) {
-        log()?.warn('config-cache: LISTEN connect failed; retrying', {
-          channel: options.channel,
-          error: safeMessage(error),
-        });
+        log()?.warn(
+          { channel: options.channel, err: safeMessage(error) },
+          'config-cache: LISTEN connect failed; retrying',
+        );
         epoch++;
         scheduleReconnect();
       }

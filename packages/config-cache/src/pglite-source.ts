@@ -3,11 +3,15 @@ import type { InvalidationListener, InvalidationSource } from './types.js';
 
 /** The part of a PGlite instance the source uses (structural, so `@electric-sql/pglite` stays an optional peer). */
 export interface PGliteLike {
+  /** Subscribes to `channel`; resolves to the unsubscribe function. */
   listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
+/** Options of {@link createPgliteInvalidationSource}. */
 export interface PgliteInvalidationSourceOptions {
+  /** The PGlite instance (a `PGlite` from `@electric-sql/pglite`). */
   db: PGliteLike;
+  /** The NOTIFY channel; PGlite folds it to lowercase like an unquoted identifier, so use a lowercase name. */
   channel: string;
   /** Payload -> key; `undefined` invalidates everything. Default: {@link defaultKeyFromPayload}. */
   keyFromPayload?: (payload: string) => string | undefined;

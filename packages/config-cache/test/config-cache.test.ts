@@ -6,6 +6,7 @@ import {
   type ConfigCacheOptions,
   createConfigCache,
   createManualInvalidationSource,
+  isConfigCacheError,
 } from '../src/index.js';
 import { deferred, FakeLoader, flush } from './helpers.js';
 
@@ -170,6 +171,11 @@ describe('refresh-after / expire-after', () => {
     expect(loader.loads).toHaveLength(2);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(JSON.stringify(warn.mock.calls[0])).not.toContain('"v"');
+    // pino's order: fields first (the error under `err`), message second.
+    expect(warn.mock.calls[0]).toEqual([
+      { cache: 'config-cache', key: 'k', err: 'db down' },
+      'config-cache: background reload failed; serving the stale value',
+    ]);
 
     // Within the retry window: stale value, no new load.
     await vi.advanceTimersByTimeAsync(4_000);
@@ -220,8 +226,12 @@ describe('load timeout', () => {
 
   it('timeout errors carry a stable code and are retryable', () => {
     const error = new ConfigCacheLoadTimeoutError('k', 5);
-    expect(error.code).toBe('CONFIG_CACHE_LOAD_TIMEOUT');
+    expect(error.code).toBe('load_timeout');
     expect(error.isRetryable).toBe(true);
+    expect(isConfigCacheError(error)).toBe(true);
+    expect(isConfigCacheError(new ConfigCacheClosedError('c'))).toBe(true);
+    expect(isConfigCacheError(new Error('load_timeout'))).toBe(false);
+    expect(isConfigCacheError({ code: 'load_timeout', isRetryable: true })).toBe(false);
     expect(error.name).toBe('ConfigCacheLoadTimeoutError');
   });
 });
@@ -521,7 +531,7 @@ describe('invalidation source', () => {
     await vi.advanceTimersByTimeAsync(1_000_000);
     expect(loader.loadAllCalls).toBe(0);
     await expect(cache.get('a')).rejects.toBeInstanceOf(ConfigCacheClosedError);
-    await expect(cache.refreshAll()).rejects.toMatchObject({ code: 'CONFIG_CACHE_CLOSED' });
+    await expect(cache.refreshAll()).rejects.toMatchObject({ code: 'closed' });
     expect(cache.peek('a')).toBeUndefined();
     expect(vi.getTimerCount()).toBe(0);
   });

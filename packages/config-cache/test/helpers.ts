@@ -1,4 +1,5 @@
 import type { ConfigCacheLoader } from '../src/index.js';
+import { eventually as poll } from '../src/testing/eventually.js';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -102,15 +103,30 @@ export const ENTERPRISES_SCHEMA_SQL = `
 `;
 
 /** Polls until `check` passes (real time: the integration tests talk to a real database). */
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+export const eventually = (check: () => void | Promise<void>, timeoutMs = 8_000): Promise<void> =>
+  poll(check, timeoutMs, 20);
+
+/** `url` pointing at another database (and, optionally, tagged with an application name visible in pg_stat_activity). */
+export function withDatabase(url: string, database: string, applicationName?: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  if (applicationName) parsed.searchParams.set('application_name', applicationName);
+  return parsed.toString();
+}
+
+/** Upserts (or, for `undefined`, deletes) one enterprise row: the trigger sends the NOTIFY. */
+export async function writeEnterprise(
+  rows: RowsQuery,
+  number: string,
+  config: Record<string, unknown> | undefined,
+): Promise<void> {
+  if (config === undefined) {
+    await rows('DELETE FROM enterprises WHERE number = $1', [number]);
+    return;
   }
+  await rows(
+    `INSERT INTO enterprises (number, integrations_config) VALUES ($1, $2)
+     ON CONFLICT (number) DO UPDATE SET integrations_config = EXCLUDED.integrations_config`,
+    [number, config],
+  );
 }

@@ -20,8 +20,8 @@ function recordingLogger(): ConfigCacheLogger & { lines: Array<{ message: string
   const lines: Array<{ message: string; details?: unknown }> = [];
   return {
     lines,
-    warn: (message, details) => void lines.push({ message, details }),
-    info: (message, details) => void lines.push({ message, details }),
+    warn: (details, message = '') => void lines.push({ message, details }),
+    info: (details, message = '') => void lines.push({ message, details }),
   };
 }
 
@@ -29,7 +29,7 @@ describe('config-cache without pg installed', () => {
   it('importPg turns a missing pg into an error that says to install it', async () => {
     const error = await importPg(() => Promise.reject(notFound('pg'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigCacheMissingPeerError);
-    expect(error).toMatchObject({ code: 'CONFIG_CACHE_MISSING_PEER', packageName: 'pg' });
+    expect(error).toMatchObject({ code: 'missing_peer', packageName: 'pg' });
     expect((error as Error).message).toMatch(
       /needs the "pg" package, which is not installed: install it \(npm install pg/,
     );

@@ -2,17 +2,11 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigCache, createConfigCache, createPgListenInvalidationSource } from '../src/index.js';
-import { CONFIG_CHANNEL, ENTERPRISES_SCHEMA_SQL, enterprisesLoader, eventually } from './helpers.js';
+import { CONFIG_CHANNEL, ENTERPRISES_SCHEMA_SQL, enterprisesLoader, eventually, withDatabase } from './helpers.js';
+import { onAdmin } from './pg-admin.js';
 
 const CHANNEL = CONFIG_CHANNEL;
 type Cfg = { v: number };
-
-function withDatabase(url: string, database: string, applicationName?: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  if (applicationName) parsed.searchParams.set('application_name', applicationName);
-  return parsed.toString();
-}
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invalidation (real server)', () => {
   const adminUrl = process.env.TEST_DATABASE_URL as string;
@@ -50,10 +44,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invali
   }
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
+    await onAdmin(adminUrl, `CREATE DATABASE ${database}`);
     url = withDatabase(adminUrl, database);
     pool = new pg.Pool({ connectionString: url, max: 4 });
     await pool.query(ENTERPRISES_SCHEMA_SQL);
@@ -67,10 +58,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL LISTEN/NOTIFY invali
 
   afterAll(async () => {
     await pool?.end();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await onAdmin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('a NOTIFY from the trigger reaches two cache instances, only after COMMIT', async () => {

@@ -3,12 +3,8 @@
  * argv: JSON `{url, apiKey, calls, endpoint: 'users'|'callEvent', limiter: 'pacing'|'sliding'|'redis', redisUrl?}`.
  */
 import { Redis } from 'ioredis';
-import {
-  createPacingLimiter,
-  createRetailCrmClient,
-  createSlidingWindowLimiter,
-  type RateLimitOptions,
-} from '../src/index.js';
+import { createPacingLimiter, createRetailCrmClient, type RateLimitOptions } from '../src/index.js';
+import { createSlidingWindowLimiter } from '../src/rate-limiter.js';
 import { createRedisRateLimiters } from '../src/redis/index.js';
 
 interface Job {

@@ -1,5 +1,6 @@
 import type { RandomSource } from './clock.js';
 
+/** Retries of one call (the `retry` option); delays are exponential with equal jitter. */
 export interface RetryOptions {
   /**
    * Extra attempts after the first (default 3). Rate-limit answers (503/429: not processed) are retried for every

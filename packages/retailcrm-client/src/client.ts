@@ -81,6 +81,7 @@ import { createTransport } from './transport.js';
 /** RetailCRM accepts at most this many calls per `/telephony/calls/upload` request. */
 export const MAX_CALLS_PER_UPLOAD = 50;
 
+/** Client-side pacing of requests under RetailCRM's per-key limits (the `rateLimit` option). */
 export interface RateLimitOptions {
   /** Requests per second for everything except `/telephony/*` (default 10, RetailCRM's per-key limit). */
   perSecond?: number;
@@ -103,13 +104,17 @@ export interface RateLimitOptions {
   scope?: 'key' | 'client';
   /** Bring your own limiters (e.g. `createRedisRateLimiters`); overrides `scope`. */
   limiter?: RateLimiter;
+  /** The limiter for `/telephony/*` when you bring your own (default: one paced at `telephonyPerSecond`). */
   telephonyLimiter?: RateLimiter;
 }
 
+/** Options of {@link createRetailCrmClient}. */
 export interface RetailCrmClientOptions {
   /** Account URL, e.g. `https://demo.retailcrm.ru` (a trailing `/api/v5` is accepted). */
   url: string;
+  /** The account's API key (trimmed); sent only in the `X-API-KEY` header, never logged. */
   apiKey: string;
+  /** The fetch to call (default the global one; always called with `redirect: 'manual'`). Inject it for msw or undici. */
   fetch?: typeof fetch;
   /**
    * Accept an `http:` url for a host that is not loopback or a reserved test name (`localhost`, `127.0.0.0/8`,
@@ -125,8 +130,11 @@ export interface RetailCrmClientOptions {
   retry?: RetryOptions | false;
   /** Client-side limiter; `false` disables it. */
   rateLimit?: RateLimitOptions | false;
+  /** Answers, retries and final failures (pino as is); default silent. */
   logger?: RetailCrmLogger;
+  /** Time for timeouts, backoff and pacing (default {@link systemClock}); tests pass `createManualClock()` from `./testing`. */
   clock?: RetailCrmClock;
+  /** Jitter source (default `Math.random`). */
   random?: RandomSource;
 }
 
@@ -136,6 +144,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** A RetailCRM API v5 client for one account and key; create it with {@link createRetailCrmClient}. */
 export interface RetailCrmClient {
   /** Account base URL (never the key). */
   readonly url: string;
@@ -145,24 +154,44 @@ export interface RetailCrmClient {
   apiVersions(options?: RequestOptions): Promise<ApiVersionsResponse>;
   /** `GET /api/v5/settings`: currency, language, `timezone.value` (the zone call dates are read in), work times. */
   settings: { get(options?: RequestOptions): Promise<SettingsResponse> };
-  sites: { list(options?: RequestOptions): Promise<SitesResponse> };
+  /** Sites (stores) of the account. */
+  sites: {
+    /** `GET /api/v5/reference/sites`: keyed by site code. */
+    list(options?: RequestOptions): Promise<SitesResponse>;
+  };
+  /** Managers. */
   users: {
+    /** `GET /api/v5/users`: one page (filter, `page`, `limit` 20/50/100). */
     list(params?: UsersListParams, options?: RequestOptions): Promise<UsersListResponse>;
+    /** Every user matching `params`, page after page. */
     iterate(params?: UsersListParams, options?: RequestOptions): AsyncIterable<RetailCrmUser>;
+    /** `GET /api/v5/users/{id}`. */
     get(id: number, options?: RequestOptions): Promise<UserResponse>;
+    /** `POST /api/v5/users/{id}/status`: `free`, `busy`, `dinner` or `break`. */
     setStatus(id: number, status: RetailCrmUserStatus, options?: RequestOptions): Promise<SuccessResponse>;
   };
-  userGroups: { list(params?: UserGroupsListParams, options?: RequestOptions): Promise<UserGroupsResponse> };
+  /** Manager groups. */
+  userGroups: {
+    /** `GET /api/v5/user-groups`: one page. */
+    list(params?: UserGroupsListParams, options?: RequestOptions): Promise<UserGroupsResponse>;
+  };
+  /** Customers. */
   customers: {
+    /** `GET /api/v5/customers`: one page (filter by phone, name, …). */
     list(params?: CustomersListParams, options?: RequestOptions): Promise<CustomersListResponse>;
+    /** Every customer matching `params`, page after page. */
     iterate(params?: CustomersListParams, options?: RequestOptions): AsyncIterable<RetailCrmCustomer>;
+    /** `GET /api/v5/customers/{id}` (by `id` or `externalId`, see `by`). */
     get(id: string | number, options?: CustomerLookupOptions & RequestOptions): Promise<CustomerResponse>;
+    /** `POST /api/v5/customers/create`; retried only on rate-limit answers (not processed). */
     create(customer: CustomerInput, options?: { site?: string } & RequestOptions): Promise<CreateResponse>;
+    /** `POST /api/v5/customers/{id}/edit` (idempotent). */
     edit(
       id: string | number,
       customer: CustomerInput,
       options?: CustomerLookupOptions & RequestOptions,
     ): Promise<CreateResponse>;
+    /** Customer notes. */
     notes: {
       /** Never replayed after a timeout or 5xx: RetailCRM does not de-duplicate notes. */
       create(
@@ -171,12 +200,16 @@ export interface RetailCrmClient {
       ): Promise<CustomerNoteCreateResponse>;
     };
   };
+  /** Tasks. */
   tasks: {
     /** Not retried on timeouts or 5xx: RetailCRM does not de-duplicate tasks, a replay makes a second one. */
     create(task: TaskInput, options?: { site?: string } & RequestOptions): Promise<TaskCreateResponse>;
   };
+  /** The integration module (marketplace registration) of this integration. */
   integrationModules: {
+    /** `GET /api/v5/integration-modules/{code}`. */
     get(code: string, options?: RequestOptions): Promise<IntegrationModuleResponse>;
+    /** `POST /api/v5/integration-modules/{code}/edit`: creates or updates (build it with `buildTelephonyIntegrationModule`). */
     edit(module: IntegrationModule, options?: RequestOptions): Promise<IntegrationModuleEditResponse>;
     /**
      * Asks for more access scopes (`requires.scopes`); answers with a NEW key carrying them. Treat `apiKey` as a
@@ -188,13 +221,16 @@ export interface RetailCrmClient {
       options?: RequestOptions,
     ): Promise<IntegrationModuleUpdateScopesResponse>;
   };
+  /** Telephony: call events, call history, responsible manager. */
   telephony: {
-    /** Not retried unless `options.retry === true`: RetailCRM does not de-duplicate call events. */
+    /** `POST /api/v5/telephony/call/event`. Not retried unless `options.retry === true`: RetailCRM does not de-duplicate call events. */
     callEvent(event: CallEvent, options?: { retry?: boolean } & RequestOptions): Promise<CallEventResponse>;
     /** Split into requests of <= 50 calls; retried (RetailCRM de-duplicates by `externalId`); results merged. */
     uploadCalls(calls: readonly CallRecord[], options?: RequestOptions): Promise<UploadCallsResponse>;
+    /** `GET /api/v5/telephony/manager`: who answers calls from `phone` (with `details`, the manager's extension). */
     responsibleManager(params: ResponsibleManagerParams, options?: RequestOptions): Promise<ResponsibleManagerResponse>;
   };
+  /** `{ url }` only: a client serialised into a log never carries its key. */
   toJSON(): { url: string };
 }
 

@@ -1,5 +1,6 @@
 /** Time port: injected so retries, timeouts and the rate limiter are testable without real waiting. */
 export interface RetailCrmClock {
+  /** Milliseconds since the epoch. */
   now(): number;
   /** Resolves after `ms`; rejects with the signal's reason when `signal` aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;

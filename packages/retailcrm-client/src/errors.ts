@@ -1,36 +1,51 @@
 /** Field errors as RetailCRM sends them: a list of strings or a `{field: message}` object. */
 export type RetailCrmErrorDetails = string[] | Record<string, string>;
 
+/**
+ * Every `code` a {@link RetailCrmError} carries (snake_case; the server answers `retailcrm_<code>`): `api_error`,
+ * `auth`, `account_not_found`, `rate_limited`, `redirect`, `timeout`, `network`, `invalid_response`, `validation`.
+ */
 export type RetailCrmErrorCode =
-  | 'RETAILCRM_API_ERROR'
-  | 'RETAILCRM_AUTH'
-  | 'RETAILCRM_ACCOUNT_NOT_FOUND'
-  | 'RETAILCRM_RATE_LIMITED'
-  | 'RETAILCRM_REDIRECT'
-  | 'RETAILCRM_TIMEOUT'
-  | 'RETAILCRM_NETWORK'
-  | 'RETAILCRM_INVALID_RESPONSE'
-  | 'RETAILCRM_VALIDATION';
+  | 'api_error'
+  | 'auth'
+  | 'account_not_found'
+  | 'rate_limited'
+  | 'redirect'
+  | 'timeout'
+  | 'network'
+  | 'invalid_response'
+  | 'validation';
 
 /** Where the failing request went. Never contains the API key (it travels only in a header). */
 export interface RetailCrmRequestInfo {
+  /** `GET` or `POST`. */
   method: string;
+  /** The API path without the query string, e.g. `/api/v5/users`. */
   path: string;
 }
 
+/** What every {@link RetailCrmError} may carry besides its code and message. */
 export interface RetailCrmErrorOptions {
+  /** The HTTP status, when there was an answer. */
   status?: number;
+  /** Where the failing request went. */
   request?: RetailCrmRequestInfo;
+  /** Whether the same call may succeed later (default false; the subclasses set their own). */
   isRetryable?: boolean;
+  /** The underlying error (a fetch failure, an abort reason). */
   cause?: unknown;
 }
 
 /** Base class of every error this package throws; `code` is stable, `message` is for humans. */
 export class RetailCrmError extends Error {
   override name = 'RetailCrmError';
+  /** Stable, snake_case; branch on it (with {@link isRetailCrmError}), not on the message. */
   readonly code: RetailCrmErrorCode;
+  /** The HTTP status, when there was an answer. */
   readonly status?: number;
+  /** Whether the failure may pass on retry (the client's retry policy also looks at the method, see the README). */
   readonly isRetryable: boolean;
+  /** Where the failing request went (never the key). */
   readonly request?: RetailCrmRequestInfo;
 
   constructor(code: RetailCrmErrorCode, message: string, options: RetailCrmErrorOptions = {}) {
@@ -41,6 +56,7 @@ export class RetailCrmError extends Error {
     this.request = options.request;
   }
 
+  /** A loggable plain object (no stack, no key). */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -53,19 +69,24 @@ export class RetailCrmError extends Error {
   }
 }
 
+/** Options of the errors built from a RetailCRM answer. */
 export interface RetailCrmHttpErrorOptions extends RetailCrmErrorOptions {
+  /** RetailCRM's `errorMsg`. */
   errorMsg?: string;
+  /** RetailCRM's `errors`. */
   errors?: RetailCrmErrorDetails;
 }
 
 /** `{success:false, errorMsg, errors}` or an unexpected HTTP status. 5xx (except 503) is retryable. */
 export class RetailCrmApiError extends RetailCrmError {
   override name = 'RetailCrmApiError';
+  /** RetailCRM's `errorMsg` (empty when the answer had none). */
   readonly errorMsg: string;
+  /** RetailCRM's field errors, as sent. */
   readonly errors: RetailCrmErrorDetails;
 
   constructor(message: string, options: RetailCrmHttpErrorOptions = {}) {
-    super('RETAILCRM_API_ERROR', message, options);
+    super('api_error', message, options);
     this.errorMsg = options.errorMsg ?? '';
     this.errors = options.errors ?? [];
   }
@@ -83,10 +104,11 @@ export class RetailCrmApiError extends RetailCrmError {
 /** 401/403: wrong API key (`Wrong "apiKey" value.`) or the key lacks access (`Access denied.`). */
 export class RetailCrmAuthError extends RetailCrmError {
   override name = 'RetailCrmAuthError';
+  /** RetailCRM's `errorMsg`. */
   readonly errorMsg: string;
 
   constructor(message: string, options: RetailCrmHttpErrorOptions = {}) {
-    super('RETAILCRM_AUTH', message, options);
+    super('auth', message, options);
     this.errorMsg = options.errorMsg ?? '';
   }
 
@@ -103,7 +125,7 @@ export class RetailCrmAccountNotFoundError extends RetailCrmError {
   override name = 'RetailCrmAccountNotFoundError';
 
   constructor(message: string, options: RetailCrmErrorOptions = {}) {
-    super('RETAILCRM_ACCOUNT_NOT_FOUND', message, options);
+    super('account_not_found', message, options);
   }
 }
 
@@ -118,7 +140,7 @@ export class RetailCrmRateLimitError extends RetailCrmError {
   /** `errorMsg` of a JSON error body; empty for nginx's HTML page. */
   readonly errorMsg: string;
   constructor(message: string, options: RetailCrmErrorOptions & { retryAfterMs?: number; errorMsg?: string } = {}) {
-    super('RETAILCRM_RATE_LIMITED', message, { ...options, isRetryable: true });
+    super('rate_limited', message, { ...options, isRetryable: true });
     this.retryAfterMs = options.retryAfterMs;
     this.errorMsg = options.errorMsg ?? '';
   }
@@ -138,7 +160,7 @@ export class RetailCrmRedirectError extends RetailCrmError {
   readonly locationHost: string;
 
   constructor(message: string, options: RetailCrmErrorOptions & { locationHost: string }) {
-    super('RETAILCRM_REDIRECT', message, { ...options, isRetryable: false });
+    super('redirect', message, { ...options, isRetryable: false });
     this.locationHost = options.locationHost;
   }
 
@@ -150,10 +172,11 @@ export class RetailCrmRedirectError extends RetailCrmError {
 /** No response within `timeoutMs`. Retryable (for idempotent requests). */
 export class RetailCrmTimeoutError extends RetailCrmError {
   override name = 'RetailCrmTimeoutError';
+  /** The per-attempt timeout that expired. */
   readonly timeoutMs: number;
 
   constructor(message: string, options: RetailCrmErrorOptions & { timeoutMs: number }) {
-    super('RETAILCRM_TIMEOUT', message, { ...options, isRetryable: true });
+    super('timeout', message, { ...options, isRetryable: true });
     this.timeoutMs = options.timeoutMs;
   }
 }
@@ -163,7 +186,7 @@ export class RetailCrmNetworkError extends RetailCrmError {
   override name = 'RetailCrmNetworkError';
 
   constructor(message: string, options: RetailCrmErrorOptions = {}) {
-    super('RETAILCRM_NETWORK', message, { ...options, isRetryable: true });
+    super('network', message, { ...options, isRetryable: true });
   }
 }
 
@@ -172,17 +195,18 @@ export class RetailCrmInvalidResponseError extends RetailCrmError {
   override name = 'RetailCrmInvalidResponseError';
 
   constructor(message: string, options: RetailCrmErrorOptions = {}) {
-    super('RETAILCRM_INVALID_RESPONSE', message, options);
+    super('invalid_response', message, options);
   }
 }
 
 /** Rejected before sending: the input would be refused by RetailCRM (or is malformed). */
 export class RetailCrmValidationError extends RetailCrmError {
   override name = 'RetailCrmValidationError';
+  /** What is wrong, one line per problem. */
   readonly issues: string[];
 
   constructor(message: string, issues: string[]) {
-    super('RETAILCRM_VALIDATION', issues.length ? `${message}: ${issues.join('; ')}` : message);
+    super('validation', issues.length ? `${message}: ${issues.join('; ')}` : message);
     this.issues = issues;
   }
 
@@ -191,12 +215,29 @@ export class RetailCrmValidationError extends RetailCrmError {
   }
 }
 
+/** RetailCRM's `errors` as `field: message` lines. */
 export function formatErrorDetails(errors: RetailCrmErrorDetails | undefined): string[] {
   if (!errors) return [];
   if (Array.isArray(errors)) return errors.map(String);
   return Object.entries(errors).map(([field, message]) => `${field}: ${message}`);
 }
 
+/** Whether `error` was thrown by this package (any {@link RetailCrmError}); then branch on its `code`. */
 export function isRetailCrmError(error: unknown): error is RetailCrmError {
   return error instanceof RetailCrmError;
+}
+
+/** A {@link RetailCrmApiError} (`code` `api_error`): `errorMsg`, `errors` and `errorList()` are there to read. */
+export function isRetailCrmApiError(error: unknown): error is RetailCrmApiError {
+  return error instanceof RetailCrmApiError;
+}
+
+/** A {@link RetailCrmRateLimitError} (`code` `rate_limited`): `retryAfterMs` says when to come back, if sent. */
+export function isRetailCrmRateLimitError(error: unknown): error is RetailCrmRateLimitError {
+  return error instanceof RetailCrmRateLimitError;
+}
+
+/** A {@link RetailCrmValidationError} (`code` `validation`): `issues` lists what to fix before sending again. */
+export function isRetailCrmValidationError(error: unknown): error is RetailCrmValidationError {
+  return error instanceof RetailCrmValidationError;
 }

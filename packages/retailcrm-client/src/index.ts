@@ -1,3 +1,5 @@
+// The root entry holds what an application calls (docs/conventions.md, "Public surface"): wire encoders,
+// pagination and the 0.1.0 sliding-window limiter are private.
 export type { RetryOptions } from './backoff.js';
 export {
   createRetailCrmClient,
@@ -9,10 +11,11 @@ export {
 } from './client.js';
 export { type RandomSource, type RetailCrmClock, systemClock } from './clock.js';
 export { formatRetailCrmDateTime } from './datetime.js';
-export { encodeForm, encodeQuery, type QueryValue } from './encoding.js';
 export {
-  formatErrorDetails,
+  isRetailCrmApiError,
   isRetailCrmError,
+  isRetailCrmRateLimitError,
+  isRetailCrmValidationError,
   RetailCrmAccountNotFoundError,
   RetailCrmApiError,
   RetailCrmAuthError,
@@ -38,13 +41,7 @@ export {
   type PacingLimiterOptions,
   type PacingStore,
 } from './pacing-limiter.js';
-export { paginate } from './pagination.js';
-export {
-  createSlidingWindowLimiter,
-  type RateLimiter,
-  type RateLimitPermit,
-  type SlidingWindowLimiterOptions,
-} from './rate-limiter.js';
+export type { RateLimiter, RateLimitPermit } from './rate-limiter.js';
 export { maskApiKey } from './redact.js';
 export * from './schemas/common.js';
 export * from './schemas/credentials.js';

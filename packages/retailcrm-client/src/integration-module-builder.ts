@@ -1,11 +1,13 @@
 import { RetailCrmValidationError } from './errors.js';
 import type { AdditionalCode, ExternalPhone, IntegrationModule } from './schemas/integration-module.js';
 
+/** What {@link buildTelephonyIntegrationModule} needs to build a telephony integration module. */
 export interface TelephonyIntegrationModuleInput {
   /** Module code in the account, e.g. `vochi-telephony`. */
   code: string;
   /** Marketplace integration code (defaults to `code`). */
   integrationCode?: string;
+  /** Shown in the account's marketplace and settings. */
   name: string;
   /** Required by RetailCRM (`baseUrl: This value should not be blank`). Absolute http(s) URL. */
   baseUrl: string;
@@ -18,19 +20,25 @@ export interface TelephonyIntegrationModuleInput {
   clientId: string;
   /** "Go to account" link; the caller supplies it (typically with a signed token in the query). */
   accountUrl: string;
+  /** RetailCRM posts click-to-call requests here. */
   makeCallUrl: string;
+  /** RetailCRM posts manager status changes here (optional). */
   changeUserStatusUrl?: string;
   /** Manager extensions: a list, or the `{retailcrmUserId: extension | null}` map kept in our config. */
   additionalCodes?: readonly { userId: string | number; code: string | number }[] | Record<string, string | null>;
+  /** The PBX's external numbers and the site each belongs to. */
   externalPhones?: readonly ExternalPhone[];
   /** Let managers edit their extension in RetailCRM (default false: our DB is the source of truth). */
   allowEdit?: boolean;
   /** Which call events the PBX sends (each default true). */
   inboundEvents?: boolean;
+  /** Outbound call events (default true). */
   outboundEvents?: boolean;
+  /** Hangup events (default true). */
   hangupEvents?: boolean;
   /** false deactivates the module (same payload, `active: false`). */
   active: boolean;
+  /** ISO country codes the module is offered in (default: all). */
   availableCountries?: string[];
 }
 

@@ -1,9 +1,13 @@
-/** Logging port. Fields never contain the API key; they carry method, path, status, attempt, timings. */
+/**
+ * Logger port with pino's argument order (fields first, message second): a pino logger is passed as is. Fields never
+ * contain the API key or the query string; they carry method, path, status, code, attempt and timings. Without
+ * pino, adapt `console` once: `{ warn: (obj, msg) => console.warn(msg ?? '', obj), debug: (obj, msg) => console.debug(msg ?? '', obj) }`.
+ */
 export interface RetailCrmLogger {
-  debug?(message: string, fields?: Record<string, unknown>): void;
-  info?(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-  error?(message: string, fields?: Record<string, unknown>): void;
+  /** Every answer (`retailcrm response`) and every retry (`retailcrm retry`). */
+  debug?(obj: object, msg?: string): void;
+  /** A request that failed for good (`retailcrm request failed`). */
+  warn(obj: object, msg?: string): void;
 }
 
-export const silentLogger: RetailCrmLogger = {};
+export const silentLogger: RetailCrmLogger = { warn() {} };

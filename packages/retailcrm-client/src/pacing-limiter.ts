@@ -10,6 +10,7 @@ export interface PacingRequest {
   intervalMs: number;
   /** Requests the server allows per window. */
   limit: number;
+  /** The window the server counts in. */
   windowMs: number;
   /** Upper bound of a request's life (timeout + window): a sender that dies mid-request stops counting then. */
   holdMs: number;
@@ -37,6 +38,7 @@ export const DEFAULT_SAFETY_MARGIN = 0.02;
 /** How often to look again while every counted request is still in flight (its end is unknown). */
 const IN_FLIGHT_POLL_MS = 5;
 
+/** Options of {@link createPacingLimiter}. */
 export interface PacingLimiterOptions {
   /** Requests per `windowMs` the server allows (RetailCRM: 10, or 40 for `/telephony/*`). */
   limit: number;
@@ -54,6 +56,7 @@ export interface PacingLimiterOptions {
    * `false`: pacing only; the margin alone must absorb the jitter between our sends and the server's arrivals.
    */
   answerGuard?: boolean;
+  /** Time for pacing waits (default the system clock). */
   clock?: RetailCrmClock;
   /** Default: state private to this limiter (in-process). */
   store?: PacingStore;

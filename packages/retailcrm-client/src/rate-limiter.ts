@@ -11,6 +11,7 @@ export interface RateLimitPermit {
 
 /** At most `limit` requests SENT in any window of `windowMs`, waiters served first come, first served. */
 export interface RateLimiter {
+  /** Resolves with a permit once a request may be sent; rejects with the signal's reason when `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<RateLimitPermit>;
   /** Waiters not yet granted. */
   queued(): number;

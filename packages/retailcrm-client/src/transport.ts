@@ -193,12 +193,10 @@ export function createTransport(options: TransportOptions): Transport {
       }
       if (isRedirect(response)) throw redirectError(request, response);
       const parsedBody = tryParseJson(text);
-      logger.debug?.('retailcrm response', {
-        method: request.method,
-        path: request.path,
-        status: response.status,
-        durationMs: clock.now() - started,
-      });
+      logger.debug?.(
+        { method: request.method, path: request.path, status: response.status, durationMs: clock.now() - started },
+        'retailcrm response',
+      );
       const envelope = parsedBody && typeof parsedBody === 'object' ? (parsedBody as { success?: unknown }) : undefined;
       if (!response.ok || envelope?.success === false) {
         throw classify(request, response, parsedBody, /^\s*</.test(text));
@@ -258,13 +256,16 @@ export function createTransport(options: TransportOptions): Transport {
         const canRetry =
           retry !== false && (spec.idempotent || rateLimited) && error.isRetryable && attemptNo < retry.retries;
         if (!canRetry) {
-          logger.warn?.('retailcrm request failed', {
-            method: request.method,
-            path: request.path,
-            code: error.code,
-            status: error.status,
-            attempts: attemptNo + 1,
-          });
+          logger.warn(
+            {
+              method: request.method,
+              path: request.path,
+              code: error.code,
+              status: error.status,
+              attempts: attemptNo + 1,
+            },
+            'retailcrm request failed',
+          );
           throw error;
         }
         const retryAfterMs = rateLimited ? error.retryAfterMs : undefined;
@@ -273,14 +274,17 @@ export function createTransport(options: TransportOptions): Transport {
           retryAfterMs !== undefined
             ? retryAfterDelay(retryAfterMs, retry, options.random)
             : backoffDelay(attemptNo, retry, options.random);
-        logger.debug?.('retailcrm retry', {
-          method: request.method,
-          path: request.path,
-          code: error.code,
-          status: error.status,
-          attempt: attemptNo + 1,
-          delayMs,
-        });
+        logger.debug?.(
+          {
+            method: request.method,
+            path: request.path,
+            code: error.code,
+            status: error.status,
+            attempt: attemptNo + 1,
+            delayMs,
+          },
+          'retailcrm retry',
+        );
         await clock.sleep(delayMs, spec.signal);
       }
     }

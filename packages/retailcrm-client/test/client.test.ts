@@ -3,10 +3,10 @@ import {
   buildTelephonyIntegrationModule,
   type CallRecord,
   type PageLimit,
-  paginate,
   RetailCrmApiError,
   RetailCrmValidationError,
 } from '../src/index.js';
+import { paginate } from '../src/pagination.js';
 import { useFakeRetailCrm } from './setup.js';
 
 const env = useFakeRetailCrm();
@@ -146,7 +146,7 @@ describe('customers', () => {
     const { client, fake } = env.start({ customers });
     const cyclic: Record<string, unknown> = { firstName: 'Loop' };
     cyclic.self = cyclic;
-    await expect(client.customers.edit(10, cyclic)).rejects.toMatchObject({ code: 'RETAILCRM_VALIDATION' });
+    await expect(client.customers.edit(10, cyclic)).rejects.toMatchObject({ code: 'validation' });
     await expect(client.customers.edit(10, { custom: 10n })).rejects.toBeInstanceOf(RetailCrmValidationError);
     expect(fake.state.requests).toHaveLength(0);
   });
@@ -243,7 +243,7 @@ describe('telephony', () => {
     expect(fake.requestsTo('/telephony/call/event').map((request) => request.status)).toEqual([503, 200]);
     fake.failNext({ status: 500, path: '/telephony/call/event' });
     await expect(client.telephony.callEvent({ phone: '1', type: 'in' })).rejects.toMatchObject({
-      code: 'RETAILCRM_API_ERROR',
+      code: 'api_error',
     });
     expect(fake.state.callEvents).toHaveLength(1);
     fake.failNext({ status: 500, path: '/telephony/call/event' });
@@ -348,7 +348,7 @@ describe('telephony', () => {
   });
 });
 
-describe('paginate (exported helper)', () => {
+describe('paginate (the iterator behind users.iterate and customers.iterate)', () => {
   it('walks userGroups (pagination optional) like any other list', async () => {
     const userGroups = Array.from({ length: 23 }, (_, i) => ({ id: i + 1, code: `g${i + 1}` }));
     const { client } = env.start({ userGroups });

@@ -60,7 +60,7 @@ describe('customers.notes.create', () => {
     );
     expect(fake.state.requests).toHaveLength(0);
     await expect(client.customers.notes.create({ text: 'x', customer: { id: 99 } })).rejects.toMatchObject({
-      code: 'RETAILCRM_API_ERROR',
+      code: 'api_error',
       status: 400,
     });
     expect(fake.state.customerNotes).toHaveLength(0);
@@ -141,6 +141,6 @@ describe('account URL and HTML answers', () => {
     fake.failNext({ status: 404, body: '<html><body>404</body></html>' });
     await expect(client.users.get(1)).rejects.toBeInstanceOf(RetailCrmAccountNotFoundError);
     // A JSON 404 stays a plain "not found".
-    await expect(client.users.get(2)).rejects.toMatchObject({ code: 'RETAILCRM_API_ERROR', status: 404 });
+    await expect(client.users.get(2)).rejects.toMatchObject({ code: 'api_error', status: 404 });
   });
 });

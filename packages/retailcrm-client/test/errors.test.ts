@@ -3,13 +3,19 @@ import { HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import {
   createRetailCrmClient,
+  isRetailCrmApiError,
+  isRetailCrmError,
+  isRetailCrmRateLimitError,
+  isRetailCrmValidationError,
   RetailCrmAccountNotFoundError,
   RetailCrmApiError,
   RetailCrmAuthError,
   RetailCrmError,
   RetailCrmInvalidResponseError,
   RetailCrmNetworkError,
+  RetailCrmRateLimitError,
   RetailCrmTimeoutError,
+  RetailCrmValidationError,
 } from '../src/index.js';
 import { createManualClock } from '../src/testing/index.js';
 import { useFakeRetailCrm } from './setup.js';
@@ -24,6 +30,27 @@ function everything(value: unknown): string {
   return [JSON.stringify(value), inspect(value, { depth: 5 }), String(value)].join('\n');
 }
 
+describe('guards', () => {
+  it('the base guard accepts every error of the package and nothing else; subclass guards only their class', () => {
+    const api = new RetailCrmApiError('x', { status: 400 });
+    const limited = new RetailCrmRateLimitError('x', { retryAfterMs: 1000 });
+    const invalid = new RetailCrmValidationError('x', ['limit: 20, 50 or 100']);
+    const auth = new RetailCrmAuthError('x');
+    for (const error of [api, limited, invalid, auth]) expect(isRetailCrmError(error)).toBe(true);
+    expect(isRetailCrmError(new Error('api_error'))).toBe(false);
+    expect(isRetailCrmError({ code: 'api_error', isRetryable: false })).toBe(false);
+    expect([api, limited, invalid, auth].map(isRetailCrmApiError)).toEqual([true, false, false, false]);
+    expect([api, limited, invalid, auth].map(isRetailCrmRateLimitError)).toEqual([false, true, false, false]);
+    expect([api, limited, invalid, auth].map(isRetailCrmValidationError)).toEqual([false, false, true, false]);
+    expect([api.code, limited.code, invalid.code, auth.code]).toEqual([
+      'api_error',
+      'rate_limited',
+      'validation',
+      'auth',
+    ]);
+  });
+});
+
 describe('error mapping', () => {
   it('403 Wrong "apiKey" value -> RetailCrmAuthError', async () => {
     const { fake } = env.start();
@@ -31,7 +58,7 @@ describe('error mapping', () => {
     const error = (await client.credentials().catch((caught: unknown) => caught)) as RetailCrmAuthError;
     expect(error).toBeInstanceOf(RetailCrmAuthError);
     expect(error).toBeInstanceOf(RetailCrmError);
-    expect(error.code).toBe('RETAILCRM_AUTH');
+    expect(error.code).toBe('auth');
     expect(error.status).toBe(403);
     expect(error.errorMsg).toBe('Wrong "apiKey" value.');
     expect(error.isRetryable).toBe(false);
@@ -47,7 +74,7 @@ describe('error mapping', () => {
   it('"Account does not exist." in a JSON envelope -> RetailCrmAccountNotFoundError', async () => {
     const { client, fake } = env.start();
     fake.failNext({ status: 404, body: { success: false, errorMsg: 'Account does not exist.' } });
-    await expect(client.users.list()).rejects.toMatchObject({ code: 'RETAILCRM_ACCOUNT_NOT_FOUND', status: 404 });
+    await expect(client.users.list()).rejects.toMatchObject({ code: 'account_not_found', status: 404 });
   });
 
   it('errors as a list or an object are both kept', async () => {
@@ -64,7 +91,7 @@ describe('error mapping', () => {
   it('200 with success:false is an error too', async () => {
     const { client, fake } = env.start();
     fake.failNext({ status: 200, body: { success: false, errorMsg: 'Nope' } });
-    await expect(client.credentials()).rejects.toMatchObject({ code: 'RETAILCRM_API_ERROR', errorMsg: 'Nope' });
+    await expect(client.credentials()).rejects.toMatchObject({ code: 'api_error', errorMsg: 'Nope' });
   });
 
   it('HTML / empty / garbage bodies never crash the parser', async () => {
@@ -176,16 +203,22 @@ describe('the API key never leaks', () => {
     errors.push(await timeoutClient.credentials().catch((caught: unknown) => caught));
 
     expect(errors.map((error) => (error as RetailCrmError).code)).toEqual([
-      'RETAILCRM_API_ERROR',
-      'RETAILCRM_RATE_LIMITED',
-      'RETAILCRM_AUTH',
-      'RETAILCRM_AUTH',
-      'RETAILCRM_TIMEOUT',
+      'api_error',
+      'rate_limited',
+      'auth',
+      'auth',
+      'timeout',
     ]);
     expect((errors[0] as RetailCrmApiError).message).toContain('Bad key ***');
     for (const error of errors) expect(everything(error)).not.toContain(SECRET);
     expect(logger.debug).toHaveBeenCalled();
     expect(logger.warn).toHaveBeenCalled();
+    // pino's order: fields first, message second.
+    expect(logger.warn.mock.calls[0]).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/api/credentials', code: 'api_error', status: 400, attempts: 1 }),
+      'retailcrm request failed',
+    ]);
+    expect(logger.debug.mock.calls.map((call) => call[1])).toContain('retailcrm retry');
     for (const call of [...logger.debug.mock.calls, ...logger.warn.mock.calls])
       expect(everything(call)).not.toContain(SECRET);
     expect(everything(client)).not.toContain(SECRET);

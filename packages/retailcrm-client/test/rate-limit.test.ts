@@ -205,7 +205,7 @@ describe('client-side pacing limiter against the fake', () => {
     expect(error).toBeInstanceOf(RetailCrmRateLimitError);
     expect(error.errorMsg).toBe('Limit of requests exceeded');
     expect(error.message).toContain('Limit of requests exceeded');
-    expect(error.toJSON()).toMatchObject({ errorMsg: 'Limit of requests exceeded', code: 'RETAILCRM_RATE_LIMITED' });
+    expect(error.toJSON()).toMatchObject({ errorMsg: 'Limit of requests exceeded', code: 'rate_limited' });
   });
 
   it('does not wait for a Retry-After beyond maxRetryAfterMs', async () => {

@@ -52,7 +52,7 @@ describe('redirects are never followed', () => {
 
     const error = await client.customers.create({ firstName: 'Ivan' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RetailCrmRedirectError);
-    expect(error).toMatchObject({ code: 'RETAILCRM_REDIRECT', status: 301, locationHost: otherHost });
+    expect(error).toMatchObject({ code: 'redirect', status: 301, locationHost: otherHost });
     expect((error as Error).message).toContain(otherHost);
     expect((error as Error).message).not.toContain(crm.fake.apiKey);
 
@@ -66,7 +66,7 @@ describe('redirects are never followed', () => {
   it('a 302 without Location is still the redirect error', async () => {
     const crm = await start();
     crm.fake.failNext({ status: 302, body: '' });
-    await expect(clientFor(crm).credentials()).rejects.toMatchObject({ code: 'RETAILCRM_REDIRECT', locationHost: '' });
+    await expect(clientFor(crm).credentials()).rejects.toMatchObject({ code: 'redirect', locationHost: '' });
   });
 });
 

@@ -2,6 +2,7 @@ import {
   buildTelephonyIntegrationModule,
   isRetailCrmError,
   type RetailCrmClient,
+  type RetailCrmErrorCode,
   type RetailCrmUser,
 } from '@callbridge/retailcrm-client';
 import type { z } from 'zod';
@@ -67,7 +68,7 @@ export interface RetailCrmServiceOptions {
 }
 
 const UNREACHABLE_MESSAGE = 'RetailCRM could not be reached at this domain (network error or not a RetailCRM API)';
-const UNREACHABLE_CODES = new Set(['RETAILCRM_NETWORK', 'RETAILCRM_TIMEOUT', 'RETAILCRM_INVALID_RESPONSE']);
+const UNREACHABLE_CODES = new Set<RetailCrmErrorCode>(['network', 'timeout', 'invalid_response']);
 
 /** The RetailCRM integration use cases behind the admin API; knows nothing of HTTP frameworks. */
 export class RetailCrmService {
@@ -208,7 +209,8 @@ export class RetailCrmService {
         durationMs: performance.now() - started,
       });
       if (unreachable) throw new HttpError(502, 'retailcrm_unreachable', UNREACHABLE_MESSAGE);
-      if (isRetailCrmError(err)) throw new HttpError(502, err.code.toLowerCase(), `RetailCRM: ${message}`);
+      // HTTP answers keep their codes: `retailcrm_` + the client's code (`retailcrm_auth`, `retailcrm_rate_limited`).
+      if (isRetailCrmError(err)) throw new HttpError(502, `retailcrm_${err.code}`, `RetailCRM: ${message}`);
       throw err;
     }
   }

@@ -5,16 +5,21 @@ import { createRedisPacingStore, type RedisScriptClient } from './redis-pacing-s
 
 export { createRedisPacingStore, type RedisScriptClient } from './redis-pacing-store.js';
 
+/** Options of `createRedisRateLimiters`. */
 export interface RedisRateLimitersOptions {
   /** An ioredis `Redis` (or `Cluster`) connection; the caller owns it (connects and quits it). */
   redis: RedisScriptClient;
   /** The account URL and API key the budget belongs to (only a hash of them reaches Redis). */
   url: string;
+  /** The API key (hashed with `url`; never stored). */
   apiKey: string;
-  /** Defaults as the client: 10, 40, 1000 ms, 0.02. */
+  /** Requests per second except `/telephony/*` (default 10, as the client). */
   perSecond?: number;
+  /** Requests per second for `/telephony/*` (default 40). */
   telephonyPerSecond?: number;
+  /** Window the server counts in (default 1000 ms). */
   windowMs?: number;
+  /** Fraction of the limit left unused by pacing (default 0.02). */
   safetyMargin?: number;
   /** Upper bound of one request (keep it >= the client's `timeoutMs`; default 30 000 ms). */
   maxRequestMs?: number;

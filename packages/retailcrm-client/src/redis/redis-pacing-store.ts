@@ -5,6 +5,7 @@ import type { PacingRequest, PacingStore } from '../pacing-limiter.js';
  * package does not load ioredis; pass your own connection.
  */
 export interface RedisScriptClient {
+  /** `EVAL script numKeys ...keys ...args`. */
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
