@@ -15,6 +15,8 @@ export function withRewarm(source: InvalidationSource, onKey: (key: string | und
         },
         onResync: () => listener.onResync(),
         onConnectionChange: (connected) => listener.onConnectionChange?.(connected),
+        // The source reports its retries through the cache's logger; dropping it would silence them.
+        ...(listener.logger ? { logger: listener.logger } : {}),
       });
     },
     stop: () => source.stop(),
