@@ -27,7 +27,7 @@ describe('withRewarm', () => {
       onResync: () => order.push('resync'),
       logger,
     });
-    listener().onInvalidate({ key: '0367' });
+    listener().onInvalidate({ key: '0367', payload: '0367' });
     listener().onResync();
     expect(order).toEqual(['drop:0367', 'rewarm:0367', 'resync']);
     listener().logger?.warn({ attempt: 1 }, 'listen failed');
