@@ -75,7 +75,7 @@ export function createAccountTimeZones(options: AccountTimeZonesOptions): Accoun
           const { code, message } = describeError(error);
           options.logger.warn(
             { enterprise: enterpriseNumber, domain: account.domain, err: { code, message }, lastKnown: entry.zone },
-            'cannot read the RetailCRM account time zone (GET /api/v5/settings); call dates use the last known zone, else the configured one (time_zone, RETAILCRM_TIME_ZONE). Check the key has the settings scope',
+            'cannot read the RetailCRM account time zone (GET /api/v5/settings); call dates use the last known zone, else the configured one (time_zone, RETAILCRM_TIME_ZONE). Check that the account answers this request with its key; retried every minute',
           );
         }
         entry.failing = true;
