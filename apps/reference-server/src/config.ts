@@ -13,7 +13,8 @@ export class ConfigError extends Error {
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-function isTimeZone(zone: string): boolean {
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
@@ -123,7 +124,8 @@ export const envSchema = z.object({
   DELIVERY_RATE_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(1000).default(40)),
   BREAKER_FAILURES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(5)),
   BREAKER_HALF_OPEN_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30_000)),
-  // Time zone RetailCRM reads call-history dates in (the account's zone); phone click-to-call uploads use it.
+  // Fallback zone: the PBX clock of enterprises without `time_zone`, and the zone phone results are dated in while the
+  // account's own zone (read from RetailCRM's settings) is unknown.
   RETAILCRM_TIME_ZONE: z.preprocess(
     emptyToUndefined,
     z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow').default('UTC'),
@@ -173,7 +175,7 @@ export interface AppConfig {
   ami: { host: string; port: number; username: string; secret: string; context: string } | undefined;
   /** Messenger hub (src/messenger): outbox guards, workers, public key, uploads. */
   messenger: MessengerConfig;
-  /** IANA zone of the RetailCRM account (dates of uploaded phone calls). */
+  /** RETAILCRM_TIME_ZONE: default PBX clock, and the account's zone until RetailCRM's settings are read. */
   retailCrmTimeZone: string;
   /** Event delivery queue (BullMQ when REDIS_URL is set, otherwise the SQL outbox) and CRM call policies. */
   delivery: {

@@ -27,6 +27,8 @@ export async function prepareDemo(logger: Logger) {
     import('@callbridge/retailcrm-client/testing'),
   ]);
   const fake = testing.createFakeRetailCrm({
+    // The account's clock (GET /api/v5/settings): call dates arrive converted to it from the PBX's.
+    timeZone: 'Europe/Moscow',
     users: [
       { id: 18, firstName: 'Anna', lastName: 'Petrova' },
       { id: 19, firstName: 'Boris', lastName: 'Ivanov' },
@@ -53,6 +55,7 @@ export async function prepareDemo(logger: Logger) {
       tasks: fake.state.tasks,
       integration_modules: Object.fromEntries(fake.state.integrationModules),
       users: fake.state.users,
+      time_zone: (fake.state.settings.timezone as { value?: string } | undefined)?.value,
     }),
     async seed(running: RunningServer, config: AppConfig) {
       const s = running.storage;

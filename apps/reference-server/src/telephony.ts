@@ -32,7 +32,10 @@ export interface TelephonyDeps {
   redisUrl?: string;
   redisPrefix?: string;
   redirector?: ChannelRedirector;
-  /** IANA zone of the PBX clock (RETAILCRM_TIME_ZONE); an enterprise's `time_zone` setting overrides it. */
+  /**
+   * IANA zone of the PBX clock (RETAILCRM_TIME_ZONE); an enterprise's `time_zone` setting overrides it. Dates are
+   * converted to the RetailCRM account's own zone when the egress knows it.
+   */
   timeZone?: string;
   /** Queue tuning from the environment (the per-call budget is the egress's); telephony-events' defaults when absent. */
   delivery?: Partial<AppConfig['delivery']>;
@@ -124,7 +127,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
     logger: deps.logger,
   });
   const smartRedirect = createSmartRedirect({
-    config: egress.config,
+    config: egress.lookupConfig,
     createApi: egress.lookupApi,
     redirector: deps.redirector,
     integrationLog: egress.log.sink,

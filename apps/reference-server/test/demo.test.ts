@@ -107,8 +107,10 @@ describe('--demo', () => {
       'hangup',
     ]);
     expect(state.uploaded_calls?.filter((c) => c.externalId === 'demo.1')).toMatchObject([
-      { phone: '+79001234567', result: 'answered', duration: 30, code: '150', userId: 18 },
+      // The PBX clock is the server's default (UTC); the demo account reads dates in Moscow (UTC+3).
+      { phone: '+79001234567', result: 'answered', duration: 30, code: '150', userId: 18, date: '2026-11-30 13:00:00' },
     ]);
+    expect(state.time_zone).toBe('Europe/Moscow');
     expect(state.tasks).toEqual([]);
     expect(state.users?.map((u) => u.id)).toEqual([18, 19, 22]);
     expect(Object.keys(state.integration_modules ?? {})).toHaveLength(1);

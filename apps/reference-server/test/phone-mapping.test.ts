@@ -60,6 +60,14 @@ describe('device result -> RetailCRM calls upload', () => {
     expect(phoneCallRecord(due({ retailcrmUserId: 'abc' }))).not.toHaveProperty('userId');
   });
 
+  it("is dated on the account's clock when its zone is known, else in the configured zone", () => {
+    const started = due({ result: { ...due().result, call_started_at: '2026-11-23T10:00:00+03:00' } });
+    const account = { user_extensions: {}, account_time_zone: 'Asia/Vladivostok' };
+    expect(phoneCallRecord(started, account, 'Europe/Moscow').date).toBe('2026-11-23 17:00:00');
+    expect(phoneCallRecord(due(), account, 'UTC').date).toBe('2026-11-23 20:05:00');
+    expect(phoneCallRecord(due(), { user_extensions: {} }, 'Europe/Minsk').date).toBe('2026-11-23 13:05:00');
+  });
+
   it('goes through the PBX builder: the manager found by extension, the account site attached', () => {
     const record = phoneCallRecord(due({ retailcrmUserId: null }), { user_extensions: { '21': '150' }, site: 'shop' });
     expect(record).toMatchObject({ code: '150', userId: 21, site: 'shop', externalId: 'cmd-1' });

@@ -13,6 +13,8 @@ import { callJson, registeredCallbackSecret, testClientFactory, testEnv, until }
 const CUSTOMER = '+79001234567';
 const fake = createFakeRetailCrm({
   rateLimit: false,
+  // The account reads dates in UTC, the server's default zone: stamps go through unchanged.
+  timeZone: 'UTC',
   users: [
     { id: 18, firstName: 'Anna' },
     { id: 19, firstName: 'Boris' },

@@ -9,6 +9,8 @@ import { registeredCallbackSecret, testClientFactory, testEnv } from './helpers.
 const CUSTOMER_PHONE = '+79001234567';
 const fake = createFakeRetailCrm({
   rateLimit: false,
+  // The account reads dates in UTC, the server's default zone: stamps go through unchanged.
+  timeZone: 'UTC',
   users: [
     { id: 18, firstName: 'Anna' },
     { id: 19, firstName: 'Boris' },

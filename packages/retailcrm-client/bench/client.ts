@@ -19,6 +19,8 @@ interface Job {
 async function main() {
   const job = JSON.parse(process.argv[2] ?? '{}') as Job;
   const redis = job.redisUrl ? new Redis(job.redisUrl) : undefined;
+  // A failed command already fails its call (counted below); the event would only print a second, unhandled copy.
+  redis?.on('error', () => {});
   let rateLimit: RateLimitOptions = {};
   if (job.limiter === 'sliding') {
     // The 0.1.0 default: a sliding log of send times, bursts of `limit` at once.

@@ -5,7 +5,8 @@
  * client at 10 rps (`GET /users/{id}`), one at 40 rps (`/telephony/call/event`), three client processes sharing
  * one key through Redis, and the 0.1.0 sliding-window limiter as the peer.
  *
- * Env: BENCH_CALLS (default 1000 per scenario), BENCH_PEER_CALLS (default 300).
+ * Env: BENCH_CALLS (default 1000 per scenario), BENCH_PEER_CALLS (default 300), BENCH (comma-separated scenario
+ * ids, default all: pacing-10, pacing-40, redis-10, redis-40, pacing-only-40, sliding-10, sliding-40).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -18,9 +19,14 @@ const here = __dirname;
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 const PEER_CALLS = Number(process.env.BENCH_PEER_CALLS ?? 300);
 const WINDOW_MS = 1000;
+const ONLY = process.env.BENCH?.split(',')
+  .map((id) => id.trim())
+  .filter(Boolean);
 
 type Arrival = [at: number, status: number, telephony: 0 | 1];
 interface Scenario {
+  /** What `BENCH` selects. */
+  id: string;
   name: string;
   limit: number;
   endpoint: 'users' | 'callEvent';
@@ -64,6 +70,8 @@ async function startRedis(): Promise<{ url: string; stop(): void }> {
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // Refused connections are expected until redis-server listens; without a listener ioredis prints each one.
+    probe.on('error', () => {});
     try {
       await probe.connect();
       await probe.ping();
@@ -125,6 +133,72 @@ async function run(
   };
 }
 
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'pacing-10',
+    name: 'pacing, 1 process',
+    limit: 10,
+    endpoint: 'users',
+    limiter: 'pacing',
+    processes: 1,
+    calls: CALLS,
+  },
+  {
+    id: 'pacing-40',
+    name: 'pacing, 1 process',
+    limit: 40,
+    endpoint: 'callEvent',
+    limiter: 'pacing',
+    processes: 1,
+    calls: CALLS,
+  },
+  {
+    id: 'redis-10',
+    name: 'Redis pacing, 3 processes, one key',
+    limit: 10,
+    endpoint: 'users',
+    limiter: 'redis',
+    processes: 3,
+    calls: CALLS,
+  },
+  {
+    id: 'redis-40',
+    name: 'Redis pacing, 3 processes, one key',
+    limit: 40,
+    endpoint: 'callEvent',
+    limiter: 'redis',
+    processes: 3,
+    calls: CALLS,
+  },
+  {
+    id: 'pacing-only-40',
+    name: 'variant: pacing without the answer guard',
+    limit: 40,
+    endpoint: 'callEvent',
+    limiter: 'pacing-only',
+    processes: 1,
+    calls: CALLS,
+  },
+  {
+    id: 'sliding-10',
+    name: 'peer: 0.1.0 sliding window',
+    limit: 10,
+    endpoint: 'users',
+    limiter: 'sliding',
+    processes: 1,
+    calls: PEER_CALLS,
+  },
+  {
+    id: 'sliding-40',
+    name: 'peer: 0.1.0 sliding window',
+    limit: 40,
+    endpoint: 'callEvent',
+    limiter: 'sliding',
+    processes: 1,
+    calls: PEER_CALLS,
+  },
+];
+
 async function main() {
   const load = loadavg()
     .map((value) => value.toFixed(2))
@@ -134,48 +208,15 @@ async function main() {
   const results = [];
   let redis: { url: string; stop(): void } | undefined;
   try {
-    const scenarios: Scenario[] = [
-      { name: 'pacing, 1 process', limit: 10, endpoint: 'users', limiter: 'pacing', processes: 1, calls: CALLS },
-      { name: 'pacing, 1 process', limit: 40, endpoint: 'callEvent', limiter: 'pacing', processes: 1, calls: CALLS },
-    ];
-    for (const scenario of scenarios) results.push(await run(server, target, scenario));
-    redis = await startRedis();
-    const shared: Scenario = {
-      name: 'Redis pacing, 3 processes, one key',
-      limit: 10,
-      endpoint: 'users',
-      limiter: 'redis',
-      processes: 3,
-      calls: CALLS,
-    };
-    results.push(await run(server, target, shared, redis.url));
-    const peers: Scenario[] = [
-      {
-        name: 'variant: pacing without the answer guard',
-        limit: 40,
-        endpoint: 'callEvent',
-        limiter: 'pacing-only',
-        processes: 1,
-        calls: CALLS,
-      },
-      {
-        name: 'peer: 0.1.0 sliding window',
-        limit: 10,
-        endpoint: 'users',
-        limiter: 'sliding',
-        processes: 1,
-        calls: PEER_CALLS,
-      },
-      {
-        name: 'peer: 0.1.0 sliding window',
-        limit: 40,
-        endpoint: 'callEvent',
-        limiter: 'sliding',
-        processes: 1,
-        calls: PEER_CALLS,
-      },
-    ];
-    for (const scenario of peers) results.push(await run(server, target, scenario));
+    const unknown = ONLY?.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id)) ?? [];
+    if (unknown.length) {
+      throw new Error(`unknown BENCH scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    }
+    const selected = SCENARIOS.filter((scenario) => !ONLY || ONLY.includes(scenario.id));
+    for (const scenario of selected) {
+      if (scenario.limiter === 'redis') redis ??= await startRedis();
+      results.push(await run(server, target, scenario, scenario.limiter === 'redis' ? redis?.url : undefined));
+    }
   } finally {
     redis?.stop();
     server.send({ type: 'stop' });

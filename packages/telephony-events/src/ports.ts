@@ -59,6 +59,12 @@ export const retailCrmEnterpriseConfigSchema = z.looseObject({
   missed_call_task: z.boolean().optional(),
   /** IANA zone of the PBX clock for this enterprise; overrides the sink's `timeZone`. */
   time_zone: z.string().optional(),
+  /**
+   * IANA zone of the RetailCRM account (its `GET /api/v5/settings` `timezone`): RetailCRM reads every date it is
+   * sent on this clock. Set by the application that reads the account's settings; when set, PBX stamps (read in
+   * `time_zone`) are converted to it and instants are written in it. Absent: dates are written on the PBX clock.
+   */
+  account_time_zone: z.string().optional(),
 });
 export type RetailCrmEnterpriseConfig = z.output<typeof retailCrmEnterpriseConfigSchema>;
 /** Reads the RetailCRM config of an enterprise (`ConfigCache<RetailCrmEnterpriseConfig>` satisfies it). */

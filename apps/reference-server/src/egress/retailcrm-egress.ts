@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { INTEGRATION } from '../retailcrm/service.js';
 import type { Storage } from '../storage/types.js';
 import type { EnterpriseRetailCrm } from './account-config.js';
+import { type AccountTimeZonesOptions, createAccountTimeZones } from './account-time-zone.js';
 import type { RetailCrmClientFactory } from './client-factory.js';
 import { createIntegrationLogWriter, type IntegrationLogWriter } from './integration-log.js';
 import { type AccountPolicies, createAccountPolicies } from './policies.js';
@@ -37,6 +38,8 @@ export interface RetailCrmEgressOptions {
   storage: Pick<Storage, 'insertIntegrationLog'>;
   logger: Logger;
   budget?: EgressBudget;
+  /** How the accounts' time zones are cached (1 h; the first read of an account holds a delivery at most 1 s). */
+  accountTimeZones?: Pick<AccountTimeZonesOptions, 'ttlMs' | 'retryAfterMs' | 'firstReadWaitMs' | 'clock'>;
 }
 
 /** Context of an upload, for its integration_logs rows. */
@@ -60,8 +63,15 @@ export interface UploadContext {
  * {@link policies} and {@link log}'s sink; phone call results call {@link uploadCalls}.
  */
 export interface RetailCrmEgress {
-  /** The account's config in telephony-events' shape; undefined while RetailCRM is not configured. */
+  /**
+   * The account's config in telephony-events' shape; undefined while RetailCRM is not configured. For an enabled
+   * account it carries `account_time_zone`, the zone RetailCRM reads dates in (`GET /api/v5/settings`, cached 1 h
+   * and refreshed in the background), once known: the first read of an account may wait up to 1 s for it, a failed
+   * read leaves it out (dates then use the configured zone).
+   */
   config(enterpriseNumber: string): Promise<RetailCrmEnterpriseConfig | undefined>;
+  /** The same config without waiting for a first time-zone read (smart redirect writes no dates). */
+  lookupConfig(enterpriseNumber: string): Promise<RetailCrmEnterpriseConfig | undefined>;
   /** telephony-events' `RetailCrmApiFactory` over the delivery client, for calls made under {@link policies}. */
   readonly api: RetailCrmApiFactory;
   /**
@@ -92,7 +102,23 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     rateLimit: budget.rateLimit,
   });
   const log = createIntegrationLogWriter(options.storage, options.logger);
-  const config = async (n: string) => (await options.config.get(n))?.retailcrm;
+  const zones = createAccountTimeZones({
+    ...options.accountTimeZones,
+    logger: options.logger,
+    // One paced attempt per read: a failure is retried a minute later, never in a delivery's time.
+    readSettings: (account) =>
+      options
+        .clientFactory({ url: account.domain, apiKey: account.api_key, delivery: { timeoutMs, paced: true } })
+        .settings.get(),
+  });
+  const stored = async (n: string) => (await options.config.get(n))?.retailcrm;
+  const withAccountZone = async (n: string, wait: boolean) => {
+    const c = await stored(n);
+    if (!c?.enabled) return c;
+    const zone = await zones.get(n, c, { wait });
+    return zone ? { ...c, account_time_zone: zone } : c;
+  };
+  const config = (n: string) => withAccountZone(n, true);
   const api: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
     options.clientFactory({ url: c.domain, apiKey: c.api_key, delivery: { timeoutMs } }).telephony;
   const lookupApi: RetailCrmApiFactory = (c): RetailCrmTelephonyApi =>
@@ -115,6 +141,7 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
 
   return {
     config,
+    lookupConfig: (n) => withAccountZone(n, false),
     api,
     lookupApi,
     tasksApi,
@@ -135,7 +162,7 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
         attempt: context.attempt,
         secrets,
       });
-      const c = await config(enterpriseNumber);
+      const c = await stored(enterpriseNumber);
       if (!c?.enabled) {
         const error = new TelephonyEventsError('retailcrm_not_configured', 'RetailCRM is not configured', {
           isRetryable: true,

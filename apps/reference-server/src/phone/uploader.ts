@@ -29,7 +29,7 @@ export interface UploaderOptions {
   sweepIntervalMs?: number;
   /** A claimed upload not finished within this time may be taken by another instance (default 60 s). */
   leaseMs?: number;
-  /** Time zone RetailCRM reads `date` in (default UTC). */
+  /** Time zone `date` is written in when the account's own zone is unknown (RETAILCRM_TIME_ZONE; default UTC). */
   timeZone?: string;
 }
 
@@ -37,18 +37,21 @@ const NO_ACCOUNT: Pick<RetailCrmEnterpriseConfig, 'user_extensions'> = { user_ex
 
 /**
  * The RetailCRM calls-upload record of a click-to-call result, through the same builder and date format as PBX
- * hangups: outgoing unless the device reports an incoming (manual) call, dated when it started (else when the result arrived), the command id as `externalId`.
+ * hangups: outgoing unless the device reports an incoming (manual) call, dated when it started (else when the result
+ * arrived) on the account's clock, the command id as `externalId`.
  */
 export function phoneCallRecord(
   call: DueUpload,
-  config: Pick<RetailCrmEnterpriseConfig, 'user_extensions' | 'site'> = NO_ACCOUNT,
+  config: Pick<RetailCrmEnterpriseConfig, 'user_extensions' | 'site' | 'account_time_zone'> = NO_ACCOUNT,
   timeZone = 'UTC',
 ): CallRecord {
+  // RetailCRM reads `date` on the account's clock; `timeZone` stands in while that is unknown.
+  const zone = config.account_time_zone ?? timeZone;
   const started = call.result.call_started_at ? Date.parse(call.result.call_started_at) : Number.NaN;
   const userId = call.retailcrmUserId !== null ? Number(call.retailcrmUserId) : Number.NaN;
   return toCallRecord(
     {
-      date: formatRetailCrmDate(Number.isFinite(started) ? started : call.resultAt, timeZone),
+      date: formatRetailCrmDate(Number.isFinite(started) ? started : call.resultAt, zone),
       direction: toCallType(call.result.direction),
       phone: call.phone,
       code: call.extension,

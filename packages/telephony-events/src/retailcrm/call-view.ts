@@ -11,6 +11,7 @@ import {
 import { isAnonymousNumber, toE164 } from '../events/phone-number.js';
 import type { TelephonyEvent } from '../events/schema.js';
 import { toWallClock } from '../events/timestamps.js';
+import { convertWallClock } from './zoned-time.js';
 
 /** `customer`: a real call with a customer; `internal`: extension to extension; `crm_leg`: our click-to-call's first leg. */
 export type CallKind = 'customer' | 'internal' | 'crm_leg';
@@ -29,7 +30,7 @@ export interface CallView {
   extensions: string[];
   /** `Extensions` items that are not an extension (logged, not silently dropped). */
   unknownExtensions: string[];
-  /** `Y-m-d H:i:s` on the PBX clock. */
+  /** `Y-m-d H:i:s` on the account's clock (`accountTimeZone`), else on the PBX clock. */
   start?: string;
   end?: string;
   duration?: number;
@@ -51,9 +52,13 @@ const recordingOf = (event: TelephonyEvent): string | undefined => {
 /**
  * Reads one event the way the original did, plus what it learned later: CRM-initiated legs (`ExternalInitiated`
  * or our `CallbridgeOriginate` on an internal leg or without a customer number) and internal calls are told apart
- * from customer calls; numbers become E.164 in `defaultCountry`; stamps become PBX wall-clock time in `timeZone`.
+ * from customer calls; numbers become E.164 in `defaultCountry`; stamps become PBX wall-clock time in `timeZone`,
+ * then, given the zone RetailCRM reads dates in (`accountTimeZone`), that account's wall-clock time.
  */
-export function viewCall(event: TelephonyEvent, options: { defaultCountry?: string; timeZone: string }): CallView {
+export function viewCall(
+  event: TelephonyEvent,
+  options: { defaultCountry?: string | undefined; timeZone: string; accountTimeZone?: string | undefined },
+): CallView {
   const p = event.payload;
   const raw = derivePhone(p);
   const anonymous = isAnonymousNumber(raw);
@@ -63,8 +68,12 @@ export function viewCall(event: TelephonyEvent, options: { defaultCountry?: stri
   if (marked && (p.CallType === 2 || anonymous || phoneExtension)) kind = 'crm_leg';
   else if (phoneExtension || (p.CallType === 2 && anonymous)) kind = 'internal';
   const { extensions, unknown } = splitExtensions(p.Extensions);
-  const start = toWallClock(p.StartTime, options.timeZone);
-  const end = toWallClock(p.EndTime, options.timeZone);
+  const onAccountClock = (raw: string | null | undefined) => {
+    const wall = toWallClock(raw, options.timeZone);
+    return wall && convertWallClock(wall, options.timeZone, options.accountTimeZone);
+  };
+  const start = onAccountClock(p.StartTime);
+  const end = onAccountClock(p.EndTime);
   const duration = durationSeconds(start, end);
   let phone = ANONYMOUS_PHONE;
   if (phoneExtension) phone = phoneExtension;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTelephonyPipeline } from '../delivery/pipeline.js';
 import { createDeliveryPolicies } from '../delivery/policies.js';
 import { telephonyEventSchema } from '../events/schema.js';
+import type { Logger } from '../ports.js';
 import { createInProcessQueue } from '../queue/in-process-queue.js';
 import { createFakeTelephonyApi } from '../testing/fake-telephony-api.js';
 import { viewCall } from './call-view.js';
@@ -23,12 +24,23 @@ const localStamp = (ms: number) => {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 };
 
-async function uploadDateOf(payload: Record<string, unknown>, timeZone?: string) {
+async function uploadDateOf(
+  payload: Record<string, unknown>,
+  timeZone?: string,
+  account: Record<string, unknown> = {},
+  logger?: Logger,
+) {
   const api = createFakeTelephonyApi();
   const pipeline = createTelephonyPipeline({
     enablement: async () => ({ retailcrm: true }),
     sinks: [
-      createRetailCrmSink({ config: async () => config, createApi: () => api, clock: { now: () => AT }, timeZone }),
+      createRetailCrmSink({
+        config: async () => ({ ...config, ...account }),
+        createApi: () => api,
+        clock: { now: () => AT },
+        timeZone,
+        ...(logger ? { logger } : {}),
+      }),
     ],
     queue: createInProcessQueue({ clock: { now: () => AT } }),
     policies: createDeliveryPolicies({ rateLimit: false }),
@@ -76,6 +88,55 @@ describe('upload dates and time zones', () => {
   it('a download without StartTime/EndTime is dated at receipt on the PBX clock zone, not in UTC', async () => {
     expect(await uploadDateOf({}, 'Europe/Moscow')).toBe('2025-01-09 10:00:00');
     expect(await uploadDateOf({ EndTime: '2025-01-09 10:05:00' }, 'Europe/Moscow')).toBe('2025-01-09 10:05:00');
+  });
+
+  it("with the account's zone, PBX stamps are converted from the PBX clock and instants written on the account's", async () => {
+    const vladivostok = { time_zone: 'Europe/Minsk', account_time_zone: 'Asia/Vladivostok' };
+    // Minsk 10:00 (UTC+3) = Vladivostok 17:00 (UTC+10).
+    expect(await uploadDateOf({ StartTime: '2025-01-09 10:00:00' }, 'UTC', vladivostok)).toBe('2025-01-09 17:00:00');
+    expect(await uploadDateOf({ EndTime: '2025-01-09 20:00:00' }, 'UTC', vladivostok)).toBe('2025-01-10 03:00:00');
+    // An instant (with an offset, or the time of receipt) is simply written on the account's clock.
+    expect(await uploadDateOf({ StartTime: '2025-01-09T07:00:00Z' }, 'UTC', vladivostok)).toBe('2025-01-09 17:00:00');
+    expect(await uploadDateOf({}, 'UTC', vladivostok)).toBe('2025-01-09 17:00:00');
+    // Without an enterprise time_zone the sink's zone is the PBX clock.
+    expect(
+      await uploadDateOf({ StartTime: '2025-01-09 10:00:00' }, 'Europe/Moscow', { account_time_zone: 'UTC' }),
+    ).toBe('2025-01-09 07:00:00');
+    // The same zone on both sides changes nothing.
+    expect(
+      await uploadDateOf({ StartTime: '2025-01-09 10:00:00' }, 'UTC', {
+        account_time_zone: 'Europe/Minsk',
+        time_zone: 'Europe/Minsk',
+      }),
+    ).toBe('2025-01-09 10:00:00');
+  });
+
+  it('keeps the duration of a call across a conversion, and the PBX clock for an unknown account zone', async () => {
+    const view = viewCall(
+      telephonyEventSchema.parse({
+        enterprise_number: '1',
+        event_type: 'hangup',
+        payload: {
+          UniqueId: 'u',
+          Phone: '79001234567',
+          StartTime: '2025-01-09 10:00:00',
+          EndTime: '2025-01-09 10:02:30',
+        },
+      }),
+      { timeZone: 'Europe/Minsk', accountTimeZone: 'Asia/Vladivostok' },
+    );
+    expect(view).toMatchObject({ start: '2025-01-09 17:00:00', end: '2025-01-09 17:02:30', duration: 150 });
+    const warnings: unknown[] = [];
+    const logger = { info() {}, warn: (obj: object) => warnings.push(obj), error() {} };
+    expect(
+      await uploadDateOf(
+        { StartTime: '2025-01-09 10:00:00' },
+        'Europe/Minsk',
+        { account_time_zone: 'Mars/Olympus' },
+        logger,
+      ),
+    ).toBe('2025-01-09 10:00:00');
+    expect(warnings).toEqual([expect.objectContaining({ timeZone: 'Mars/Olympus', setting: 'account_time_zone' })]);
   });
 
   it("defaults to the host's local zone", async () => {

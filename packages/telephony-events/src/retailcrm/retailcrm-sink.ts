@@ -36,7 +36,8 @@ export interface RetailCrmSinkOptions {
   /**
    * IANA zone of the PBX clock (its `StartTime`/`EndTime` are local wall-clock stamps without a zone); an
    * enterprise's `time_zone` overrides it. Used for stamps with an offset or in epoch seconds, and for the time the
-   * event was received when an upload has no date. Default: the host's zone (`hostTimeZone()`).
+   * event was received when an upload has no date. Default: the host's zone (`hostTimeZone()`). An enterprise
+   * config with `account_time_zone` (the zone RetailCRM reads dates in) has every date converted to that clock.
    */
   timeZone?: string;
   /** Where uploads wait for their recording (default: in this process). */
@@ -112,14 +113,15 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
     }
   };
 
-  const zoneOf = (config: RetailCrmEnterpriseConfig) => {
-    if (!config.time_zone) return defaultZone;
+  /** The zone when it is a known IANA zone; an unknown one is logged and ignored (the caller's default applies). */
+  const knownZone = (zone: string | undefined, setting: 'time_zone' | 'account_time_zone') => {
+    if (!zone) return undefined;
     try {
-      formatRetailCrmDate(0, config.time_zone);
-      return config.time_zone;
+      formatRetailCrmDate(0, zone);
+      return zone;
     } catch {
-      logger.warn({ timeZone: config.time_zone }, 'unknown time_zone in the enterprise settings; using the default');
-      return defaultZone;
+      logger.warn({ timeZone: zone, setting }, `unknown ${setting} in the enterprise config; ignoring it`);
+      return undefined;
     }
   };
 
@@ -135,8 +137,11 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
       }
       if (config.enabled === false) return { skipped: 'disabled' };
       const { event } = job;
-      const timeZone = zoneOf(config);
-      const view = viewCall(event, { defaultCountry: config.default_country, timeZone });
+      const timeZone = knownZone(config.time_zone, 'time_zone') ?? defaultZone;
+      const accountTimeZone = knownZone(config.account_time_zone, 'account_time_zone');
+      const view = viewCall(event, { defaultCountry: config.default_country, timeZone, accountTimeZone });
+      // Instants (the time an event arrived) are written on the clock RetailCRM reads dates in.
+      const writeZone = accountTimeZone ?? timeZone;
       const trace = traceOf(view);
       const key = `${job.enterpriseNumber}|${view.uniqueId}`;
       if (view.unknownExtensions.length) {
@@ -181,7 +186,7 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
       }
 
       const historyOn = flags.history !== false && (event.event_type !== 'download' || flags.download !== false);
-      const fallbackDate = formatRetailCrmDate(job.receivedAt, timeZone);
+      const fallbackDate = formatRetailCrmDate(job.receivedAt, writeZone);
       const upload = async (recordUrl: string | undefined) => {
         const record = buildCallRecord(view, config, fallbackDate, recordUrl);
         const response = await calls.call({
@@ -246,7 +251,7 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
         delivered.push('history');
       }
       if (config.missed_call_task === true && view.direction === 'in' && !view.answered && !view.anonymous) {
-        if (await createMissedCallTask(job, calls, config, view, seen?.extensions ?? [], timeZone))
+        if (await createMissedCallTask(job, calls, config, view, seen?.extensions ?? [], writeZone))
           delivered.push('task');
       }
       if (eventError !== undefined) throw eventError;
