@@ -5,6 +5,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveBenchIpc } from './ipc.js';
 
 const held = new Map<string, ServerResponse>();
 const queued = new Map<string, string>();
@@ -55,27 +56,4 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port, token: '', pid: process.pid });
 });
 
-process.on('disconnect', () => process.exit(0));
-const connections = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
-process.on('message', async (message: { type: string }) => {
-  if (message.type === 'mem') {
-    globalThis.gc?.();
-    globalThis.gc?.();
-    const mem = process.memoryUsage();
-    process.send?.({
-      type: 'mem',
-      held: held.size,
-      connections: await connections(),
-      heapUsed: mem.heapUsed,
-      rss: mem.rss,
-    });
-  } else if (message.type === 'stats') {
-    process.send?.({ type: 'stats', held: held.size, connections: await connections() });
-  } else if (message.type === 'trace') {
-    process.send?.({ type: 'trace', latency: serverLatency });
-  } else if (message.type === 'stop') {
-    server.closeAllConnections();
-    server.close();
-    process.exit(0);
-  }
-});
+serveBenchIpc({ server, held: () => held.size, latency: serverLatency, stop: async () => {} });

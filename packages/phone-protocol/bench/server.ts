@@ -22,8 +22,7 @@ import {
   systemClock,
 } from '../src/index.js';
 import { RedisCommandBus } from '../src/redis.js';
-
-type Message = { type: 'mem' } | { type: 'stats' } | { type: 'trace' } | { type: 'stop' };
+import { serveBenchIpc } from './ipc.js';
 
 /**
  * The server's own part of a delivery: publish request handed to us -> the poll's answer written to its socket
@@ -106,34 +105,15 @@ async function main(): Promise<void> {
     process.send?.({ type: 'ready', port, token, pid: process.pid });
   });
 
-  // The benchmark process went away (killed, time limit): do not linger as an orphan holding sockets.
-  process.on('disconnect', () => process.exit(0));
-  const connections = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
-  process.on('message', async (message: Message) => {
-    if (message.type === 'mem') {
-      // Two GCs: the first may only schedule finalisers.
-      globalThis.gc?.();
-      globalThis.gc?.();
-      const mem = process.memoryUsage();
-      process.send?.({
-        type: 'mem',
-        held: protocol.stats().heldPolls,
-        connections: await connections(),
-        heapUsed: mem.heapUsed,
-        rss: mem.rss,
-      });
-    } else if (message.type === 'stats') {
-      process.send?.({ type: 'stats', held: protocol.stats().heldPolls, connections: await connections() });
-    } else if (message.type === 'trace') {
-      process.send?.({ type: 'trace', latency: serverLatency });
-    } else if (message.type === 'stop') {
+  serveBenchIpc({
+    server,
+    held: () => protocol.stats().heldPolls,
+    latency: serverLatency,
+    stop: async () => {
       await protocol.close();
-      server.closeAllConnections();
-      server.close();
       await bus.close();
       await redis?.quit();
-      process.exit(0);
-    }
+    },
   });
 }
 
