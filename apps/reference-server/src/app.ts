@@ -17,6 +17,7 @@ import type { Messenger } from './messenger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { createPhoneAdminRouter } from './phone/admin-routes.js';
+import { createHotPull } from './phone/hot-pull.js';
 import type { PhoneModule } from './phone/module.js';
 import { createHostPolicy } from './retailcrm/host-policy.js';
 import { RetailCrmService } from './retailcrm/service.js';
@@ -61,7 +62,7 @@ export interface AppDeps {
 
 export interface AppContext {
   app: Express;
-  /** What the HTTP server runs: the PBX event hot path, then the Express app for everything else. */
+  /** What the HTTP server runs: the PBX event and phone long-poll hot paths, then the Express app for everything else. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   service: RetailCrmService;
   metrics: Metrics;
@@ -212,20 +213,24 @@ export function createApp(config: AppConfig, deps: AppDeps): AppContext {
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler(logger));
 
-  // PBX events are served before the general stack: same intake, same headers, none of its per-request cost.
-  const hot = intake
-    ? createHotIntake({
-        intake,
-        metrics,
-        maxBodyBytes: Math.min(64 * 1024, parseByteSize(config.bodyLimitJson)),
-        headers: captureHeaders(securityHeaders as never),
-      })
-    : undefined;
-  const handler = hot
-    ? (req: IncomingMessage, res: ServerResponse) => {
-        if (!hot(req, res)) app(req, res);
-      }
-    : (req: IncomingMessage, res: ServerResponse) => app(req, res);
+  // PBX events and phone long-polls are served before the general stack: same handlers, same headers, none of its
+  // per-request cost. Anything they do not serve identically falls through to Express.
+  const headers = captureHeaders(securityHeaders as never);
+  const hotRoutes = [
+    intake
+      ? createHotIntake({
+          intake,
+          metrics,
+          maxBodyBytes: Math.min(64 * 1024, parseByteSize(config.bodyLimitJson)),
+          headers,
+        })
+      : undefined,
+    deps.phone ? createHotPull({ protocol: deps.phone.protocol, metrics, logger, headers }) : undefined,
+  ].filter((route) => route !== undefined);
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    for (const route of hotRoutes) if (route(req, res)) return;
+    app(req, res);
+  };
   return { app, handler, service, metrics, logger };
 }
 

@@ -11,6 +11,7 @@ import { callJson, registeredCallbackSecret, testClientFactory, testEnv, until }
 // PhoneClient (the Android app's behaviour) pulls it -> calls/update -> one RetailCRM calls upload.
 
 const CUSTOMER = '+79001234567';
+const PULL = '/api/phone/calls/pull/';
 const fake = createFakeRetailCrm({
   rateLimit: false,
   // The account reads dates in UTC, the server's default zone: stamps go through unchanged.
@@ -469,6 +470,81 @@ describe('click-to-call through the phone app', () => {
     );
     const update = doc.data.paths['/api/phone/calls/update/'].post.requestBody.content['application/json'].schema;
     expect(Object.keys(update.properties)).toEqual(expect.arrayContaining(['call_request_id', 'call_status']));
+  });
+
+  it('the long-poll is answered before Express (node:http pull handler) with the same auth, ownership, headers and metrics', async () => {
+    // Every request the Express app sees; the hot path must leave the exact pull route alone.
+    const app = srv.context.app as unknown as { handle: (...args: unknown[]) => unknown };
+    const handle = app.handle;
+    const viaExpress: string[] = [];
+    app.handle = function (this: unknown, ...args: unknown[]) {
+      const url = (args[0] as { url: string }).url;
+      if (url.includes('/calls/pull')) viaExpress.push(url);
+      return handle.apply(this, args);
+    };
+    const pulls = async (status: number) => {
+      const values = (await srv.context.metrics.httpRequests.get()).values;
+      const hit = values.find((v) => v.labels.route === PULL && v.labels.status === String(status));
+      return hit?.value ?? 0;
+    };
+    try {
+      const login = async (username: string, password: string) => {
+        const r = await call('POST', '/api/token/', { username, password }, { 'content-type': 'application/json' });
+        expect(r.status).toBe(200);
+        return { authorization: `Bearer ${r.data.access}` };
+      };
+      const anna = await login('anna', 'anna-password-1');
+      const pull = (query: string, headers: Record<string, string> = anna, path = PULL) =>
+        fetch(`${srv.url}${path}?${query}`, { headers });
+
+      const empties = await pulls(204);
+      const empty = await pull('device_id=anna-device-0001&wait_seconds=0');
+      expect(empty.status).toBe(204);
+      expect(empty.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(empty.headers.get('content-security-policy')).toBeTruthy();
+      await until(async () => (await pulls(204)) === empties + 1, 'the 204 counted under the route label');
+
+      // A held poll answered by a command enqueued meanwhile.
+      const held = pull('device_id=anna-device-0001&wait_seconds=10');
+      await until(() => srv.phone.protocol.stats().heldPolls === 1, 'held poll');
+      const command = await srv.phone.protocol.enqueueCommand({ deviceId: 'anna-device-0001' }, { phone: CUSTOMER });
+      const answered = await held;
+      expect(answered.status).toBe(200);
+      expect(answered.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(answered.headers.get('x-frame-options')).toBeTruthy();
+      expect(await answered.json()).toMatchObject({ id: command.id, phone: CUSTOMER });
+      await srv.phone.bus.ack(command.id);
+
+      // Auth and ownership on this path: DRF's 401 without a token, 409 for another enterprise's user.
+      const anonymous = await pull('device_id=anna-device-0001', {});
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+      expect(await anonymous.json()).toEqual({ detail: 'Authentication credentials were not provided.' });
+      const forged = await pull('device_id=anna-device-0001', { authorization: `${anna.authorization}x` });
+      expect(forged.status).toBe(401);
+      expect(
+        (await call('POST', '/api/phone-admin/users/0500', { username: 'hugo', password: 'hugo-password-1' })).status,
+      ).toBe(201);
+      const foreign = await pull('device_id=anna-device-0001&wait_seconds=0', await login('hugo', 'hugo-password-1'));
+      expect(foreign.status).toBe(409);
+      expect(await foreign.json()).toMatchObject({ code: 'device_not_owned' });
+      expect(viaExpress).toEqual([]);
+
+      // Other spellings still go through Express, and answer the same way with the same headers.
+      const slashless = await pull('device_id=anna-device-0001&wait_seconds=0', anna, '/api/phone/calls/pull');
+      expect(slashless.status).toBe(204);
+      const names = (res: Response) => [...res.headers.keys()].filter((n) => n !== 'date').sort();
+      expect(names(empty)).toEqual(names(slashless));
+      const nul = await pull('device_id=anna%00', anna);
+      expect(nul.status).toBe(400);
+      expect(await nul.json()).toMatchObject({ error: 'nul_character' });
+      expect(viaExpress).toEqual([
+        '/api/phone/calls/pull?device_id=anna-device-0001&wait_seconds=0',
+        `${PULL}?device_id=anna%00`,
+      ]);
+    } finally {
+      app.handle = handle;
+    }
   });
 
   it('graceful shutdown answers a held poll with 204 at once', async () => {

@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect, createServer, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../src/sim/stats.js';
 
 const DEVICES = Number(process.env.DEVICES ?? 10_000);
@@ -23,10 +24,14 @@ const RATE = Number(process.env.RATE ?? 100);
 const COMMANDS = Math.min(DEVICES, Number(process.env.COMMANDS ?? 300));
 const HARD_LIMIT_MS = Number(process.env.HARD_LIMIT_MS ?? 1_200_000);
 const NCHAN_MODULE = process.env.NCHAN_MODULE ?? '/usr/lib/nginx/modules/ngx_nchan_module.so';
-/** Comma-separated indexes of the servers to run (0 node:http, 1 Express, 2 Redis bus, 3 nchan); all by default. */
+/**
+ * Comma-separated indexes of the servers to run (0 node:http, 1 Express, 2 Redis bus, 3 nchan, 4 bare node:http);
+ * all by default.
+ */
 const ONLY = process.env.ONLY?.split(',');
 const WANT_FDS = DEVICES * 2 + 1_000;
 const here = __dirname;
+const BARE = 'bare node:http, no protocol (the floor for a Node server)';
 
 // ---- raw HTTP/1.1 client over net sockets -------------------------------------------------------------------
 
@@ -120,6 +125,8 @@ interface Target {
   held(): Promise<number>;
   connections(): Promise<number | undefined>;
   memory(): Promise<Memory>;
+  /** Node servers: publish request received -> the poll's answer written, per delivery (ms). */
+  serverLatency?(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -135,8 +142,8 @@ function ask<T>(child: ChildProcess, message: object, reply: string): Promise<T>
   });
 }
 
-async function startPhone(name: string, env: Record<string, string>): Promise<Target> {
-  const child = fork(join(here, 'server.cjs'), [], {
+async function startPhone(name: string, env: Record<string, string>, script = 'server.cjs'): Promise<Target> {
+  const child = fork(join(here, script), [], {
     execArgv: [
       '--expose-gc',
       '--max-old-space-size=1024',
@@ -161,6 +168,7 @@ async function startPhone(name: string, env: Record<string, string>): Promise<Ta
       const mem = await ask<{ rss: number; heapUsed: number }>(child, { type: 'mem' }, 'mem');
       return { rss: mem.rss, heap: mem.heapUsed };
     },
+    serverLatency: async () => (await ask<{ latency: number[] }>(child, { type: 'trace' }, 'trace')).latency,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ type: 'stop' });
@@ -281,6 +289,10 @@ interface Run {
   held: number;
   p50: number;
   p99: number;
+  serverP50?: number;
+  serverP99?: number;
+  /** This client's own event-loop delay while it published and read the answers (ms). */
+  clientDelayP99: number;
   delivered: number;
 }
 
@@ -337,6 +349,8 @@ async function measure(target: Target): Promise<Run> {
 
   // Paced publishing over one keep-alive connection, each command to a different held device.
   const publisher = new Conn(target.port);
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const sent = new Map<number, number>();
   const every = 1000 / RATE;
   const t0 = performance.now();
@@ -348,6 +362,8 @@ async function measure(target: Target): Promise<Run> {
     publisher.socket.write(target.publishRequest(device, `c${i}`));
   }
   await waitUntil(async () => received.size >= COMMANDS, 10_000, 50);
+  loopDelay.disable();
+  const serverLatency = await target.serverLatency?.();
   const latency = [...sent].filter(([device]) => received.has(device)).map(([d, t]) => received.get(d)! - t);
 
   await target.stop();
@@ -365,6 +381,10 @@ async function measure(target: Target): Promise<Run> {
     held,
     p50: percentile(latency, 50),
     p99: percentile(latency, 99),
+    ...(serverLatency?.length
+      ? { serverP50: percentile(serverLatency, 50), serverP99: percentile(serverLatency, 99) }
+      : {}),
+    clientDelayP99: loopDelay.percentile(99) / 1e6,
     delivered: received.size,
   };
 }
@@ -413,26 +433,31 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      const starts: Array<() => Promise<Target>> = [
+      // Fixed indexes (ONLY=...): a server that cannot run here (no Redis, no nchan) leaves a hole.
+      const starts: Array<(() => Promise<Target>) | undefined> = [
         () => startPhone('phone-protocol, node:http handler, memory bus', { BENCH_HTTP: 'node' }),
         () => startPhone('phone-protocol, Express router, memory bus', { BENCH_HTTP: 'express' }),
-        ...(redisUrl
-          ? [
-              () =>
-                startPhone('phone-protocol, node:http handler, Redis bus', {
-                  BENCH_HTTP: 'node',
-                  BENCH_REDIS_URL: redisUrl,
-                }),
-            ]
-          : []),
-        ...(nchan ? [startNchan] : []),
+        redisUrl
+          ? () =>
+              startPhone('phone-protocol, node:http handler, Redis bus', {
+                BENCH_HTTP: 'node',
+                BENCH_REDIS_URL: redisUrl,
+              })
+          : undefined,
+        nchan ? startNchan : undefined,
+        () => startPhone(BARE, {}, 'bare-server.cjs'),
       ];
-      for (const start of starts.filter((_, i) => !ONLY || ONLY.includes(String(i)))) {
+      for (const start of starts.filter((s, i) => s && (!ONLY || ONLY.includes(String(i))))) {
+        if (!start) continue;
         const run = await measure(await start());
         runs.push(run);
         console.error(
           `round ${round}: ${run.name}: ${run.held} held in ${run.holdMs.toFixed(0)} ms, ` +
-            `${(run.totalRss / 1024).toFixed(1)} KiB RSS/poll, p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} ms`,
+            `${(run.totalRss / 1024).toFixed(1)} KiB RSS/poll, p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} ms` +
+            (run.serverP50 === undefined
+              ? ''
+              : ` (in the server: p50 ${run.serverP50.toFixed(3)} p99 ${run.serverP99?.toFixed(3)} ms)`) +
+            `, client loop delay p99 ${run.clientDelayP99.toFixed(2)} ms`,
         );
       }
     }
@@ -450,14 +475,19 @@ async function main(): Promise<void> {
       1,
     );
   const peer = runs.filter((r) => r.name === 'nginx + nchan');
+  const inServer = (name: string) => {
+    const p50 = of(name, (r) => r.serverP50).filter((v) => v !== undefined);
+    const p99 = of(name, (r) => r.serverP99).filter((v) => v !== undefined);
+    return p50.length ? `${spread(p50, 3)} / ${spread(p99, 3)} ms` : '—';
+  };
   console.log(
     `\n${DEVICES} held long-polls, ${ROUNDS} rounds, median (min–max). Node ${process.version}, ` +
       `${cpus().length} cores, load average ${load} at start; client: raw sockets in a separate process.\n`,
   );
   console.log(
-    '| server | RSS / held poll, connection included | of which the idle connection | of which the poll | heap / connection | heap / poll | time to hold all | delivery p50 | delivery p99 | delivered |',
+    '| server | RSS / held poll, connection included | of which the idle connection | of which the poll | heap / connection | heap / poll | time to hold all | delivery p50 | delivery p99 | of which in the server, p50 / p99 | delivered |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const name of names) {
     const heapConn = of(name, (r) => r.connHeap).filter((v) => v !== undefined);
     const heapPoll = of(name, (r) => r.pollHeap).filter((v) => v !== undefined);
@@ -477,7 +507,7 @@ async function main(): Promise<void> {
           of(name, (r) => r.p99),
           2,
           ' ms',
-        )} | ` +
+        )} | ${inServer(name)} | ` +
         `${Math.min(...of(name, (r) => r.delivered))}/${COMMANDS} |`,
     );
   }
@@ -512,6 +542,11 @@ async function main(): Promise<void> {
   console.log(
     `\nDelivery: ${COMMANDS} commands at ${RATE}/s over HTTP (phone-protocol: POST /bench/enqueue; nchan: POST /pub/<id>), ` +
       `each to a different held device; publish write -> full response read. Socket errors: ${socketErrors}.`,
+  );
+  console.log(
+    `In the server: publish request received -> the poll's answer written (Node servers only). This client's own ` +
+      `event-loop delay while publishing, p99 per round: ${runs.map((r) => r.clientDelayP99.toFixed(2)).join(', ')} ms ` +
+      '(the same client measures every row).',
   );
   process.exit(0);
 }

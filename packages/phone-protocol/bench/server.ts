@@ -4,7 +4,7 @@
  * router like the reference server does; BENCH_HTTP=node routes the pull to the node:http handler directly.
  * `POST /bench/enqueue?device=..&id=..` is the publish side, an HTTP hop like nchan's publisher.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -22,8 +22,30 @@ import {
   systemClock,
 } from '../src/index.js';
 import { RedisCommandBus } from '../src/redis.js';
+import { serveBenchIpc } from './ipc.js';
 
-type Message = { type: 'mem' } | { type: 'stats' } | { type: 'stop' };
+/**
+ * The server's own part of a delivery: publish request handed to us -> the poll's answer written to its socket
+ * (the rest of the client's figure is the kernel, the event-loop wake-ups and the client itself).
+ */
+const publishedAt = new Map<string, number>();
+const serverLatency: number[] = [];
+function traceWrites(): void {
+  const end = ServerResponse.prototype.end;
+  ServerResponse.prototype.end = function (this: ServerResponse, ...args: unknown[]) {
+    const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    const url = this.req?.url;
+    if (this.statusCode === 200 && url?.startsWith(PULL_PATH)) {
+      const device = /device_id=([^&]*)/.exec(url)?.[1] ?? '';
+      const at = publishedAt.get(device);
+      if (at !== undefined) {
+        serverLatency.push(performance.now() - at);
+        publishedAt.delete(device);
+      }
+    }
+    return result;
+  } as typeof end;
+}
 
 async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL;
@@ -44,13 +66,20 @@ async function main(): Promise<void> {
     pull: { rateLimit: false, maxWaitSeconds: 90 },
   });
 
+  traceWrites();
+  // The publisher's 202 goes out after this turn of the event loop, so a held poll woken by the command is answered
+  // first (nchan also answers the subscribers before the publisher); the 202 still follows the durable enqueue.
+  const accepted = (res: ServerResponse) => setImmediate(() => res.writeHead(202, { 'Content-Length': '0' }).end());
   const enqueue = (req: IncomingMessage, res: ServerResponse): void => {
-    const query = new URL(req.url ?? '/', 'http://bench').searchParams;
+    const arrived = performance.now();
+    const url = req.url ?? '';
+    const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
     const deviceId = query.get('device') ?? '';
     const id = query.get('id') ?? '';
+    if (!id.startsWith('warm')) publishedAt.set(deviceId, arrived);
     req.resume();
     protocol.enqueueCommand({ deviceId }, { id, phone: '+79990000000' }).then(
-      () => res.writeHead(202, { 'Content-Length': '0' }).end(),
+      () => accepted(res),
       () => res.writeHead(500, { 'Content-Length': '0' }).end(),
     );
   };
@@ -76,32 +105,15 @@ async function main(): Promise<void> {
     process.send?.({ type: 'ready', port, token, pid: process.pid });
   });
 
-  // The benchmark process went away (killed, time limit): do not linger as an orphan holding sockets.
-  process.on('disconnect', () => process.exit(0));
-  const connections = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
-  process.on('message', async (message: Message) => {
-    if (message.type === 'mem') {
-      // Two GCs: the first may only schedule finalisers.
-      globalThis.gc?.();
-      globalThis.gc?.();
-      const mem = process.memoryUsage();
-      process.send?.({
-        type: 'mem',
-        held: protocol.stats().heldPolls,
-        connections: await connections(),
-        heapUsed: mem.heapUsed,
-        rss: mem.rss,
-      });
-    } else if (message.type === 'stats') {
-      process.send?.({ type: 'stats', held: protocol.stats().heldPolls, connections: await connections() });
-    } else if (message.type === 'stop') {
+  serveBenchIpc({
+    server,
+    held: () => protocol.stats().heldPolls,
+    latency: serverLatency,
+    stop: async () => {
       await protocol.close();
-      server.closeAllConnections();
-      server.close();
       await bus.close();
       await redis?.quit();
-      process.exit(0);
-    }
+    },
   });
 }
 

@@ -120,6 +120,13 @@ export class WakeRegistry {
   }
 }
 
+/** When nothing is claimable: the earliest ack deadline among the device's commands in flight, if any. */
+function retryAfter(flights: Map<string, number>): ClaimResult {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const deadline of flights.values()) if (deadline < earliest) earliest = deadline;
+  return Number.isFinite(earliest) ? { retryAt: earliest } : {};
+}
+
 /** Single-process implementation (the embedded default). */
 export class InMemoryCommandBus implements CommandBus {
   private readonly clock: Clock;
@@ -153,32 +160,33 @@ export class InMemoryCommandBus implements CommandBus {
 
   async claim(deviceId: string): Promise<ClaimResult> {
     const now = this.clock.now();
-    // Created on first delivery only: an idle device polling every 25 s keeps no map behind.
-    const flights = this.inFlight.get(deviceId) ?? new Map<string, number>();
+    // Most claims find no command in flight (a held poll's first look): no map, no iterator for those.
+    const flights = this.inFlight.get(deviceId);
     for (;;) {
       let id: string | undefined;
       let due = Number.POSITIVE_INFINITY;
-      for (const [commandId, deadline] of flights) {
-        if (deadline <= now && deadline < due) {
-          id = commandId;
-          due = deadline;
+      if (flights) {
+        for (const [commandId, deadline] of flights) {
+          if (deadline <= now && deadline < due) {
+            id = commandId;
+            due = deadline;
+          }
         }
       }
-      const command = this.commands.get(id ?? '');
+      const command = id === undefined ? undefined : this.commands.get(id);
       if (id !== undefined && command && command.deliveries >= this.maxDeliveries) {
-        flights.delete(id);
+        flights?.delete(id);
         this.commands.delete(id);
         this.onDeadLetter({ ...command });
         continue;
       }
-      const next = command ?? this.commands.get(this.takeQueued(deviceId) ?? '');
-      if (!next) {
-        const earliest = Math.min(...flights.values());
-        return Number.isFinite(earliest) ? { retryAt: earliest } : {};
-      }
+      const queued = command ? undefined : this.takeQueued(deviceId);
+      const next = command ?? (queued === undefined ? undefined : this.commands.get(queued));
+      if (!next) return flights ? retryAfter(flights) : {};
       next.deliveries += 1;
-      flights.set(next.id, now + this.ackTimeoutMs);
-      this.inFlight.set(deviceId, flights);
+      // Created on first delivery only: an idle device polling every 25 s keeps no map behind.
+      if (flights) flights.set(next.id, now + this.ackTimeoutMs);
+      else this.inFlight.set(deviceId, new Map([[next.id, now + this.ackTimeoutMs]]));
       return { command: { ...next } };
     }
   }

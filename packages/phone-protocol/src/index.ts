@@ -37,7 +37,7 @@ export {
   type LoginThrottleOptions,
 } from './login-throttle.js';
 export type { HeldPoll, SettlePoll } from './long-poll.js';
-export { createPullHandler, PULL_PATH, parsePullQuery, writeResponse } from './node-http.js';
+export { createPullHandler, PULL_PATH, type PullHandlerOptions, parsePullQuery, writeResponse } from './node-http.js';
 export { hashPassword, verifyPassword } from './password.js';
 export {
   type CallResultEvent,

@@ -13,6 +13,7 @@ import {
   InMemoryUserStore,
   ManualClock,
   type PhoneProtocol,
+  type PullHandlerOptions,
   parsePullQuery,
   systemClock,
   WakeRegistry,
@@ -33,6 +34,9 @@ describe('parsePullQuery', () => {
     });
     expect(parsePullQuery('/p?dev%69ce_id=x')).toEqual({ device_id: 'x' });
     expect(parsePullQuery('/api/phone/calls/pull/')).toEqual({});
+    expect(parsePullQuery('/p?')).toEqual({});
+    expect(parsePullQuery('/p?&&=v&device_id=a=b&')).toEqual({ device_id: 'a=b' });
+    expect(parsePullQuery('/p?wait_seconds=1&device_id=x&device_id=y')).toEqual({ device_id: 'x', wait_seconds: '1' });
   });
 });
 
@@ -62,10 +66,10 @@ describe('createPullHandler on a plain node:http server', () => {
     server = undefined;
   });
 
-  async function start(): Promise<{ url: string; access: string }> {
+  async function start(options?: PullHandlerOptions): Promise<{ url: string; access: string }> {
     bus = new InMemoryCommandBus({ clock: systemClock });
     protocol = await makeProtocol(systemClock, bus);
-    const pull = createPullHandler(protocol);
+    const pull = createPullHandler(protocol, options);
     server = createServer((req, res) => pull(req, res));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -75,6 +79,18 @@ describe('createPullHandler on a plain node:http server', () => {
       access: await protocol.tokens.issue('u1', 'access'),
     };
   }
+
+  it("sends the handler's fixed headers with every answer; an answer's own headers win", async () => {
+    const { url, access } = await start({ headers: { 'x-content-type-options': 'nosniff', 'www-authenticate': 'x' } });
+    const empty = await fetch(`${url}?device_id=d1&wait_seconds=0`, { headers: { authorization: `Bearer ${access}` } });
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get('x-content-type-options')).toBe('nosniff');
+    const refused = await fetch(`${url}?device_id=d1`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    expect(refused.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  });
 
   it('answers a held poll with the command as JSON, and a timed-out one with an empty 204', async () => {
     const { url, access } = await start();

@@ -83,4 +83,35 @@ describe.skipIf(!redisUrl)('two instances over Redis', () => {
     await a.protocol.enqueueCommand({ deviceId: 'd1' }, { id: 'c1', phone: '+7000' });
     expect((await second).body).toMatchObject({ id: 'c1' });
   });
+
+  it("an older instance's one-device announcement still answers the poll held here with 204", async () => {
+    const { a, access } = await twoInstances();
+    const held = a.protocol.handlers.callsPull(pullRequest(access, { wait_seconds: '20' }));
+    await waitFor(() => a.protocol.stats().heldPolls === 1);
+    const publisher = new Redis(redisUrl!);
+    cleanup.push(() => publisher.quit());
+    const prefix = (a.bus as unknown as { prefix: string }).prefix;
+    await publisher.publish(`${prefix}wake`, '\u0001older-instance\u0001d1');
+    expect((await held).status).toBe(204);
+  });
+
+  it('claims asked for in one event-loop turn share a pipeline: each device gets its own command exactly once', async () => {
+    const { a, b, access } = await twoInstances();
+    const devices = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
+    for (const deviceId of devices)
+      await b.protocol.enqueueCommand({ deviceId }, { id: `c-${deviceId}`, phone: '+7000' });
+    const answers = await Promise.all(
+      devices.map((device_id) => a.protocol.handlers.callsPull(pullRequest(access, { device_id, wait_seconds: '5' }))),
+    );
+    expect(answers.map((r) => (r.body as { id: string }).id)).toEqual(devices.map((d) => `c-${d}`));
+    const again = await Promise.all(
+      devices.map((device_id) => a.protocol.handlers.callsPull(pullRequest(access, { device_id, wait_seconds: '0' }))),
+    );
+    expect(again.every((r) => r.status === 204)).toBe(true);
+    // Straight on the bus: 50 claims in the same turn (one pipeline), two of them for the same device.
+    for (const deviceId of devices) await b.bus.enqueue({ id: `d-${deviceId}`, deviceId, phone: '+7000' });
+    const claims = await Promise.all([...devices, devices[0]!].map((d) => a.bus.claim(d)));
+    expect(claims.slice(0, 50).map((c) => c.command?.id)).toEqual(devices.map((d) => `d-${d}`));
+    expect(claims[50]).toEqual({ retryAt: expect.any(Number) });
+  });
 });

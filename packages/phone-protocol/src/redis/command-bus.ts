@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import {
@@ -71,14 +71,50 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and redis.call('HEXISTS', KEYS[3], 
 end
 return 1`;
 
+/** A Lua script sent by its SHA1 (EVALSHA): the body travels only when Redis does not know it yet. */
+class LuaScript {
+  readonly sha: string;
+  constructor(readonly body: string) {
+    this.sha = createHash('sha1').update(body).digest('hex');
+  }
+}
+
+const isNoScript = (err: unknown) => err instanceof Error && err.message.startsWith('NOSCRIPT');
+
+/** Runs a script by SHA1, loading it with EVAL when this Redis has not seen it (a restart flushes the cache). */
+async function run(redis: Redis, script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (!isNoScript(err)) throw err;
+    return redis.eval(script.body, keys.length, ...keys, ...args);
+  }
+}
+
+const ENQUEUE_SCRIPT = new LuaScript(ENQUEUE);
+const CLAIM_SCRIPT = new LuaScript(CLAIM);
+const ACK_SCRIPT = new LuaScript(ACK);
+const RELEASE_SCRIPT = new LuaScript(RELEASE);
+
 export interface RedisCommandBusOptions extends CommandBusOptions {
   redis: Redis;
   /** Prefix of every key and of the wake-up channel, e.g. `callbridge:phone:`. */
   keyPrefix?: string;
 }
 
-/** Marks "a poll started on instance X" messages on the wake channel (device ids never start with it). */
+/**
+ * Marks "a poll started on instance X" messages on the wake channel (device ids never start with it):
+ * `\u0001<instance>\u0001<device>`, one device per message (still understood from older instances), or
+ * `\u0002<instance>\u0002<device>\u0002<device>...`, every poll an instance started in one event-loop turn.
+ */
 const POLL_MARK = '\u0001';
+const POLLS_MARK = '\u0002';
+
+interface PendingClaim {
+  deviceId: string;
+  resolve: (result: ClaimResult) => void;
+  reject: (err: unknown) => void;
+}
 
 type StoredCommand = Omit<PhoneCommand, 'deliveries'>;
 
@@ -100,6 +136,12 @@ export class RedisCommandBus implements CommandBus {
   private readonly instanceId = randomUUID();
   private readonly pollListeners = new Set<(deviceId: string) => void>();
   private subscriber: Redis | undefined;
+  /** Claims asked for in this event-loop turn after its first: sent as one pipeline (10k polls arriving at once
+   * cost a few dozen writes instead of 10k). */
+  private claims: PendingClaim[] = [];
+  private batching = false;
+  /** Polls started in this event-loop turn, announced in one message. */
+  private announced: string[] = [];
 
   constructor(options: RedisCommandBusOptions) {
     this.redis = options.redis;
@@ -123,34 +165,91 @@ export class RedisCommandBus implements CommandBus {
   async enqueue(input: NewCommand): Promise<PhoneCommand> {
     const k = this.keys(input.deviceId);
     const stored: StoredCommand = { ...input, enqueuedAt: this.clock.now() };
-    const existing = (await this.redis.eval(
-      ENQUEUE,
-      2,
-      k.commands,
-      k.queue,
-      input.id,
-      JSON.stringify(stored),
-      input.deviceId,
-      this.channel,
+    const existing = (await run(
+      this.redis,
+      ENQUEUE_SCRIPT,
+      [k.commands, k.queue],
+      [input.id, JSON.stringify(stored), input.deviceId, this.channel],
     )) as string | null;
     if (existing) return { ...(JSON.parse(existing) as StoredCommand), deliveries: 0 };
     return { ...stored, deliveries: 0 };
   }
 
-  async claim(deviceId: string): Promise<ClaimResult> {
+  claim(deviceId: string): Promise<ClaimResult> {
+    return new Promise((resolve, reject) => {
+      const pending = { deviceId, resolve, reject };
+      if (this.batching) {
+        this.claims.push(pending);
+        return;
+      }
+      // The first claim of a turn goes at once (a woken poll waits for nothing); the ones that follow in the same
+      // turn (setImmediate, not nextTick: polls read from many sockets) share one pipeline.
+      this.batching = true;
+      setImmediate(this.flushClaims);
+      this.claimOne(pending, this.clock.now());
+    });
+  }
+
+  private claimArgs(deviceId: string, now: number): [string[], number[]] {
     const k = this.keys(deviceId);
+    return [
+      [k.queue, k.inFlight, k.commands, k.deliveries],
+      [now, now + this.ackTimeoutMs, this.maxDeliveries],
+    ];
+  }
+
+  private readonly flushClaims = (): void => {
+    this.batching = false;
+    const batch = this.claims;
+    if (batch.length === 0) return;
+    this.claims = [];
     const now = this.clock.now();
-    const reply = (await this.redis.eval(
-      CLAIM,
-      4,
-      k.queue,
-      k.inFlight,
-      k.commands,
-      k.deliveries,
-      now,
-      now + this.ackTimeoutMs,
-      this.maxDeliveries,
-    )) as Array<string | number>;
+    if (batch.length === 1) {
+      const [only] = batch as [PendingClaim];
+      this.claimOne(only, now);
+      return;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const pending of batch) {
+      const [keys, args] = this.claimArgs(pending.deviceId, now);
+      pipeline.evalsha(CLAIM_SCRIPT.sha, keys.length, ...keys, ...args);
+    }
+    pipeline.exec().then(
+      (results) => {
+        const unknownScript: PendingClaim[] = [];
+        batch.forEach((pending, i) => {
+          const [err, reply] = results?.[i] ?? [new Error('Redis pipeline returned no reply')];
+          if (err && isNoScript(err)) unknownScript.push(pending);
+          else if (err) pending.reject(err);
+          else pending.resolve(this.claimResult(reply as Array<string | number>));
+        });
+        // A Redis that lost its script cache (first use, restart): load the script once, then claim those again.
+        if (unknownScript.length > 0) {
+          this.redis.script('LOAD', CLAIM_SCRIPT.body).then(
+            () => {
+              for (const pending of unknownScript) this.claimOne(pending, now);
+            },
+            (err: unknown) => {
+              for (const pending of unknownScript) pending.reject(err);
+            },
+          );
+        }
+      },
+      (err: unknown) => {
+        for (const pending of batch) pending.reject(err);
+      },
+    );
+  };
+
+  private claimOne(pending: PendingClaim, now: number): void {
+    const [keys, args] = this.claimArgs(pending.deviceId, now);
+    run(this.redis, CLAIM_SCRIPT, keys, args).then(
+      (reply) => pending.resolve(this.claimResult(reply as Array<string | number>)),
+      pending.reject,
+    );
+  }
+
+  private claimResult(reply: Array<string | number>): ClaimResult {
     for (const dead of reply.slice(4)) {
       this.onDeadLetter({ ...(JSON.parse(String(dead)) as StoredCommand), deliveries: this.maxDeliveries });
     }
@@ -171,7 +270,7 @@ export class RedisCommandBus implements CommandBus {
     const current = await this.get(commandId);
     if (!current) return undefined;
     const k = this.keys(current.deviceId);
-    const data = (await this.redis.eval(ACK, 4, k.inFlight, k.commands, k.deliveries, k.queue, commandId)) as
+    const data = (await run(this.redis, ACK_SCRIPT, [k.inFlight, k.commands, k.deliveries, k.queue], [commandId])) as
       | string
       | null;
     // A concurrent ack won the race: only one caller sees the command.
@@ -182,7 +281,12 @@ export class RedisCommandBus implements CommandBus {
     const current = await this.get(commandId);
     if (!current) return;
     const k = this.keys(current.deviceId);
-    await this.redis.eval(RELEASE, 3, k.inFlight, k.queue, k.commands, commandId, current.deviceId, this.channel);
+    await run(
+      this.redis,
+      RELEASE_SCRIPT,
+      [k.inFlight, k.queue, k.commands],
+      [commandId, current.deviceId, this.channel],
+    );
   }
 
   async size(deviceId: string): Promise<number> {
@@ -206,8 +310,15 @@ export class RedisCommandBus implements CommandBus {
   }
 
   announcePoll(deviceId: string): void {
-    void this.redis.publish(this.channel, `${POLL_MARK}${this.instanceId}${POLL_MARK}${deviceId}`).catch(() => {});
+    if (this.announced.push(deviceId) === 1) setImmediate(this.flushAnnounced);
   }
+
+  private readonly flushAnnounced = (): void => {
+    const devices = this.announced;
+    this.announced = [];
+    const message = `${POLLS_MARK}${this.instanceId}${POLLS_MARK}${devices.join(POLLS_MARK)}`;
+    void this.redis.publish(this.channel, message).catch(() => {});
+  };
 
   onPollElsewhere(listener: (deviceId: string) => void): () => void {
     this.ensureSubscriber();
@@ -216,14 +327,15 @@ export class RedisCommandBus implements CommandBus {
   }
 
   private onMessage(message: string): void {
-    if (!message.startsWith(POLL_MARK)) {
+    const mark = message[0];
+    if (mark !== POLL_MARK && mark !== POLLS_MARK) {
       this.wakes.wake(message);
       return;
     }
-    const end = message.indexOf(POLL_MARK, 1);
-    if (end < 0 || message.slice(1, end) === this.instanceId) return;
-    const deviceId = message.slice(end + 1);
-    for (const listener of this.pollListeners) listener(deviceId);
+    const end = message.indexOf(mark, 1);
+    if (end < 0 || message.slice(1, end) === this.instanceId || this.pollListeners.size === 0) return;
+    const devices = mark === POLL_MARK ? [message.slice(end + 1)] : message.slice(end + 1).split(POLLS_MARK);
+    for (const deviceId of devices) for (const listener of this.pollListeners) listener(deviceId);
   }
 
   private ensureSubscriber(): void {
