@@ -1,4 +1,5 @@
 import type { CrmSink, SinkCalls, SinkOutcome } from '../delivery/sink.js';
+import type { UploadBatcher } from '../delivery/upload-batcher.js';
 import { isRetryableError, TelephonyEventsError } from '../errors.js';
 import { userIdByExtension } from '../events/mapping.js';
 import {
@@ -39,6 +40,11 @@ export interface RetailCrmSinkOptions {
    * event was received when an upload has no date. Default: the host's zone (`hostTimeZone()`).
    */
   timeZone?: string;
+  /**
+   * Coalesces history uploads per enterprise (up to 50 calls per request, one rate token per request); without it
+   * each job makes its own request. Give it the pipeline's policies.
+   */
+  uploads?: UploadBatcher;
   /** Where uploads wait for their recording (default: in this process). */
   recordings?: RecordingHold;
   clock?: Clock;
@@ -99,6 +105,7 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
   formatRetailCrmDate(0, defaultZone); // an unknown zone fails here, at wiring time, not in every delivery
   const apiFor = createApiCache(options.createApi);
   const recordings = options.recordings ?? createRecordingHold({ clock });
+  const uploads = options.uploads;
   // Calls whose dial this process handled (ring group kept for the missed-call task): a hangup without one may show
   // the card the original's synthetic dial showed.
   const dialsSeen = new Map<string, { until: number; extensions: string[] }>();
@@ -190,7 +197,11 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
           request: [record],
           secrets,
           trace,
-          run: (signal) => api.uploadCalls([record], { signal }),
+          run: (signal) =>
+            uploads
+              ? uploads.upload({ target: { enterpriseNumber: job.enterpriseNumber, crm: job.crm }, api, record })
+              : api.uploadCalls([record], { signal }),
+          batched: uploads !== undefined,
           assess: (answer) => lostRecording(record, answer),
         });
         if (recordUrl) recordings.markUploaded(key);
