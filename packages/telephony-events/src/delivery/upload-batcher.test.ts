@@ -156,6 +156,33 @@ describe('upload batcher', () => {
     expect(api.attempts.uploadCalls).toBe(2);
     expect(waits).toEqual([1000]);
   });
+  it('a batch waiting for its rate token keeps taking records, so an account at its limit sends fuller requests', async () => {
+    const sizes: number[] = [];
+    const api = createFakeTelephonyApi();
+    const upload = api.uploadCalls.bind(api);
+    api.uploadCalls = (calls, options) => {
+      sizes.push(calls.length);
+      return upload(calls, options);
+    };
+    let grant = () => {};
+    const policies = createDeliveryPolicies({
+      retries: 0,
+      rateLimit: { perSecond: 1, burst: 1 },
+      clock: { now: () => 0 },
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          grant = resolve;
+        }),
+    });
+    const batcher = createUploadBatcher({ policies, windowMs: 5 });
+    await batcher.upload({ target, api, record: record('w0') });
+    const waiting = [batcher.upload({ target, api, record: record('w1') })];
+    await new Promise((r) => setTimeout(r, 30)); // its window closed: it waits for the next token
+    waiting.push(...['w2', 'w3', 'w4'].map((id) => batcher.upload({ target, api, record: record(id) })));
+    grant();
+    await Promise.all(waiting);
+    expect(sizes).toEqual([1, 4]);
+  });
 });
 
 describe('batched uploads in the pipeline', () => {

@@ -29,7 +29,9 @@ export interface UploadRequest {
 
 /**
  * Coalesces history uploads per enterprise into `calls/upload` requests of up to 50 records, sent within a short
- * window. Each caller still gets its own outcome: its share of the answer, or the error that sank its record.
+ * window. A batch whose window closed keeps taking records until the rate limiter lets its request start, so an
+ * account at its limit sends fewer, fuller requests. Each caller still gets its own outcome: its share of the answer,
+ * or the error that sank its record.
  */
 export interface UploadBatcher {
   /**
@@ -51,11 +53,14 @@ interface Waiting {
 }
 
 interface Batch {
+  key: string;
   target: UploadRequest['target'];
   retries: number | undefined;
   api: UploadRequest['api'];
   items: Waiting[];
   timer?: NodeJS.Timeout;
+  /** The window closed: the batch waits for its rate token (still taking records until the request starts). */
+  sent: boolean;
 }
 
 /** The record's share of a batch answer. */
@@ -94,37 +99,58 @@ export function createUploadBatcher(options: UploadBatcherOptions): UploadBatche
   const inFlight = new Set<Promise<void>>();
   const counters = { requests: 0, records: 0 };
 
-  const request = async (batch: Batch, items: Waiting[]): Promise<void> => {
-    const records = items.map((item) => item.record);
-    counters.requests++;
-    counters.records += records.length;
+  /** No more records join the batch (full, or its request is starting). */
+  const seal = (batch: Batch) => {
+    if (open.get(batch.key) === batch) open.delete(batch.key);
+  };
+
+  /**
+   * One request for the batch's records, or for `fixed` ones (a resend after a refusal). The records are taken when
+   * the request starts, after the rate limiter let it through: under load a batch keeps filling while it waits.
+   */
+  const request = async (batch: Batch, fixed?: Waiting[]): Promise<void> => {
+    let items = fixed;
+    const take = () => {
+      if (!items) {
+        seal(batch);
+        items = batch.items;
+      }
+      return items;
+    };
     try {
       const response = await options.policies.execute(
         batch.target,
-        (signal) => batch.api.uploadCalls(records, { signal }),
+        (signal) => {
+          const records = take().map((item) => item.record);
+          counters.requests++;
+          counters.records += records.length;
+          return batch.api.uploadCalls(records, { signal });
+        },
         undefined,
         batch.retries === undefined ? undefined : { retries: batch.retries },
       );
-      for (const item of items) item.resolve(shareOf(response, item.record));
+      for (const item of take()) item.resolve(shareOf(response, item.record));
     } catch (error) {
+      const all = take();
       // RetailCRM validates the whole request: one bad record refuses all. Fail only the records it named and send
       // the others again; when it names none, send each record alone so the bad one is found.
-      if (items.length > 1 && !isRetryableError(error)) {
-        const refused = refusedRecordIndexes(error, items.length);
-        for (const index of refused) items[index]?.reject(error);
-        const rest = items.filter((_, index) => !refused.has(index));
+      if (all.length > 1 && !isRetryableError(error)) {
+        const refused = refusedRecordIndexes(error, all.length);
+        for (const index of refused) all[index]?.reject(error);
+        const rest = all.filter((_, index) => !refused.has(index));
         if (refused.size) await request(batch, rest);
         else await Promise.all(rest.map((item) => request(batch, [item])));
         return;
       }
-      for (const item of items) item.reject(error);
+      for (const item of all) item.reject(error);
     }
   };
 
-  const send = (key: string, batch: Batch) => {
-    if (open.get(key) === batch) open.delete(key);
+  const send = (batch: Batch) => {
+    if (batch.sent) return;
+    batch.sent = true;
     clearTimeout(batch.timer);
-    const sending = request(batch, batch.items).finally(() => inFlight.delete(sending));
+    const sending = request(batch).finally(() => inFlight.delete(sending));
     inFlight.add(sending);
   };
 
@@ -133,12 +159,13 @@ export function createUploadBatcher(options: UploadBatcherOptions): UploadBatche
       const key = `${target.enterpriseNumber}|${target.crm}|${retries ?? ''}`;
       let batch = open.get(key);
       if (batch && batch.api !== api) {
-        send(key, batch);
+        seal(batch);
+        send(batch);
         batch = undefined;
       }
       if (!batch) {
-        const created: Batch = { target, retries, api, items: [] };
-        created.timer = setTimeout(() => send(key, created), windowMs);
+        const created: Batch = { key, target, retries, api, items: [], sent: false };
+        created.timer = setTimeout(() => send(created), windowMs);
         open.set(key, created);
         batch = created;
       }
@@ -146,11 +173,14 @@ export function createUploadBatcher(options: UploadBatcherOptions): UploadBatche
       const answer = new Promise<UploadCallsResponse>((resolve, reject) => {
         current.items.push({ record, resolve, reject });
       });
-      if (current.items.length >= maxCalls) send(key, current);
+      if (current.items.length >= maxCalls) {
+        seal(current);
+        send(current);
+      }
       return answer;
     },
     async flush() {
-      for (const [key, batch] of [...open]) send(key, batch);
+      for (const batch of [...open.values()]) send(batch);
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
     stats: () => ({ ...counters }),
