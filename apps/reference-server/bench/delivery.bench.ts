@@ -74,7 +74,8 @@ async function serverCounts(storageEnv: Record<string, string>) {
   try {
     const rows = await setup.storage.sql.query<{ operation: string; status: string; reason: string; n: number }>(
       `SELECT coalesce(request_data->>'operation', 'skipped') AS operation, status,
-              CASE WHEN status = 'skipped' THEN error_message ELSE '' END AS reason, count(*)::int AS n
+              CASE WHEN status IN ('skipped', 'error') THEN left(error_message, 60) ELSE '' END AS reason,
+              count(*)::int AS n
          FROM integration_logs GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
     );
     return { logs: rows, deadLetters: await setup.storage.countDeadLetters() };
