@@ -191,7 +191,7 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
         `posted: ${total} calls; answers ${JSON.stringify(Object.fromEntries(statuses))}${failures.size ? ` (no answer: ${JSON.stringify(Object.fromEntries(failures))})` : ''}; calls with both events accepted: ${accepted.length}`,
         `fake RetailCRM: ${cardCount} cards, ${hangupCount} hangup events, ${uploadedRecords} calls in ${uploadRequests} calls/upload requests (${(uploadedRecords / Math.max(1, uploadRequests)).toFixed(1)} per request), ${over} answered 503 (over the limit)`,
         `server: integration log ${counts.logs.map((r) => `${r.operation}/${r.status}${r.reason ? `(${r.reason})` : ''}=${r.n}`).join(', ')}; dead letters ${counts.deadLetters}`,
-        `dials expired: ${expired}; lost: ${lost}; backlog drained ${drainMs === undefined ? 'NOT within 60 s' : `${(drainMs / 1000).toFixed(1)} s`} after the load ended`,
+        `dials expired: ${expired}; missing at the end: ${lost}; backlog drained ${drainMs === undefined ? 'NOT within 60 s' : `${(drainMs / 1000).toFixed(1)} s`} after the load ended`,
       ].join('\n'),
     );
     return { expired, lost, drainMs, deadLetters: counts.deadLetters, accepted: accepted.length, total };
