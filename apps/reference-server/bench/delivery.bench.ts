@@ -1,19 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { createTestDatabase, testEnv } from '../test/helpers.js';
-import { type FakeCrmServer, startFakeCrmServer } from '../test/support/fake-crm-server.js';
 import { allEvents, hangupEvent, postJson } from '../test/support/fixtures.js';
 import { freePort } from '../test/support/net.js';
 import { buildServerBundle, spawnServerProcess } from '../test/support/server-process.js';
+import type { FakeCrmReport } from './fake-crm-process.js';
 
 /**
  * Delivery bench, default mode (PGlite on disk, SQL outbox): the server runs as its own `node main.js` process;
- * every enterprise has its own fake RetailCRM (its own API key) on a loopback HTTP server in this process, answering
+ * every enterprise has its own fake RetailCRM (its own API key) on a loopback HTTP server, all in a second process
+ * (`fake-crm-process.ts`, so the load generator here does not starve them), answering
  * after 20-50 ms and enforcing RetailCRM's per-key limits (sliding 1 s window, 40/s for `/telephony/*`, 503 above).
  * Each call is a dial, then its hangup 500 ms later (call event + history upload). Counts come from the fakes (what
  * arrived) and from the server's storage (integration-log statuses, dead letters).
@@ -27,11 +31,58 @@ const HANGUP_AFTER_MS = 500;
 const postgres = process.env.DELIVERY_BENCH_STORAGE === 'postgres' && Boolean(process.env.TEST_DATABASE_URL);
 const DRAIN_LIMIT_MS = 5000;
 
+const APP_DIR = fileURLToPath(new URL('../', import.meta.url));
+const fakeDir = join(APP_DIR, 'node_modules', '.cache', `cb-bench-fake-${process.pid}`);
 let bundle: Awaited<ReturnType<typeof buildServerBundle>>;
 beforeAll(async () => {
-  bundle = await buildServerBundle();
+  let tsup = APP_DIR;
+  while (!existsSync(join(tsup, 'node_modules', '.bin', 'tsup'))) tsup = dirname(tsup);
+  // The fakes get their own process (bundled like the server), so the load generator does not starve them.
+  [bundle] = await Promise.all([
+    buildServerBundle(),
+    promisify(execFile)(
+      join(tsup, 'node_modules', '.bin', 'tsup'),
+      ['bench/fake-crm-process.ts', '--out-dir', fakeDir, '--silent', '--no-sourcemap'],
+      { cwd: APP_DIR, timeout: 60_000 },
+    ),
+  ]);
 });
-afterAll(() => bundle?.remove());
+afterAll(() => {
+  bundle?.remove();
+  rmSync(fakeDir, { recursive: true, force: true });
+});
+
+/** Starts the fake RetailCRMs' process; `report()` asks it what each fake received. */
+async function startFakes(count: number) {
+  const child: ChildProcess = fork(join(fakeDir, 'fake-crm-process.js'), [], {
+    env: { PATH: process.env.PATH ?? '', FAKE_CRM_COUNT: String(count) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type: string } & T) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`fake RetailCRM process exited (${code})`)));
+    });
+  const { fakes } = await next<{ fakes: Array<{ url: string; apiKey: string }> }>('ready');
+  return {
+    fakes,
+    async report() {
+      const answer = next<{ report: FakeCrmReport[] }>('report');
+      child.send({ type: 'report' });
+      return (await answer).report;
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'close' });
+      await exited;
+    },
+  };
+}
 
 const dialEvent = (uid: string, pbxToken: string, enterprise: string) => ({
   enterprise_number: enterprise,
@@ -44,18 +95,22 @@ interface Scenario {
   callsPerSecond: number;
 }
 
-async function prepare(storageEnv: Record<string, string>, fakes: FakeCrmServer[], numbers: string[]) {
+async function prepare(
+  storageEnv: Record<string, string>,
+  fakes: Array<{ url: string; apiKey: string }>,
+  numbers: string[],
+) {
   const setup = await startServer({
     config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1', ...storageEnv }),
     logger: createLogger('silent'),
   });
   try {
     for (const [i, number] of numbers.entries()) {
-      const fake = fakes[i] as FakeCrmServer;
+      const fake = fakes[i] as { url: string; apiKey: string };
       await setup.storage.upsertEnterprise({ number, name: `Shop ${number}`, pbxToken: `pbx-${number}` });
       await setup.context.service.putConfig(number, {
         domain: fake.url,
-        api_key: fake.fake.apiKey,
+        api_key: fake.apiKey,
         enabled: true,
         events: allEvents,
       });
@@ -89,14 +144,8 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
   const db = postgres ? await createTestDatabase(process.env.TEST_DATABASE_URL as string) : undefined;
   const storageEnv: Record<string, string> = db ? { DATABASE_URL: db.url } : { DATA_DIR: dataDir };
   const numbers = Array.from({ length: enterprises }, (_, i) => String(1000 + i));
-  const fakes = await Promise.all(
-    numbers.map(() =>
-      startFakeCrmServer({
-        rateLimit: { perSecond: 10, telephonyPerSecond: 40 },
-        latencyMs: () => 20 + Math.random() * 30,
-      }),
-    ),
-  );
+  const crm = await startFakes(enterprises);
+  const fakes = crm.fakes;
   const proc = { current: undefined as ReturnType<typeof spawnServerProcess> | undefined };
   try {
     await prepare(storageEnv, fakes, numbers);
@@ -148,11 +197,13 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
     const loadEndedAt = Date.now();
 
     // Drained: every accepted call has its card, its hangup event and its history record at its RetailCRM.
-    const missing = () => {
-      const arrived = fakes.map(({ fake: { state } }) => ({
-        uploads: new Set(state.uploadedCalls.map((c) => c.externalId)),
-        cards: new Set(state.callEvents.filter((c) => c.type === 'in').map((c) => c.callExternalId)),
-        hangups: new Set(state.callEvents.filter((c) => c.type === 'hangup').map((c) => c.callExternalId)),
+    let received: FakeCrmReport[] = [];
+    const missing = async () => {
+      received = await crm.report();
+      const arrived = received.map((f) => ({
+        uploads: new Set(f.uploads),
+        cards: new Set(f.cards),
+        hangups: new Set(f.hangups),
       }));
       return accepted.filter(({ uid, at }) => {
         const f = arrived[at];
@@ -161,29 +212,24 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
     };
     let drainedAt: number | undefined;
     while (Date.now() - loadEndedAt < 60_000) {
-      if (missing().length === 0) {
+      if ((await missing()).length === 0) {
         drainedAt = Date.now();
         break;
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 250));
     }
     await server.stop(10_000);
     proc.current = undefined;
 
-    const requests = fakes.flatMap((f) => f.fake.state.requests);
-    const byPath = (path: string, status?: number) =>
-      requests.filter((r) => r.path === path && (status === undefined || r.status === status)).length;
-    const uploadRequests = byPath('/telephony/calls/upload', 200);
-    const uploadedRecords = fakes.reduce((n, f) => n + f.fake.state.uploadedCalls.length, 0);
-    const cardCount = fakes.reduce((n, f) => n + f.fake.state.callEvents.filter((c) => c.type === 'in').length, 0);
-    const hangupCount = fakes.reduce(
-      (n, f) => n + f.fake.state.callEvents.filter((c) => c.type === 'hangup').length,
-      0,
-    );
-    const over = requests.filter((r) => r.status === 503).length;
+    const lost = (await missing()).length;
+    const sum = (f: (r: FakeCrmReport) => number) => received.reduce((n, r) => n + f(r), 0);
+    const uploadRequests = sum((r) => r.uploadRequests);
+    const uploadedRecords = sum((r) => r.uploads.length);
+    const cardCount = sum((r) => r.cards.length);
+    const hangupCount = sum((r) => r.hangups.length);
+    const over = sum((r) => r.rateLimited);
     const counts = await serverCounts(storageEnv);
     const expired = counts.logs.filter((r) => r.reason === 'dial_expired').reduce((n, r) => n + r.n, 0);
-    const lost = missing().length;
     const drainMs = drainedAt === undefined ? undefined : drainedAt - loadEndedAt;
     console.log(
       [
@@ -197,7 +243,7 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
     return { expired, lost, drainMs, deadLetters: counts.deadLetters, accepted: accepted.length, total };
   } finally {
     await proc.current?.stop(5000);
-    await Promise.all(fakes.map((f) => f.close()));
+    await crm.close();
     rmSync(dataDir, { recursive: true, force: true });
     await db?.drop();
   }
