@@ -18,6 +18,17 @@ const record = (id: string, extra: Partial<CallRecord> = {}): CallRecord => ({
   externalId: id,
   ...extra,
 });
+/** The fake API, recording the size of every upload request. */
+const countingApi = () => {
+  const api = createFakeTelephonyApi();
+  const sizes: number[] = [];
+  const upload = api.uploadCalls.bind(api);
+  api.uploadCalls = (calls, options) => {
+    sizes.push(calls.length);
+    return upload(calls, options);
+  };
+  return { api, sizes };
+};
 const quickPolicies = (retries = 0) =>
   createDeliveryPolicies({ timeoutMs: 500, retries, backoff: { initialMs: 1, maxMs: 2 }, rateLimit: false });
 
@@ -41,13 +52,7 @@ describe('upload batcher', () => {
   });
 
   it('sends a full batch of 50 at once, without waiting for the window', async () => {
-    const sizes: number[] = [];
-    const api = createFakeTelephonyApi();
-    const upload = api.uploadCalls.bind(api);
-    api.uploadCalls = (calls, options) => {
-      sizes.push(calls.length);
-      return upload(calls, options);
-    };
+    const { api, sizes } = countingApi();
     const batcher = createUploadBatcher({ policies: quickPolicies(), windowMs: 60_000 });
     const answers = Array.from({ length: 120 }, (_, i) => batcher.upload({ target, api, record: record(`r${i}`) }));
     await Promise.all(answers.slice(0, 100));
@@ -157,13 +162,7 @@ describe('upload batcher', () => {
     expect(waits).toEqual([1000]);
   });
   it('a batch waiting for its rate token keeps taking records, so an account at its limit sends fuller requests', async () => {
-    const sizes: number[] = [];
-    const api = createFakeTelephonyApi();
-    const upload = api.uploadCalls.bind(api);
-    api.uploadCalls = (calls, options) => {
-      sizes.push(calls.length);
-      return upload(calls, options);
-    };
+    const { api, sizes } = countingApi();
     let grant = () => {};
     const policies = createDeliveryPolicies({
       retries: 0,
