@@ -122,6 +122,8 @@ export const envSchema = z.object({
   DELIVERY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2500)),
   /** Telephony calls per second per RetailCRM account (RetailCRM's `/telephony/*` limit is 40 per API key). */
   DELIVERY_RATE_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(1000).default(40)),
+  /** How long a history upload waits for more of its enterprise's calls to share one `calls/upload` (<= 50 calls). */
+  DELIVERY_UPLOAD_WINDOW_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(5000).default(150)),
   BREAKER_FAILURES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(5)),
   BREAKER_HALF_OPEN_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30_000)),
   // Fallback zone: the PBX clock of enterprises without `time_zone`, and the zone phone results are dated in while the
@@ -191,6 +193,8 @@ export interface AppConfig {
     timeoutMs: number;
     /** Telephony calls per second per account (token bucket in the egress policies). */
     ratePerSecond: number;
+    /** DELIVERY_UPLOAD_WINDOW_MS: how long an upload waits to share a request with others of its enterprise. */
+    uploadWindowMs: number;
     breakerFailures: number;
     breakerHalfOpenMs: number;
   };
@@ -253,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.QUEUE_CONCURRENCY,
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       ratePerSecond: e.DELIVERY_RATE_PER_SECOND,
+      uploadWindowMs: e.DELIVERY_UPLOAD_WINDOW_MS,
       breakerFailures: e.BREAKER_FAILURES,
       breakerHalfOpenMs: e.BREAKER_HALF_OPEN_MS,
     },

@@ -207,6 +207,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       breakerHalfOpenMs: config.delivery.breakerHalfOpenMs,
       // Every delivery call is a `/telephony/*` call: RetailCRM's telephony limit, not the general 10/s.
       rateLimit: { perSecond: config.delivery.ratePerSecond },
+      uploadWindowMs: config.delivery.uploadWindowMs,
     },
   });
   const telephony = createTelephony({

@@ -104,6 +104,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         config: egress.config,
         createApi: egress.api,
         createTasksApi: egress.tasksApi,
+        uploads: egress.uploads,
         ...(deps.timeZone ? { timeZone: deps.timeZone } : {}),
         logger: deps.logger,
       }),

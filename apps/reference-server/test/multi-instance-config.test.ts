@@ -17,6 +17,8 @@ describe('scale-out and delivery environment', () => {
       breakerHalfOpenMs: 30_000,
       // RetailCRM's telephony limit per account; jobs of different enterprises run side by side.
       ratePerSecond: 40,
+      // History uploads of one enterprise share a request for up to this long.
+      uploadWindowMs: 150,
       concurrency: 64,
     });
     expect(c.trustProxy).toBe('loopback');
@@ -36,6 +38,7 @@ describe('scale-out and delivery environment', () => {
       BREAKER_HALF_OPEN_MS: '60000',
       DELIVERY_RATE_PER_SECOND: '10',
       QUEUE_CONCURRENCY: '8',
+      DELIVERY_UPLOAD_WINDOW_MS: '40',
       TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
     });
     expect(c.delivery).toMatchObject({
@@ -45,6 +48,7 @@ describe('scale-out and delivery environment', () => {
       timeoutMs: 4000,
       ratePerSecond: 10,
       concurrency: 8,
+      uploadWindowMs: 40,
     });
     expect(c.trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
     expect(loadConfig({ ...testEnv, TRUST_PROXY: '2' }).trustProxy).toBe(2);

@@ -39,6 +39,13 @@ export {
   type InMemoryIntegrationLog,
 } from './delivery/stores.js';
 export {
+  createUploadBatcher,
+  refusedRecordIndexes,
+  type UploadBatcher,
+  type UploadBatcherOptions,
+  type UploadRequest,
+} from './delivery/upload-batcher.js';
+export {
   describeError,
   type ErrorInfo,
   isRetryableError,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInProcessQueue } from '../src/queue/in-process-queue.js';
 import { createRedisQueue } from '../src/queue/redis-queue.js';
@@ -80,6 +81,35 @@ describe.skipIf(!redisUrl)('redis', () => {
     await consumer.onIdle();
     await consumer.close();
     expect(runs).toEqual(['e|1']);
+  });
+
+  it('an enqueue that answered an error but landed keeps its id: the PBX retry is a duplicate, one delivery', async () => {
+    const queueName = `q${randomBytes(3).toString('hex')}`;
+    const queue = createRedisQueue({ connection: redisUrl as string, prefix, queueName, enqueueTimeoutMs: 100 });
+    const admin = new Redis(redisUrl as string);
+    try {
+      const runs: string[] = [];
+      await queue.start(
+        async (j) => {
+          runs.push(j.id);
+        },
+        () => {},
+      );
+      // Redis stalls writes past the enqueue deadline (as around a restart or failover), then stores them anyway.
+      await admin.call('CLIENT', 'PAUSE', '400', 'WRITE');
+      await expect(queue.enqueue(job('g|1'))).rejects.toMatchObject({ code: 'queue_unavailable' });
+      await sleep(500);
+      // The PBX retries the event it got an error for.
+      expect(await queue.enqueue(job('g|1'))).toBe('duplicate');
+      const deadline = Date.now() + 3000;
+      while (runs.length === 0 && Date.now() < deadline) await sleep(20);
+      await queue.onIdle();
+      expect(runs).toEqual(['g|1']);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+      await queue.close();
+    }
   });
 
   it('a job whose worker dies mid-delivery is run again by another instance (stalled job recovery)', async () => {

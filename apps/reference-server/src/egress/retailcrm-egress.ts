@@ -1,6 +1,7 @@
 import {
   type BreakerState,
   type CallRecord,
+  createUploadBatcher,
   type DeliveryPolicyOptions,
   describeError,
   type RetailCrmApiFactory,
@@ -8,6 +9,7 @@ import {
   type RetailCrmTasksApiFactory,
   type RetailCrmTelephonyApi,
   TelephonyEventsError,
+  type UploadBatcher,
   type UploadCallsResponse,
 } from '@callbridge/telephony-events';
 import type { Logger } from 'pino';
@@ -27,8 +29,10 @@ export interface EgressBudget {
   retries?: number;
   breakerFailures?: number;
   breakerHalfOpenMs?: number;
-  /** Per-account token bucket (10/s, RetailCRM's per-key limit), or false (tests). */
+  /** Per-account token bucket (10/s, RetailCRM's per-key limit), or false (tests). One token per HTTP request. */
   rateLimit?: DeliveryPolicyOptions['rateLimit'];
+  /** How long a history upload waits for others of its enterprise to share one request (150 ms). */
+  uploadWindowMs?: number;
 }
 
 export interface RetailCrmEgressOptions {
@@ -51,7 +55,7 @@ export interface UploadContext {
   attempt?: number;
   /**
    * In-call retries; 0 for a caller that retries durably itself (an outbox with its own backoff), so one outbox
-   * attempt is one HTTP request. Default: the budget's.
+   * attempt is one HTTP request (shared only with uploads that also have 0). Default: the budget's.
    */
   retries?: number;
 }
@@ -82,10 +86,16 @@ export interface RetailCrmEgress {
   /** The account's tasks API on the delivery path (missed-call tasks run under the same policies). */
   readonly tasksApi: RetailCrmTasksApiFactory;
   readonly policies: AccountPolicies;
+  /**
+   * History uploads of PBX events and phone results, coalesced per account into requests of up to 50 calls under
+   * {@link policies} (one rate token per request).
+   */
+  readonly uploads: UploadBatcher;
   readonly log: IntegrationLogWriter;
   /**
-   * Uploads finished calls of one enterprise under the account's policies; one integration_logs row per attempt
-   * (and one for a call refused before reaching RetailCRM: not configured, open breaker). Throws the last error.
+   * Uploads finished calls of one enterprise through {@link uploads} (batched with the account's other uploads);
+   * one integration_logs row per call and outcome (also for a call refused before reaching RetailCRM: not
+   * configured, open breaker). Throws the first call's error when any failed.
    */
   uploadCalls(enterpriseNumber: string, records: CallRecord[], context: UploadContext): Promise<UploadCallsResponse>;
   /** `enterprise:crm` -> breaker state, for every account this process has called. */
@@ -102,6 +112,7 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     rateLimit: budget.rateLimit,
   });
   const log = createIntegrationLogWriter(options.storage, options.logger);
+  const uploads = createUploadBatcher({ policies, windowMs: budget.uploadWindowMs });
   const zones = createAccountTimeZones({
     ...options.accountTimeZones,
     logger: options.logger,
@@ -146,19 +157,19 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     lookupApi,
     tasksApi,
     policies,
+    uploads,
     log,
     breakers: () => policies.breakers(),
     async uploadCalls(enterpriseNumber, records, context) {
-      // A row about one call carries its direction and number, like the rows of PBX events.
-      const single = records.length === 1 ? records[0] : undefined;
-      const entry = (secrets: readonly string[]) => ({
+      // One row per call, like the rows of PBX events: its direction and number.
+      const entry = (record: CallRecord | undefined, secrets: readonly string[]) => ({
         enterpriseNumber,
         eventType: context.eventType,
         operation: 'telephony.uploadCalls',
-        callUniqueId: context.callUniqueId ?? records[0]?.externalId ?? null,
-        direction: single?.type ?? null,
-        phone: single?.phone ?? null,
-        data: records,
+        callUniqueId: context.callUniqueId ?? record?.externalId ?? null,
+        direction: record?.type ?? null,
+        phone: record?.phone ?? null,
+        data: record ? [record] : [],
         attempt: context.attempt,
         secrets,
       });
@@ -167,43 +178,38 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
         const error = new TelephonyEventsError('retailcrm_not_configured', 'RetailCRM is not configured', {
           isRetryable: true,
         });
-        await log.write({ ...entry([]), status: 'error', errorMessage: errorText(error), durationMs: 0 });
+        await log.write({ ...entry(records[0], []), status: 'error', errorMessage: errorText(error), durationMs: 0 });
         throw error;
       }
       const target = { enterpriseNumber, crm: INTEGRATION };
-      const observed = new Set<unknown>();
-      try {
-        return await policies.execute(
-          target,
-          (signal) => apiOf(enterpriseNumber, c).uploadCalls(records, { signal }),
-          async (outcome) => {
-            if (outcome.status === 'success') {
-              await log.write({
-                ...entry([c.api_key]),
-                status: 'success',
-                response: outcome.value,
-                durationMs: outcome.durationMs,
-              });
-              return;
-            }
-            observed.add(outcome.error);
+      const api = apiOf(enterpriseNumber, c);
+      const outcomes = await Promise.all(
+        records.map(async (record) => {
+          const startedAt = Date.now();
+          try {
+            const response = await uploads.upload({ target, api, record, retries: context.retries });
+            const durationMs = Date.now() - startedAt;
+            await log.write({ ...entry(record, [c.api_key]), status: 'success', response, durationMs });
+            return { response };
+          } catch (error) {
             await log.write({
-              ...entry([c.api_key]),
+              ...entry(record, [c.api_key]),
               status: 'error',
-              response: (outcome.error as { response?: unknown }).response,
-              errorMessage: errorText(outcome.error),
-              durationMs: outcome.durationMs,
+              response: (error as { response?: unknown }).response,
+              errorMessage: errorText(error),
+              durationMs: Date.now() - startedAt,
             });
-          },
-          context.retries === undefined ? undefined : { retries: context.retries },
-        );
-      } catch (error) {
-        // Refused before reaching RetailCRM (open breaker, full bulkhead): logged here.
-        if (!observed.has(error)) {
-          await log.write({ ...entry([c.api_key]), status: 'error', errorMessage: errorText(error), durationMs: 0 });
-        }
-        throw error;
-      }
+            return { error };
+          }
+        }),
+      );
+      const failed = outcomes.find((outcome) => 'error' in outcome);
+      if (failed) throw failed.error;
+      return {
+        success: true,
+        processedCallsCount: outcomes.reduce((sum, o) => sum + (o.response?.processedCallsCount ?? 0), 0),
+        duplicateCalls: outcomes.flatMap((o) => o.response?.duplicateCalls ?? []),
+      };
     },
   };
 }

@@ -39,7 +39,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * Serves the msw fake RetailCRM over a real loopback HTTP server, so server processes other than the
  * test process reach the same fake (msw's `setupServer` only patches the process it runs in).
  */
-export async function startFakeCrmServer(options: Omit<FakeRetailCrmOptions, 'url'> = {}): Promise<FakeCrmServer> {
+export async function startFakeCrmServer(
+  options: Omit<FakeRetailCrmOptions, 'url'> & {
+    /** Time each answer takes after the fake handled the request (RetailCRM's own processing and the network). */
+    latencyMs?: () => number;
+  } = {},
+): Promise<FakeCrmServer> {
+  const { latencyMs, ...fakeOptions } = options;
   let fake: FakeRetailCrm | undefined;
   let down = false;
   let refused = 0;
@@ -64,6 +70,8 @@ export async function startFakeCrmServer(options: Omit<FakeRetailCrmOptions, 'ur
       return;
     }
     const out = Buffer.from(await response.arrayBuffer());
+    const delay = latencyMs?.() ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const h: Record<string, string> = {};
     response.headers.forEach((v, k) => {
       if (k !== 'content-length' && k !== 'transfer-encoding') h[k] = v;
@@ -99,7 +107,7 @@ export async function startFakeCrmServer(options: Omit<FakeRetailCrmOptions, 'ur
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake = createFakeRetailCrm({ rateLimit: false, ...options, url });
+  fake = createFakeRetailCrm({ rateLimit: false, ...fakeOptions, url });
   return {
     url,
     fake,

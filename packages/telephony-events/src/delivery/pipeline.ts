@@ -84,6 +84,8 @@ export interface TelephonyPipeline {
   close(): Promise<void>;
 }
 
+const neverAborted = new AbortController().signal;
+
 const isPolicies = (value: DeliveryPolicies | DeliveryPolicyOptions | undefined): value is DeliveryPolicies =>
   typeof (value as DeliveryPolicies | undefined)?.execute === 'function';
 
@@ -153,6 +155,19 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
     }
   };
 
+  // A batched step's request runs under the policies in its batcher; here it is only timed and observed.
+  const runBatched: DeliveryPolicies['execute'] = async (_target, fn, observe) => {
+    const startedAt = clock.now();
+    try {
+      const value = await fn(neverAborted);
+      await observe?.({ status: 'success', value, durationMs: clock.now() - startedAt });
+      return value;
+    } catch (error) {
+      await observe?.({ status: 'error', error, durationMs: clock.now() - startedAt });
+      throw error;
+    }
+  };
+
   const callsFor = (job: DeliveryJob, context: JobContext): SinkCalls => ({
     async call(step) {
       if (context.isStepDone(step.name)) return undefined;
@@ -178,7 +193,8 @@ export function createTelephonyPipeline(options: TelephonyPipelineOptions): Tele
       };
       const observed = new Set<unknown>();
       try {
-        const response = await policies.execute(
+        const execute = step.batched ? runBatched : policies.execute;
+        const response = await execute(
           { enterpriseNumber: job.enterpriseNumber, crm: job.crm },
           step.run,
           async (outcome) => {

@@ -1,6 +1,7 @@
 import type { EventType } from '../events/schema.js';
 import type { CallTrace } from '../ports.js';
 import type { DeliveryJob } from '../queue/types.js';
+import type { UploadBatcher } from './upload-batcher.js';
 
 /** How a sink makes CRM calls: each named step runs once per job, under the policies, and is logged. */
 export interface SinkCalls {
@@ -17,6 +18,11 @@ export interface SinkCalls {
     trace?: CallTrace;
     /** A successful answer that still lost something: logged as `warning` with this message. */
     assess?: (response: T) => string | undefined;
+    /**
+     * `run` shares one request with other jobs (an {@link UploadBatcher}), which runs it under the policies itself:
+     * not executed under them again per job (one rate token per HTTP request, not per job). Still logged per job.
+     */
+    batched?: boolean;
   }): Promise<T | undefined>;
 }
 

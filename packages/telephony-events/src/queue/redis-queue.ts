@@ -53,6 +53,10 @@ interface StoredJob {
   steps?: string[];
 }
 
+/** Deletes the dedupe key (KEYS[1]) unless the BullMQ job hash (KEYS[2]) exists. */
+const RELEASE_UNLESS_STORED =
+  "if redis.call('exists', KEYS[2]) == 0 then return redis.call('del', KEYS[1]) end return 0";
+
 // BullMQ forbids ':' in custom job ids.
 const toJobId = (id: string) => id.replace(/:/g, '_');
 
@@ -112,36 +116,37 @@ export function createRedisQueue(options: RedisQueueOptions): RedisDeliveryQueue
   return {
     async enqueue(job) {
       const dedupeKey = `${prefix}:${queueName}:dedupe:${job.id}`;
-      let claimed = false;
+      // Runs to its end even after the deadline answered the caller: a SET and add that Redis only executes later
+      // (slow, restarting) still store the job, and the id stays claimed, so the PBX's retry is a duplicate instead
+      // of a second delivery. Only an add that failed releases the id, and only if the job did not land.
+      const store = (async (): Promise<EnqueueResult> => {
+        if ((await client.set(dedupeKey, '1', 'PX', dedupeWindowMs, 'NX')) !== 'OK') {
+          stats.duplicates++;
+          return 'duplicate';
+        }
+        try {
+          await queue.add(
+            'deliver',
+            { job },
+            {
+              jobId: toJobId(job.id),
+              attempts: maxAttempts,
+              backoff: { type: 'custom' },
+              removeOnComplete: true,
+              removeOnFail: 1000,
+            },
+          );
+        } catch (error) {
+          await client.eval(RELEASE_UNLESS_STORED, 2, dedupeKey, queue.toKey(toJobId(job.id))).catch(() => undefined);
+          throw error;
+        }
+        stats.enqueued++;
+        return 'enqueued';
+      })();
+      store.catch(() => undefined); // after a deadline nobody awaits it
       try {
-        return await withDeadline(
-          (async (): Promise<EnqueueResult> => {
-            if ((await client.set(dedupeKey, '1', 'PX', dedupeWindowMs, 'NX')) !== 'OK') {
-              stats.duplicates++;
-              return 'duplicate';
-            }
-            claimed = true;
-            await queue.add(
-              'deliver',
-              { job },
-              {
-                jobId: toJobId(job.id),
-                attempts: maxAttempts,
-                backoff: { type: 'custom' },
-                removeOnComplete: true,
-                removeOnFail: 1000,
-              },
-            );
-            stats.enqueued++;
-            return 'enqueued';
-          })(),
-          enqueueTimeoutMs,
-        );
+        return await withDeadline(store, enqueueTimeoutMs);
       } catch (error) {
-        // Not (known to be) stored: release the id so the sender's retry is not taken for a duplicate. Not awaited:
-        // with Redis away it waits in ioredis's offline queue behind the SET (same connection, in order), so a SET
-        // that only runs after the reconnect is undone too.
-        if (claimed || error instanceof DeadlineExceeded) client.del(dedupeKey).catch(() => undefined);
         if (error instanceof DeadlineExceeded) {
           throw new TelephonyEventsError('queue_unavailable', `Redis did not answer within ${enqueueTimeoutMs} ms`, {
             isRetryable: true,

@@ -1,4 +1,5 @@
 import type { CrmSink, SinkCalls, SinkOutcome } from '../delivery/sink.js';
+import type { UploadBatcher } from '../delivery/upload-batcher.js';
 import { isRetryableError, TelephonyEventsError } from '../errors.js';
 import { userIdByExtension } from '../events/mapping.js';
 import {
@@ -40,6 +41,11 @@ export interface RetailCrmSinkOptions {
    * config with `account_time_zone` (the zone RetailCRM reads dates in) has every date converted to that clock.
    */
   timeZone?: string;
+  /**
+   * Coalesces history uploads per enterprise (up to 50 calls per request, one rate token per request); without it
+   * each job makes its own request. Give it the pipeline's policies.
+   */
+  uploads?: UploadBatcher;
   /** Where uploads wait for their recording (default: in this process). */
   recordings?: RecordingHold;
   clock?: Clock;
@@ -100,6 +106,7 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
   formatRetailCrmDate(0, defaultZone); // an unknown zone fails here, at wiring time, not in every delivery
   const apiFor = createApiCache(options.createApi);
   const recordings = options.recordings ?? createRecordingHold({ clock });
+  const uploads = options.uploads;
   // Calls whose dial this process handled (ring group kept for the missed-call task): a hangup without one may show
   // the card the original's synthetic dial showed.
   const dialsSeen = new Map<string, { until: number; extensions: string[] }>();
@@ -195,7 +202,11 @@ export function createRetailCrmSink(options: RetailCrmSinkOptions): CrmSink {
           request: [record],
           secrets,
           trace,
-          run: (signal) => api.uploadCalls([record], { signal }),
+          run: (signal) =>
+            uploads
+              ? uploads.upload({ target: { enterpriseNumber: job.enterpriseNumber, crm: job.crm }, api, record })
+              : api.uploadCalls([record], { signal }),
+          batched: uploads !== undefined,
           assess: (answer) => lostRecording(record, answer),
         });
         if (recordUrl) recordings.markUploaded(key);

@@ -23,7 +23,7 @@ export const sampleDeliveryJob = (id: string): DeliveryJob => ({
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The `DeliveryQueue` conformance suite: dedupe window, retries keeping finished steps, one dead letter after the
+ * The `DeliveryQueue` conformance suite: dedupe window, duplicate ids enqueued at once, retries keeping finished steps, one dead letter after the
  * last attempt or a non-retryable error. Run it against every queue implementation:
  * `registerDeliveryQueueSuite({describe, it, expect, afterEach}, 'mine', (options) => createMyQueue(options))`.
  */
@@ -66,6 +66,25 @@ export function registerDeliveryQueueSuite(
       await queue.onIdle();
       expect(runs.sort()).toEqual(['a|1#1', 'a|1#1', 'a|2#1']);
       expect(queue.stats()).toMatchObject({ enqueued: 3, duplicates: 2, completed: 3, deadLettered: 0 });
+    });
+
+    it('the same id enqueued at once from several senders (PBX retry, two instances) runs once', async () => {
+      const queue = make({ dedupeWindowMs: 60_000 });
+      const runs: string[] = [];
+      await queue.start(
+        async (j) => {
+          runs.push(j.id);
+        },
+        () => {},
+      );
+      const results = await Promise.all(Array.from({ length: 5 }, () => queue.enqueue(sampleDeliveryJob('d|1'))));
+      expect(results.filter((r) => r === 'enqueued')).toHaveLength(1);
+      expect(results.filter((r) => r === 'duplicate')).toHaveLength(4);
+      await queue.onIdle();
+      // Still a duplicate once delivered, inside the window.
+      expect(await queue.enqueue(sampleDeliveryJob('d|1'))).toBe('duplicate');
+      await queue.onIdle();
+      expect(runs).toEqual(['d|1']);
     });
 
     it('retries a retryable failure and keeps completed steps across attempts', async () => {
