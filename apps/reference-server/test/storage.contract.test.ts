@@ -1,12 +1,16 @@
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_CHANGED_CHANNEL } from '../src/storage/migrations.js';
 import { createPgliteDriver } from '../src/storage/pglite.js';
+import { createPgliteThreadStorage } from '../src/storage/pglite-thread.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import { SqlStorage } from '../src/storage/sql-storage.js';
 import type { Storage } from '../src/storage/types.js';
 import { createTestDatabase } from './helpers.js';
+import { buildServerBundle } from './support/server-process.js';
 
 interface Harness {
   storage: Storage;
@@ -271,6 +275,27 @@ contract('SqlStorage on PGlite', async () => {
       return got;
     },
     close: () => storage.close(),
+  };
+});
+
+contract('SqlStorage on PGlite in a worker thread (the built server)', async () => {
+  // The worker is a built script: the same tsup build the server processes of the tests run.
+  const bundle = await buildServerBundle();
+  const script = pathToFileURL(join(dirname(bundle.mainJs), 'pglite-worker.js'));
+  const { storage, listener } = await createPgliteThreadStorage(undefined, script);
+  const unsubs: Array<() => Promise<void>> = [];
+  return {
+    storage,
+    async listen() {
+      for (const u of unsubs.splice(0)) await u();
+      const got: string[] = [];
+      unsubs.push(await listener.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
+      return got;
+    },
+    async close() {
+      await storage.close();
+      bundle.remove();
+    },
   };
 });
 
