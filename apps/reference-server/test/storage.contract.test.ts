@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_CHANGED_CHANNEL } from '../src/storage/migrations.js';
 import { createPgliteDriver } from '../src/storage/pglite.js';
-import { createPgliteThreadStorage } from '../src/storage/pglite-thread.js';
+import { createPgliteThreadStorage, type PgliteListener } from '../src/storage/pglite-thread.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import { SqlStorage } from '../src/storage/sql-storage.js';
 import type { Storage } from '../src/storage/types.js';
@@ -261,21 +261,26 @@ function contract(name: string, make: () => Promise<Harness>) {
   });
 }
 
-contract('SqlStorage on PGlite', async () => {
-  const db = new PGlite();
-  const storage = new SqlStorage(createPgliteDriver(db));
-  await storage.migrate();
+/** A PGlite harness: `listen` subscribes afresh to the config channel through `source` (PGlite or its thread). */
+function pgliteHarness(storage: Storage, source: PgliteListener, close: () => Promise<void>): Harness {
   const unsubs: Array<() => Promise<void>> = [];
   return {
     storage,
     async listen() {
       for (const u of unsubs.splice(0)) await u();
       const got: string[] = [];
-      unsubs.push(await db.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
+      unsubs.push(await source.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
       return got;
     },
-    close: () => storage.close(),
+    close,
   };
+}
+
+contract('SqlStorage on PGlite', async () => {
+  const db = new PGlite();
+  const storage = new SqlStorage(createPgliteDriver(db));
+  await storage.migrate();
+  return pgliteHarness(storage, db, () => storage.close());
 });
 
 contract('SqlStorage on PGlite in a worker thread (the built server)', async () => {
@@ -283,20 +288,10 @@ contract('SqlStorage on PGlite in a worker thread (the built server)', async () 
   const bundle = await buildServerBundle();
   const script = pathToFileURL(join(dirname(bundle.mainJs), 'pglite-worker.js'));
   const { storage, listener } = await createPgliteThreadStorage(undefined, script);
-  const unsubs: Array<() => Promise<void>> = [];
-  return {
-    storage,
-    async listen() {
-      for (const u of unsubs.splice(0)) await u();
-      const got: string[] = [];
-      unsubs.push(await listener.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
-      return got;
-    },
-    async close() {
-      await storage.close();
-      bundle.remove();
-    },
-  };
+  return pgliteHarness(storage, listener, async () => {
+    await storage.close();
+    bundle.remove();
+  });
 });
 
 const baseUrl = process.env.TEST_DATABASE_URL;
