@@ -32,7 +32,10 @@ app.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('ready'));
 export type PeerName = keyof typeof scripts;
 
 /** Starts a peer on `port`; resolves once it listens. */
-export async function startPeer(name: PeerName, port: number): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startPeer(
+  name: PeerName,
+  port: number,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', scripts[name]], {
     cwd: APP_DIR,
     env: { PATH: process.env.PATH ?? '', PORT: String(port) },
@@ -44,6 +47,7 @@ export async function startPeer(name: PeerName, port: number): Promise<{ url: st
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -13,7 +13,6 @@ import {
   createAmiChannelRedirector,
   createAmiClient,
 } from '@callbridge/telephony-events';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import { type AppContext, createApp } from './app.js';
 import type { AppConfig } from './config.js';
@@ -31,6 +30,7 @@ import type { CallOriginator } from './routes/retailcrm-callbacks.js';
 import { createSecretBox } from './secret-box.js';
 import { CONFIG_CHANGED_CHANNEL } from './storage/migrations.js';
 import { createPgliteStorage } from './storage/pglite.js';
+import { createPgliteThreadStorage, type PgliteListener, pgliteWorkerScript } from './storage/pglite-thread.js';
 import { createPostgresStorage } from './storage/postgres.js';
 import type { Storage } from './storage/types.js';
 import { createTelephony, type Telephony } from './telephony.js';
@@ -41,6 +41,8 @@ export interface StartServerOptions {
   clientFactory?: RetailCrmClientFactory;
   /** PGlite: keep data in memory instead of `config.dataDir` (tests). */
   inMemory?: boolean;
+  /** PGlite: `false` keeps it on the main thread even when the worker script is built (default: a worker thread). */
+  pgliteThread?: boolean;
   /** Click-to-call; default: AMI Originate when AMI_HOST is configured. */
   originator?: CallOriginator;
   /** Smart-redirect channel redirector; default: AMI Redirect when AMI_HOST is configured. */
@@ -74,9 +76,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   let storage: Storage;
-  let pglite: PGlite | undefined;
+  let pglite: PgliteListener | undefined;
+  // The built server runs PGlite in a worker thread (its WebAssembly work then leaves the HTTP event loop free);
+  // from source (tests) there is no worker script and PGlite runs on the main thread.
+  const workerScript = options.pgliteThread === false ? undefined : pgliteWorkerScript();
   if (config.databaseUrl) {
     storage = await createPostgresStorage(config.databaseUrl);
+  } else if (workerScript) {
+    const opened = await createPgliteThreadStorage(options.inMemory ? undefined : config.dataDir, workerScript);
+    storage = opened.storage;
+    pglite = opened.listener;
   } else {
     const opened = await createPgliteStorage(options.inMemory ? undefined : config.dataDir);
     storage = opened.storage;

@@ -45,6 +45,14 @@ describe('PBX intake (hot path in front of Express)', () => {
     expect((await postJson(`${srv.url}/api/events`, bare('t.7'))).status).toBe(401);
   });
 
+  it('after an accepted token, a wrong token of the same length (or a prefix of it) is still refused', async () => {
+    expect((await postJson(`${srv.url}/api/events`, bridgeEvent('m.1'))).status).toBe(202);
+    for (const wrong of ['pbx-0368', 'pbx-036', 'pbx-03677', 'PBX-0367']) {
+      expect((await postJson(`${srv.url}/api/events`, bridgeEvent('m.2', wrong))).status, wrong).toBe(401);
+    }
+    expect((await postJson(`${srv.url}/api/events`, bridgeEvent('m.3'))).status).toBe(202);
+  });
+
   it('a rotated PBX token reaches the cache through NOTIFY: the old one is refused, the new one accepted', async () => {
     await srv.storage.upsertEnterprise({ number: '0367', name: 'Shop', pbxToken: 'pbx-0367-new' });
     await expect

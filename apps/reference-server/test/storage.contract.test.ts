@@ -1,12 +1,16 @@
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_CHANGED_CHANNEL } from '../src/storage/migrations.js';
 import { createPgliteDriver } from '../src/storage/pglite.js';
+import { createPgliteThreadStorage, type PgliteListener } from '../src/storage/pglite-thread.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import { SqlStorage } from '../src/storage/sql-storage.js';
 import type { Storage } from '../src/storage/types.js';
 import { createTestDatabase } from './helpers.js';
+import { buildServerBundle } from './support/server-process.js';
 
 interface Harness {
   storage: Storage;
@@ -257,21 +261,37 @@ function contract(name: string, make: () => Promise<Harness>) {
   });
 }
 
-contract('SqlStorage on PGlite', async () => {
-  const db = new PGlite();
-  const storage = new SqlStorage(createPgliteDriver(db));
-  await storage.migrate();
+/** A PGlite harness: `listen` subscribes afresh to the config channel through `source` (PGlite or its thread). */
+function pgliteHarness(storage: Storage, source: PgliteListener, close: () => Promise<void>): Harness {
   const unsubs: Array<() => Promise<void>> = [];
   return {
     storage,
     async listen() {
       for (const u of unsubs.splice(0)) await u();
       const got: string[] = [];
-      unsubs.push(await db.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
+      unsubs.push(await source.listen(CONFIG_CHANGED_CHANNEL, (p) => got.push(p)));
       return got;
     },
-    close: () => storage.close(),
+    close,
   };
+}
+
+contract('SqlStorage on PGlite', async () => {
+  const db = new PGlite();
+  const storage = new SqlStorage(createPgliteDriver(db));
+  await storage.migrate();
+  return pgliteHarness(storage, db, () => storage.close());
+});
+
+contract('SqlStorage on PGlite in a worker thread (the built server)', async () => {
+  // The worker is a built script: the same tsup build the server processes of the tests run.
+  const bundle = await buildServerBundle();
+  const script = pathToFileURL(join(dirname(bundle.mainJs), 'pglite-worker.js'));
+  const { storage, listener } = await createPgliteThreadStorage(undefined, script);
+  return pgliteHarness(storage, listener, async () => {
+    await storage.close();
+    bundle.remove();
+  });
 });
 
 const baseUrl = process.env.TEST_DATABASE_URL;

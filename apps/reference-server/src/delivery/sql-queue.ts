@@ -101,6 +101,36 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
     },
   });
 
+  // Worker-side writes are group-committed too: under load one statement marks many jobs' steps (or many jobs
+  // done) instead of one statement per job, which leaves the database (and PGlite's thread) to the intake.
+  const stepWriter = createGroupCommitter<{ id: string; steps: string[] }, void>({
+    async commit(rows) {
+      await sql.query(
+        `UPDATE delivery_outbox AS o SET steps = x.steps
+           FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, steps jsonb)
+          WHERE o.id = x.id AND o.lease_owner = $2`,
+        [JSON.stringify(rows), owner],
+      );
+      return rows.map(() => undefined);
+    },
+  });
+  const doneWriter = createGroupCommitter<string, void>({
+    async commit(ids) {
+      await sql.query(
+        `UPDATE delivery_outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, dedupe_until = $3
+          WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND lease_owner = $2`,
+        [JSON.stringify(ids), owner, now() + dedupeWindowMs],
+      );
+      return ids.map(() => undefined);
+    },
+  });
+  /** Claim when this many slots are free (or the worker is idle): one claim statement per few jobs, not per job. */
+  const claimBatch = Math.max(1, Math.min(16, Math.floor(concurrency / 8)));
+  const claimSoon = () => {
+    if (concurrency - running.size >= claimBatch || running.size === 0) void claim();
+    else schedulePoll(pollMs);
+  };
+
   const schedulePoll = (delay: number) => {
     if (closed || !handler || pollTimer) return;
     pollTimer = setTimeout(() => {
@@ -156,11 +186,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       isStepDone: (step: string) => steps.has(step),
       async markStepDone(step: string) {
         steps.add(step);
-        await sql.query('UPDATE delivery_outbox SET steps = $3::jsonb WHERE id = $1 AND lease_owner = $2', [
-          id,
-          owner,
-          JSON.stringify([...steps]),
-        ]);
+        await stepWriter.submit({ id, steps: [...steps] });
       },
     };
     const task = settle(id, job, context)
@@ -168,7 +194,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       .finally(() => {
         running.delete(id);
         notifyIdle();
-        void claim();
+        claimSoon();
       });
     running.set(id, task);
   };
@@ -181,11 +207,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
     try {
       await (handler as JobHandler)(job, context);
       stats.completed++;
-      await sql.query(
-        `UPDATE delivery_outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, dedupe_until = $3
-          WHERE id = $1 AND lease_owner = $2`,
-        [id, owner, now() + dedupeWindowMs],
-      );
+      await doneWriter.submit(id);
       return;
     } catch (error) {
       stats.failedAttempts++;
@@ -250,7 +272,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       else {
         stats.enqueued++;
         // Our own worker need not wait for the next poll.
-        if (handler && !closed) queueMicrotask(() => void claim());
+        if (handler && !closed) queueMicrotask(claimSoon);
       }
       return result;
     },
@@ -261,13 +283,15 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       leaseTimer = setInterval(
         () => {
           if (running.size === 0) return;
-          // Jobs still running keep their lease; a crashed process stops renewing and loses them.
+          // Jobs still running keep their lease; a crashed process stops renewing and loses them. By id (primary
+          // key): the table keeps finished rows for their dedupe window, a scan by owner would read them all.
           sql
-            .query('UPDATE delivery_outbox SET lease_until = $2 WHERE lease_owner = $1 AND status = $3', [
-              owner,
-              now() + leaseMs,
-              'ready',
-            ])
+            .query(
+              `UPDATE delivery_outbox SET lease_until = $2
+                WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint) AND lease_owner = $1
+                  AND status = 'ready'`,
+              [owner, now() + leaseMs, JSON.stringify([...running.keys()])],
+            )
             .catch(() => undefined);
         },
         Math.max(50, Math.floor(leaseMs / 3)),
@@ -291,6 +315,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       if (leaseTimer) clearInterval(leaseTimer);
       await inserter.close();
       await Promise.allSettled([...running.values()]);
+      await Promise.allSettled([stepWriter.close(), doneWriter.close()]);
     },
   };
 }

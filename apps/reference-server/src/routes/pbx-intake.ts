@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Metrics } from '../metrics.js';
 import type { Telephony } from '../telephony.js';
@@ -52,6 +53,26 @@ const fail = (status: number, error: string, message: string, extra: Record<stri
   ...(status === 503 ? { retryAfter: RETRY_AFTER_SECONDS } : {}),
 });
 
+/**
+ * {@link matchesStoredToken} (three SHA-256s) once per stored digest and token: the token that last matched a
+ * digest is remembered and later requests compare against it in constant time. A rotated token changes the
+ * digest, so the remembered one no longer applies.
+ */
+function createTokenMatcher(maxEntries = 10_000): (presented: string, stored: string) => boolean {
+  const matched = new Map<string, Buffer>();
+  return (presented, stored) => {
+    const known = matched.get(stored);
+    if (known) {
+      const p = Buffer.from(presented, 'utf8');
+      if (p.length === known.length && timingSafeEqual(p, known)) return true;
+    }
+    if (!matchesStoredToken(presented, stored)) return false;
+    if (matched.size >= maxEntries) matched.clear();
+    matched.set(stored, Buffer.from(presented, 'utf8'));
+    return true;
+  };
+}
+
 export interface PbxIntake {
   /** Checks the enterprise's PBX token; an answer to send when it fails, `undefined` when it passes. */
   authorize(enterpriseNumber: string, token: string | undefined): Promise<IntakeAnswer | undefined>;
@@ -62,6 +83,7 @@ export interface PbxIntake {
 /** The PBX event intake, free of Express: one code path for the Express route and the hot path in front of it. */
 export function createPbxIntake(deps: { pbxAuth: PbxAuthLookup; telephony: Telephony; metrics: Metrics }): PbxIntake {
   const authFailures = deps.metrics.authFailures.labels({ reason: 'pbx_token' });
+  const tokenMatches = createTokenMatcher();
   const authorize = async (enterpriseNumber: string, token: string | undefined) => {
     let e: PbxAuth | undefined;
     try {
@@ -70,7 +92,7 @@ export function createPbxIntake(deps: { pbxAuth: PbxAuthLookup; telephony: Telep
       return fail(503, 'storage_unavailable', 'the enterprise store is unavailable; retry later');
     }
     // Same answer for unknown enterprise and wrong token: nothing to enumerate.
-    if (!token || !e?.pbxToken || !e.active || !matchesStoredToken(token, e.pbxToken)) {
+    if (!token || !e?.pbxToken || !e.active || !tokenMatches(token, e.pbxToken)) {
       authFailures.inc();
       return fail(401, 'unauthorized', 'invalid PBX token');
     }

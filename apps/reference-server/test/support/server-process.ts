@@ -41,15 +41,16 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts `node <mainJs> ...args` with `env` (merged over a minimal base) on `port`. */
+/** Starts `node ...nodeArgs <mainJs> ...args` with `env` (merged over a minimal base) on `port`. */
 export function spawnServerProcess(
   name: string,
   mainJs: string,
   port: number,
   env: Record<string, string>,
   args: string[] = [],
+  nodeArgs: string[] = [],
 ): ServerProcess {
-  const child = spawn(process.execPath, [mainJs, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, mainJs, ...args], {
     cwd: APP_DIR,
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
