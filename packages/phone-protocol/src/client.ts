@@ -1,3 +1,4 @@
+import { type BackoffOptions, backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
 import {
@@ -31,7 +32,7 @@ export interface PhoneClientOptions {
   /** Send a heartbeat every N polls (default 10; 0 disables). */
   heartbeatEveryPolls?: number;
   /** Exponential backoff after 429 / 5xx / network errors (defaults 1 s .. 60 s). */
-  backoff?: { baseMs?: number; maxMs?: number };
+  backoff?: BackoffOptions;
   /** Timeout of one request (default 30 s); a long-poll gets `wait_seconds` on top. */
   requestTimeoutMs?: number;
   /** Telemetry items kept in memory at most (default 500, oldest dropped). */
@@ -86,18 +87,6 @@ export interface TelemetryInput {
 
 type Query = Record<string, string | number | undefined>;
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * TypeScript client with the Android dialer's behaviour: single-flight token refresh on 401/403,
  * backoff with jitter on 429 honouring Retry-After, extended -> legacy fallback for call results,
@@ -137,7 +126,7 @@ export class PhoneClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.tokens = options.tokens;
   }
 
@@ -286,11 +275,7 @@ export class PhoneClient {
 
   private scheduleBackoff(retryAfterMs: number): void {
     this.failures += 1;
-    const base = this.options.backoff?.baseMs ?? 1000;
-    const max = this.options.backoff?.maxMs ?? 60_000;
-    const exp = Math.min(max, base * 2 ** (this.failures - 1));
-    // Equal jitter: half fixed, half random, so devices throttled together do not come back together.
-    const jittered = exp / 2 + this.random() * (exp / 2);
+    const jittered = backoffDelay(this.failures, this.options.backoff, this.random);
     this.backoffUntil = this.clock.now() + Math.max(retryAfterMs, jittered);
   }
 
@@ -480,13 +465,4 @@ async function detail(res: Response): Promise<string> {
   } catch {
     return text.slice(0, 200);
   }
-}
-
-/** Retry-After in seconds or as an HTTP date; missing or unparsable -> 0 (the backoff decides). */
-export function parseRetryAfter(value: string | null, clock: Clock = systemClock): number {
-  if (!value) return 0;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - clock.now()) : 0;
 }

@@ -36,3 +36,8 @@ export class PhoneAuthError extends PhoneProtocolError {
     this.status = status;
   }
 }
+
+/** True for any error this package throws; branch on `code` after it. */
+export function isPhoneProtocolError(error: unknown): error is PhoneProtocolError {
+  return error instanceof PhoneProtocolError;
+}

@@ -36,9 +36,12 @@ import {
 } from './tokens.js';
 import type { PhoneUser, UserStore } from './users.js';
 
+/** Logger port in pino's argument order (fields first, message second): a pino logger is passed as is. */
 export interface PhoneLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  /** A recoverable anomaly worth a look (e.g. a reused refresh token). */
+  warn(obj: object, msg?: string): void;
+  /** A failed request or callback; the error is under `err`. */
+  error(obj: object, msg?: string): void;
 }
 
 export interface CallResultEvent {
@@ -176,6 +179,8 @@ export interface PhoneProtocol {
   close(): Promise<void>;
 }
 
+// Bodies and `code`s below are the original system's wire format (Django REST framework + simplejwt): the Android
+// app matches on them, so they keep their wording (`token_not_valid`, `null_characters_not_allowed`, ...).
 const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' };
 const TOKEN_NOT_VALID = {
   detail: 'Given token not valid for any token type',
@@ -258,7 +263,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   const tokens = createTokenService(options.auth, clock);
   const { users, devices, commands, qrTokens } = options;
   const logger = options.logger;
-  const hub = new LongPollHub(commands, clock, (err) => logger?.error('phone long-poll claim failed', { err }));
+  const hub = new LongPollHub(commands, clock, (err) => logger?.error({ err }, 'phone long-poll claim failed'));
   const rateLimit = options.pull?.rateLimit;
   const limiter = rateLimit === false ? undefined : new PollRateLimiter(clock, rateLimit);
   const defaultWait = options.pull?.defaultWaitSeconds ?? 25;
@@ -343,10 +348,13 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   }
 
   function internalError(name: PhoneRouteName, err: unknown): PhoneResponse {
-    logger?.error(`phone ${name} failed`, {
-      code: err instanceof PhoneProtocolError ? err.code : undefined,
-      message: err instanceof Error ? err.message : String(err),
-    });
+    logger?.error(
+      {
+        code: err instanceof PhoneProtocolError ? err.code : undefined,
+        message: err instanceof Error ? err.message : String(err),
+      },
+      `phone ${name} failed`,
+    );
     return json(500, { detail: 'Internal server error.' });
   }
 
@@ -423,7 +431,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         // token, or the legitimate one after a theft): the whole family is revoked, both must log in again.
         if (!(await revokedTokens.revoke(verified.jti, verified.expiresAt, now))) {
           await revokeFamily();
-          logger?.warn('phone refresh token reused: family revoked', { userId: verified.userId });
+          logger?.warn({ userId: verified.userId }, 'phone refresh token reused: family revoked');
           return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
         }
         if (family && (await revokedTokens.isFamilyRevoked(family, now))) {
@@ -534,7 +542,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
           ...(command ? { command } : {}),
         });
       } catch (err) {
-        logger?.error('phone onCallResult failed', { callRequestId: update.call_request_id, err });
+        logger?.error({ callRequestId: update.call_request_id, err }, 'phone onCallResult failed');
         return json(503, { detail: 'Result not stored, retry later.' }, { 'Retry-After': '5' });
       }
       const acknowledged = (await commands.ack(update.call_request_id)) !== undefined;

@@ -41,6 +41,7 @@ export interface TokenBinding {
 /** A token failed verification (bad signature, expired, wrong type, malformed). */
 export class TokenInvalidError extends PhoneProtocolError {
   constructor(reason: string) {
+    // simplejwt's wire code (the original system's): the Android app matches on it.
     super('token_not_valid', `token is invalid or expired: ${reason}`);
     this.name = 'TokenInvalidError';
   }

@@ -1,3 +1,4 @@
+import { sleep } from '../backoff.js';
 import { PhoneClient } from '../client.js';
 import { PhoneAuthError } from '../errors.js';
 import type { CallStatus } from '../schemas.js';
@@ -45,18 +46,6 @@ export interface SimulationSummary {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   lastError?: string;
   elapsedMs: number;
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 const STATUSES: CallStatus[] = ['connected', 'no_answer', 'rejected', 'no_action', 'unknown'];
@@ -181,11 +170,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
               return false;
             },
           );
-          if (!ok) await pause(1000, stop.signal);
+          if (!ok) await sleep(1000, stop.signal);
           continue;
         }
         // pollOnce already scheduled a backoff for poll errors; other failures wait a little here.
-        if (client.backoffRemainingMs === 0) await pause(1000, stop.signal);
+        if (client.backoffRemainingMs === 0) await sleep(1000, stop.signal);
       }
     }
   };
