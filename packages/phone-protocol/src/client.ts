@@ -15,15 +15,23 @@ import {
   userInfoResponseSchema,
 } from './schemas.js';
 
+/** A session: the JWT pair from `/api/token/`. */
 export interface PhoneTokens {
+  /** Short-lived access token (Bearer). */
   access: string;
+  /** Refresh token (rotated on every refresh). */
   refresh: string;
 }
 
+/** Settings of a {@link PhoneClient}. */
 export interface PhoneClientOptions {
+  /** The server, e.g. `https://crm.example.com` (a trailing slash is ignored). */
   baseUrl: string;
+  /** This device's id, sent on every device call. */
   deviceId: string;
+  /** Human-readable name sent at registration. */
   deviceName?: string;
+  /** App version sent at registration and heartbeat. */
   appVersion?: string;
   /** Restore a saved session. */
   tokens?: PhoneTokens;
@@ -37,51 +45,85 @@ export interface PhoneClientOptions {
   requestTimeoutMs?: number;
   /** Telemetry items kept in memory at most (default 500, oldest dropped). */
   telemetryMaxQueue?: number;
+  /** HTTP implementation (default `globalThis.fetch`; inject one to test without sockets). */
   fetch?: typeof fetch;
+  /** Time source (default the system clock). */
   clock?: Clock;
   /** [0, 1) source for jitter. */
   random?: () => number;
+  /** How `pollOnce` waits out a backoff (default a timer that resolves early on abort). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** One long-poll's outcome: a command, nothing (204), or throttled (429, wait `retryAfterMs`). */
 export type PullResult =
   | { status: 'command'; command: CallCommand; durationMs: number }
   | { status: 'empty'; durationMs: number }
   | { status: 'rate_limited'; retryAfterMs: number };
 
+/** A call result for {@link PhoneClient.sendCallResult}; any field after `durationSeconds` makes it extended. */
 export interface CallResultInput {
+  /** The command's id (`call_request_id`). */
   callRequestId: string;
+  /** How the call ended. */
   status: CallStatus;
+  /** ISO 8601 start of the call. */
   startedAt?: string | null;
+  /** Talk time in seconds. */
   durationSeconds?: number | null;
+  /** ISO 8601 end of the call (extended). */
   endedAt?: string | null;
+  /** `outgoing` / `incoming` (extended). */
   direction?: string | null;
+  /** How the app determined the status (extended). */
   resolveMethod?: string | null;
+  /** Why the app chose that status (extended). */
   resolveReason?: string | null;
+  /** Why the status is `unknown`, when it is (extended). */
   reasonIfUnknown?: string | null;
+  /** Dial attempts made (extended). */
   attemptsCount?: number | null;
+  /** What started the call (extended). */
   actionSource?: ActionSource | null;
 }
 
+/** Counters of a {@link PhoneClient} since it was created. */
 export interface PhoneClientMetrics {
+  /** Long-polls sent. */
   polls: number;
+  /** Polls answered with a command. */
   commands: number;
+  /** Polls answered with 204. */
   empty: number;
+  /** Requests answered with 429. */
   rateLimited: number;
+  /** Token refreshes. */
   refreshes: number;
+  /** Call results re-sent as legacy payloads after the extended one was refused. */
   legacyFallbacks: number;
+  /** Heartbeats sent. */
   heartbeats: number;
+  /** Failed polls and heartbeats (5xx, network). */
   errors: number;
+  /** Telemetry items dropped (throttled, backing off, queue full). */
   telemetryDropped: number;
+  /** Time spent waiting out backoffs, in ms. */
   backoffMs: number;
 }
 
+/** A telemetry item for {@link PhoneClient.recordTelemetry} (the app's wire field names). */
 export interface TelemetryInput {
+  /** Item type, e.g. `pull_call`. */
   type: string;
+  /** ISO 8601 time (default now). */
   ts?: string;
+  /** The endpoint measured. */
   endpoint?: string;
+  /** Its HTTP status. */
   http_code?: number;
+  /** Its duration in ms. */
   value_ms?: number;
+  /** Anything else. */
   extra?: Record<string, unknown>;
 }
 

@@ -60,6 +60,7 @@ export { runSimulation, type SimulationOptions, type SimulationSummary } from '.
 export {
   type AuthOptions,
   createTokenService,
+  type TokenBinding,
   TokenInvalidError,
   type TokenService,
   type TokenType,
