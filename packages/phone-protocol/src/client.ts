@@ -135,6 +135,7 @@ type Query = Record<string, string | number | undefined>;
  * no telemetry queued for throttled requests or while backing off, and a heartbeat every N polls.
  */
 export class PhoneClient {
+  /** Counters since the client was created. */
   readonly metrics: PhoneClientMetrics = {
     polls: 0,
     commands: 0,
@@ -172,10 +173,12 @@ export class PhoneClient {
     this.tokens = options.tokens;
   }
 
+  /** The device id this client speaks for. */
   get deviceId(): string {
     return this.options.deviceId;
   }
 
+  /** The current tokens, if logged in. */
   get session(): PhoneTokens | undefined {
     return this.tokens ? { ...this.tokens } : undefined;
   }
@@ -385,6 +388,7 @@ export class PhoneClient {
     return true;
   }
 
+  /** Telemetry items waiting for {@link PhoneClient.flushTelemetry}. */
   get queuedTelemetry(): number {
     return this.telemetry.length;
   }
