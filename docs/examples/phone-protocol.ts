@@ -9,7 +9,6 @@ import {
   InMemoryDeviceRegistry,
   InMemoryQrTokenStore,
   InMemoryUserStore,
-  ManualClock,
   PhoneClient,
   type PhoneCommand,
   type PhoneProtocol,
@@ -29,6 +28,7 @@ import {
   type RedisStoreOptions,
   RedisUserStore,
 } from '../../packages/phone-protocol/src/redis.js';
+import { createManualClock } from '../../packages/phone-protocol/src/testing/index.js';
 
 /** An ioredis client (`new Redis(url)` from 'ioredis'); the repository root does not depend on ioredis itself. */
 export type Redis = RedisStoreOptions['redis'];
@@ -164,7 +164,7 @@ export async function runDevice(password: string, saved: PhoneTokens | undefined
 
 /** A test: in-memory ports, the framework-free `handle()` and a fake `fetch`, no sockets. */
 export async function commandRoundTrip() {
-  const clock = new ManualClock(); // give the same clock to the protocol and to the command bus (ack deadlines)
+  const clock = createManualClock(); // give the same clock to the protocol and to the command bus (ack deadlines)
   const users = new InMemoryUserStore();
   const phone = createPhoneProtocol({
     auth: { secret: 'x'.repeat(32) },

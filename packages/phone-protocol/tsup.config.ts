@@ -9,7 +9,13 @@ const shared = { sourcemap: true, clean: false, target: 'node20', external: ['io
 export default defineConfig([
   {
     ...shared,
-    entry: { index: 'src/index.ts', express: 'src/express.ts', redis: 'src/redis.ts' },
+    entry: {
+      index: 'src/index.ts',
+      express: 'src/express.ts',
+      redis: 'src/redis.ts',
+      testing: 'src/testing/index.ts',
+      wake: 'src/wake.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
   },

@@ -1,8 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock, type PhoneCommand } from '@callbridge/phone-protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createManualClock,
+  registerCommandBusSuite,
+  registerDeviceRegistrySuite,
+  registerQrTokenStoreSuite,
+  registerRevokedTokenStoreSuite,
+  registerUserStoreSuite,
+} from '@callbridge/phone-protocol/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneCallStore } from '../src/phone/calls.js';
 import { SqlCommandBus } from '../src/phone/sql-command-bus.js';
 import { SqlDeviceRegistry, SqlPhoneUserStore, SqlQrTokenStore, SqlRevokedTokenStore } from '../src/phone/stores.js';
@@ -11,7 +18,10 @@ import { createPostgresStorage } from '../src/storage/postgres.js';
 import type { SqlStorage } from '../src/storage/sql-storage.js';
 import { createTestDatabase } from './helpers.js';
 
-// The SQL implementations of phone-protocol's ports, run against both drivers.
+// The SQL implementations of phone-protocol's ports, run against both drivers: phone-protocol's exported port
+// suites, then what the server's stores add (enterprise extensions, ordering, the call outbox).
+
+const suiteApi = { describe, it, expect, afterEach };
 
 interface Backend {
   name: string;
@@ -47,7 +57,6 @@ if (process.env.TEST_DATABASE_URL) {
 describe.each(backends)('phone SQL stores on $name', (backend) => {
   let storage: SqlStorage;
   let close: () => Promise<void>;
-  const clock = new ManualClock();
 
   beforeAll(async () => {
     ({ storage, close } = await backend.open());
@@ -55,128 +64,34 @@ describe.each(backends)('phone SQL stores on $name', (backend) => {
   });
   afterAll(() => close());
 
-  it('users: upsert by id, lookup by name/id, one user per extension', async () => {
+  const name = `SQL (${backend.name})`;
+  registerCommandBusSuite(suiteApi, name, (options) => new SqlCommandBus(storage.sql, options));
+  registerUserStoreSuite(suiteApi, name, () => new SqlPhoneUserStore(storage.sql));
+  registerDeviceRegistrySuite(suiteApi, name, () => new SqlDeviceRegistry(storage.sql));
+  registerQrTokenStoreSuite(suiteApi, name, () => new SqlQrTokenStore(storage.sql));
+  registerRevokedTokenStoreSuite(suiteApi, name, () => new SqlRevokedTokenStore(storage.sql));
+
+  it('users: one user per extension, listed by enterprise', async () => {
     const users = new SqlPhoneUserStore(storage.sql);
     const base = { passwordHash: 'scrypt$x', isAdmin: false, isActive: true };
     await users.save({ id: 'u1', username: 'anna', ...base });
     await users.save({ id: 'u2', username: 'boris', ...base });
-    await users.save({ id: 'u1', username: 'anna2', ...base, isActive: false });
-    expect(await users.findByUsername('anna')).toBeUndefined();
-    expect(await users.findById('u1')).toMatchObject({ username: 'anna2', isActive: false, extension: null });
+    expect(await users.findById('u1')).toMatchObject({ username: 'anna', extension: null });
     await users.assign('u1', '0367', '150');
     await users.assign('u2', '0367', '150');
     expect(await users.findByExtension('0367', '150')).toMatchObject({ id: 'u2' });
     expect(await users.findById('u1')).toMatchObject({ enterpriseNumber: '0367', extension: null });
-    expect((await users.listByEnterprise('0367')).map((u) => u.username)).toEqual(['anna2', 'boris']);
+    expect((await users.listByEnterprise('0367')).map((u) => u.username)).toEqual(['anna', 'boris']);
   });
 
-  it('devices: put replaces the record, listByUser newest first', async () => {
+  it('devices: listByUser newest first', async () => {
     const devices = new SqlDeviceRegistry(storage.sql);
     const record = { userId: 'u1', registeredAt: 1, queueStuck: false, stuckCount: 0, stuckByType: {} };
     await devices.put({ ...record, deviceId: 'd1', lastSeenAt: 10 });
     await devices.put({ ...record, deviceId: 'd2', lastSeenAt: 20, stuckByType: { call_update: 2 } });
+    expect((await devices.listByUser('u1')).map((d) => d.deviceId)).toEqual(['d2', 'd1']);
     await devices.put({ ...record, deviceId: 'd1', lastSeenAt: 30, appVersion: '1.2' });
-    expect(await devices.get('d1')).toMatchObject({ lastSeenAt: 30, appVersion: '1.2' });
     expect((await devices.listByUser('u1')).map((d) => d.deviceId)).toEqual(['d1', 'd2']);
-    await devices.put({ ...record, deviceId: 'd2', userId: 'u2', lastSeenAt: 40 });
-    expect((await devices.listByUser('u1')).map((d) => d.deviceId)).toEqual(['d1']);
-    expect(await devices.list()).toHaveLength(2);
-  });
-
-  it('devices: claim is bound to (enterprise, user); release frees it', async () => {
-    const devices = new SqlDeviceRegistry(storage.sql);
-    const record = {
-      deviceId: 'claimed',
-      userId: 'u1',
-      tenant: '1001',
-      registeredAt: 1,
-      lastSeenAt: 1,
-      queueStuck: false,
-      stuckCount: 0,
-      stuckByType: {},
-    };
-    expect(await devices.claim(record)).toBe(true);
-    expect(await devices.claim({ ...record, lastSeenAt: 2 })).toBe(true);
-    expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002', lastSeenAt: 3 })).toBe(false);
-    expect(await devices.claim({ ...record, tenant: '2002', lastSeenAt: 3 })).toBe(false);
-    expect(await devices.get('claimed')).toEqual({ ...record, lastSeenAt: 2 });
-    const race = await Promise.all([
-      devices.claim({ ...record, deviceId: 'raced', userId: 'a' }),
-      devices.claim({ ...record, deviceId: 'raced', userId: 'b' }),
-    ]);
-    expect(race.filter(Boolean)).toHaveLength(1);
-    expect(await devices.release('claimed')).toEqual({ ...record, lastSeenAt: 2 });
-    expect(await devices.release('claimed')).toBeUndefined();
-    expect(await devices.claim({ ...record, userId: 'u9', tenant: '2002' })).toBe(true);
-  });
-
-  it('revoked tokens: the first revoke of a jti wins; families stay revoked until their deadline', async () => {
-    const store = new SqlRevokedTokenStore(storage.sql);
-    const now = 1_800_000_000_000;
-    const first = await Promise.all([store.revoke('j1', now + 60_000, now), store.revoke('j1', now + 60_000, now)]);
-    expect(first.sort()).toEqual([false, true]);
-    expect(await store.revoke('j1', now + 60_000, now + 1000)).toBe(false);
-    expect(await store.isFamilyRevoked('f1', now)).toBe(false);
-    await store.revokeFamily('f1', now + 60_000, now);
-    expect(await store.isFamilyRevoked('f1', now + 59_999)).toBe(true);
-    expect(await store.isFamilyRevoked('f1', now + 60_000)).toBe(false);
-  });
-
-  it('QR tokens: single use, expiry by the injected clock', async () => {
-    const qr = new SqlQrTokenStore(storage.sql);
-    await qr.put('digest-a', 'u1', 1_000, 1_000);
-    await qr.put('digest-b', 'u1', 1_000, 1_000);
-    expect(await qr.take('digest-a', 999)).toBe('u1');
-    expect(await qr.take('digest-a', 999)).toBeUndefined();
-    expect(await qr.take('digest-b', 1_000)).toBeUndefined();
-  });
-
-  it('command bus: idempotent enqueue, one claim per delivery, ack once, release to the head', async () => {
-    const bus = new SqlCommandBus(storage.sql, { clock, ackTimeoutMs: 1000 });
-    let wakes = 0;
-    const stop = bus.subscribe('dev-a', () => {
-      wakes += 1;
-    });
-    const first = await bus.enqueue({ id: 'c1', deviceId: 'dev-a', phone: '+7900', extra: { n: 1 } });
-    expect(first).toMatchObject({ id: 'c1', deliveries: 0, extra: { n: 1 }, enqueuedAt: clock.now() });
-    await bus.enqueue({ id: 'c1', deviceId: 'dev-a', phone: 'other' });
-    await bus.enqueue({ id: 'c2', deviceId: 'dev-a', phone: '+7901' });
-    expect(wakes).toBe(2);
-    expect(await bus.size('dev-a')).toBe(2);
-
-    const [a, b] = await Promise.all([bus.claim('dev-a'), bus.claim('dev-a')]);
-    expect([a.command?.id, b.command?.id].sort()).toEqual(['c1', 'c2']);
-    expect(await bus.claim('dev-a')).toEqual({ retryAt: clock.now() + 1000 });
-
-    await bus.release('c2');
-    expect(wakes).toBe(3);
-    expect((await bus.claim('dev-a')).command).toMatchObject({ id: 'c2', deliveries: 2 });
-    expect(await bus.ack('c1')).toMatchObject({ id: 'c1', phone: '+7900' });
-    expect(await bus.ack('c1')).toBeUndefined();
-    expect(await bus.get('c1')).toBeUndefined();
-    expect(await bus.ack('c2')).toBeDefined();
-    expect(await bus.claim('dev-a')).toEqual({});
-    stop();
-  });
-
-  it('command bus: re-delivery after the ack deadline, dead letter after maxDeliveries', async () => {
-    const dead: PhoneCommand[] = [];
-    const bus = new SqlCommandBus(storage.sql, {
-      clock,
-      ackTimeoutMs: 1000,
-      maxDeliveries: 2,
-      onDeadLetter: (c) => dead.push(c),
-    });
-    await bus.enqueue({ id: 'r1', deviceId: 'dev-r', phone: '+7902' });
-    expect((await bus.claim('dev-r')).command?.deliveries).toBe(1);
-    clock.advance(999);
-    expect((await bus.claim('dev-r')).command).toBeUndefined();
-    clock.advance(1);
-    expect((await bus.claim('dev-r')).command).toMatchObject({ id: 'r1', deliveries: 2 });
-    clock.advance(1000);
-    expect(await bus.claim('dev-r')).toEqual({});
-    expect(dead).toMatchObject([{ id: 'r1', deliveries: 2 }]);
-    expect(await bus.size('dev-r')).toBe(0);
   });
 
   it('calls: the first result wins, only from the addressed user; leases keep uploads exclusive', async () => {
@@ -208,7 +123,7 @@ describe('SQL command bus on a PGlite data directory', () => {
   it('queued commands survive a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-phone-'));
     try {
-      const clock = new ManualClock();
+      const clock = createManualClock();
       const first = await createPgliteStorage(dir);
       await new SqlCommandBus(first.storage.sql, { clock }).enqueue({ id: 'p1', deviceId: 'dev', phone: '+7904' });
       await first.storage.close();

@@ -135,9 +135,10 @@ export function createPublicKeyAuth(options: PublicKeyAuthOptions): PublicKeyAut
       const now = clock.now();
       if (now - lastWarn >= interval) {
         lastWarn = now;
-        logger.warn('public_key_fallback_deprecated: PUBLIC_KEY is not set, ADMIN_TOKEN accepted on public routes', {
-          event: 'public_key_fallback',
-        });
+        logger.warn(
+          { event: 'public_key_fallback' },
+          'public_key_fallback_deprecated: PUBLIC_KEY is not set, ADMIN_TOKEN accepted on public routes',
+        );
       }
       return { ok: true, via: 'admin_token_fallback' };
     },

@@ -4,9 +4,10 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Minimal structured logger; secrets are never passed to it. */
+/** Logger port in pino's argument order (fields first, message second): a pino logger is passed as is. */
 export interface Logger {
-  warn(message: string, fields?: Record<string, unknown>): void;
+  /** A rejected or failed webhook, a deprecated fallback; `obj` never holds a secret. */
+  warn(obj: object, msg?: string): void;
 }
 export const silentLogger: Logger = { warn: () => {} };
 

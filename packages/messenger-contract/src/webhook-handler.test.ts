@@ -120,7 +120,7 @@ describe('createWebhookHandler', () => {
       body: { ok: false, error: 'auth_unavailable' },
     });
     expect(onEvent).not.toHaveBeenCalled();
-    expect(warn).toHaveBeenCalledWith('webhook_auth_failed', expect.objectContaining({ tenant: 7 }));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ tenant: 7 }), 'webhook_auth_failed');
   });
 
   it('an unavailable de-dup store answers 503 dedup_unavailable without handing the event on', async () => {
@@ -139,7 +139,7 @@ describe('createWebhookHandler', () => {
       body: { ok: false, error: 'dedup_unavailable' },
     });
     expect(onEvent).not.toHaveBeenCalled();
-    expect(warn).toHaveBeenCalledWith('webhook_dedup_failed', expect.objectContaining({ tenant: 7, error: 'Error' }));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ tenant: 7, error: 'Error' }), 'webhook_dedup_failed');
   });
 
   it('a failed release after a failed enqueue is logged, and the answer is still 503', async () => {
@@ -158,7 +158,7 @@ describe('createWebhookHandler', () => {
       },
     });
     expect(await handle({ body: incoming('F'), query: { token } })).toMatchObject({ status: 503 });
-    expect(warn.mock.calls.map((call) => call[0])).toEqual(['webhook_release_failed', 'webhook_enqueue_failed']);
+    expect(warn.mock.calls.map((call) => call[1])).toEqual(['webhook_release_failed', 'webhook_enqueue_failed']);
   });
 
   it('Avito: tenant from the route, echoes reported as ignored', async () => {
@@ -207,7 +207,7 @@ describe('createWebhookHandler', () => {
       status: 500,
       body: { ok: false, error: 'internal_error' },
     });
-    expect(warn).toHaveBeenCalledWith('webhook_parse_failed', expect.objectContaining({ tenant: 7, error: 'Error' }));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ tenant: 7, error: 'Error' }), 'webhook_parse_failed');
     expect(onEvent).not.toHaveBeenCalled();
   });
 });

@@ -50,11 +50,11 @@ export function createWebhookHandler(
       authorised = await adapter.verifyWebhook({ tenant, query: request.query, headers: request.headers });
     } catch (error) {
       // The token store is down: neither accept nor reject for good; the provider retries later.
-      logger.warn('webhook_auth_failed', { provider: adapter.provider, tenant, error: errorName(error) });
+      logger.warn({ provider: adapter.provider, tenant, error: errorName(error) }, 'webhook_auth_failed');
       return { status: 503, body: { ok: false, error: 'auth_unavailable' } };
     }
     if (!authorised) {
-      logger.warn('webhook_unauthorized', { provider: adapter.provider, tenant });
+      logger.warn({ provider: adapter.provider, tenant }, 'webhook_unauthorized');
       return { status: 401, body: { ok: false, error: ErrorCodes.providerTokenUnauthorized } };
     }
 
@@ -68,17 +68,17 @@ export function createWebhookHandler(
       // Never throw. A ZodError / TypeError / SyntaxError comes from the body's shape (the input's fault): 422,
       // the provider should not retry. Anything else is our bug or an outage: 500, logged.
       if (isInputError(error)) {
-        logger.warn('webhook_parse_rejected', { provider: adapter.provider, tenant, error: errorName(error) });
+        logger.warn({ provider: adapter.provider, tenant, error: errorName(error) }, 'webhook_parse_rejected');
         return {
           status: 422,
           body: { ok: false, error: ErrorCodes.invalidPayload, issues: [{ path: '', message: errorMessage(error) }] },
         };
       }
-      logger.warn('webhook_parse_failed', { provider: adapter.provider, tenant, error: errorName(error) });
+      logger.warn({ provider: adapter.provider, tenant, error: errorName(error) }, 'webhook_parse_failed');
       return { status: 500, body: { ok: false, error: 'internal_error' } };
     }
     for (const ignored of parsed.ignored) {
-      logger.warn('webhook_skip', { provider: adapter.provider, tenant, reason: ignored.reason });
+      logger.warn({ provider: adapter.provider, tenant, reason: ignored.reason }, 'webhook_skip');
     }
 
     let queued = 0;
@@ -94,7 +94,7 @@ export function createWebhookHandler(
         if (key !== undefined && options.dedup !== undefined) claimed = await options.dedup.claim(key);
       } catch (error) {
         // Without the claim we cannot promise "at most once": refuse, the provider retries later.
-        logger.warn('webhook_dedup_failed', { ...fields, error: errorName(error) });
+        logger.warn({ ...fields, error: errorName(error) }, 'webhook_dedup_failed');
         return { status: 503, body: { ok: false, error: 'dedup_unavailable' } };
       }
       if (!claimed) {
@@ -109,10 +109,10 @@ export function createWebhookHandler(
           await options.dedup
             ?.release(key)
             .catch((releaseError: unknown) =>
-              logger.warn('webhook_release_failed', { ...fields, error: errorName(releaseError) }),
+              logger.warn({ ...fields, error: errorName(releaseError) }, 'webhook_release_failed'),
             );
         }
-        logger.warn('webhook_enqueue_failed', { ...fields, error: errorName(error) });
+        logger.warn({ ...fields, error: errorName(error) }, 'webhook_enqueue_failed');
         // 503 makes the provider retry; the released claim lets that retry through.
         return { status: 503, body: { ok: false, error: 'enqueue_failed' } };
       }

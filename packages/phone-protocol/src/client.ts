@@ -1,3 +1,4 @@
+import { type BackoffOptions, backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
 import {
@@ -14,15 +15,23 @@ import {
   userInfoResponseSchema,
 } from './schemas.js';
 
+/** A session: the JWT pair from `/api/token/`. */
 export interface PhoneTokens {
+  /** Short-lived access token (Bearer). */
   access: string;
+  /** Refresh token (rotated on every refresh). */
   refresh: string;
 }
 
+/** Settings of a {@link PhoneClient}. */
 export interface PhoneClientOptions {
+  /** The server, e.g. `https://crm.example.com` (a trailing slash is ignored). */
   baseUrl: string;
+  /** This device's id, sent on every device call. */
   deviceId: string;
+  /** Human-readable name sent at registration. */
   deviceName?: string;
+  /** App version sent at registration and heartbeat. */
   appVersion?: string;
   /** Restore a saved session. */
   tokens?: PhoneTokens;
@@ -31,72 +40,94 @@ export interface PhoneClientOptions {
   /** Send a heartbeat every N polls (default 10; 0 disables). */
   heartbeatEveryPolls?: number;
   /** Exponential backoff after 429 / 5xx / network errors (defaults 1 s .. 60 s). */
-  backoff?: { baseMs?: number; maxMs?: number };
+  backoff?: BackoffOptions;
   /** Timeout of one request (default 30 s); a long-poll gets `wait_seconds` on top. */
   requestTimeoutMs?: number;
   /** Telemetry items kept in memory at most (default 500, oldest dropped). */
   telemetryMaxQueue?: number;
+  /** HTTP implementation (default `globalThis.fetch`; inject one to test without sockets). */
   fetch?: typeof fetch;
+  /** Time source (default the system clock). */
   clock?: Clock;
   /** [0, 1) source for jitter. */
   random?: () => number;
+  /** How `pollOnce` waits out a backoff (default a timer that resolves early on abort). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** One long-poll's outcome: a command, nothing (204), or throttled (429, wait `retryAfterMs`). */
 export type PullResult =
   | { status: 'command'; command: CallCommand; durationMs: number }
   | { status: 'empty'; durationMs: number }
   | { status: 'rate_limited'; retryAfterMs: number };
 
+/** A call result for {@link PhoneClient.sendCallResult}; any field after `durationSeconds` makes it extended. */
 export interface CallResultInput {
+  /** The command's id (`call_request_id`). */
   callRequestId: string;
+  /** How the call ended. */
   status: CallStatus;
+  /** ISO 8601 start of the call. */
   startedAt?: string | null;
+  /** Talk time in seconds. */
   durationSeconds?: number | null;
+  /** ISO 8601 end of the call (extended). */
   endedAt?: string | null;
+  /** `outgoing` / `incoming` (extended). */
   direction?: string | null;
+  /** How the app determined the status (extended). */
   resolveMethod?: string | null;
+  /** Why the app chose that status (extended). */
   resolveReason?: string | null;
+  /** Why the status is `unknown`, when it is (extended). */
   reasonIfUnknown?: string | null;
+  /** Dial attempts made (extended). */
   attemptsCount?: number | null;
+  /** What started the call (extended). */
   actionSource?: ActionSource | null;
 }
 
+/** Counters of a {@link PhoneClient} since it was created. */
 export interface PhoneClientMetrics {
+  /** Long-polls sent. */
   polls: number;
+  /** Polls answered with a command. */
   commands: number;
+  /** Polls answered with 204. */
   empty: number;
+  /** Requests answered with 429. */
   rateLimited: number;
+  /** Token refreshes. */
   refreshes: number;
+  /** Call results re-sent as legacy payloads after the extended one was refused. */
   legacyFallbacks: number;
+  /** Heartbeats sent. */
   heartbeats: number;
+  /** Failed polls and heartbeats (5xx, network). */
   errors: number;
+  /** Telemetry items dropped (throttled, backing off, queue full). */
   telemetryDropped: number;
+  /** Time spent waiting out backoffs, in ms. */
   backoffMs: number;
 }
 
+/** A telemetry item for {@link PhoneClient.recordTelemetry} (the app's wire field names). */
 export interface TelemetryInput {
+  /** Item type, e.g. `pull_call`. */
   type: string;
+  /** ISO 8601 time (default now). */
   ts?: string;
+  /** The endpoint measured. */
   endpoint?: string;
+  /** Its HTTP status. */
   http_code?: number;
+  /** Its duration in ms. */
   value_ms?: number;
+  /** Anything else. */
   extra?: Record<string, unknown>;
 }
 
 type Query = Record<string, string | number | undefined>;
-
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * TypeScript client with the Android dialer's behaviour: single-flight token refresh on 401/403,
@@ -104,6 +135,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * no telemetry queued for throttled requests or while backing off, and a heartbeat every N polls.
  */
 export class PhoneClient {
+  /** Counters since the client was created. */
   readonly metrics: PhoneClientMetrics = {
     polls: 0,
     commands: 0,
@@ -137,14 +169,16 @@ export class PhoneClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.tokens = options.tokens;
   }
 
+  /** The device id this client speaks for. */
   get deviceId(): string {
     return this.options.deviceId;
   }
 
+  /** The current tokens, if logged in. */
   get session(): PhoneTokens | undefined {
     return this.tokens ? { ...this.tokens } : undefined;
   }
@@ -286,11 +320,7 @@ export class PhoneClient {
 
   private scheduleBackoff(retryAfterMs: number): void {
     this.failures += 1;
-    const base = this.options.backoff?.baseMs ?? 1000;
-    const max = this.options.backoff?.maxMs ?? 60_000;
-    const exp = Math.min(max, base * 2 ** (this.failures - 1));
-    // Equal jitter: half fixed, half random, so devices throttled together do not come back together.
-    const jittered = exp / 2 + this.random() * (exp / 2);
+    const jittered = backoffDelay(this.failures, this.options.backoff, this.random);
     this.backoffUntil = this.clock.now() + Math.max(retryAfterMs, jittered);
   }
 
@@ -358,6 +388,7 @@ export class PhoneClient {
     return true;
   }
 
+  /** Telemetry items waiting for {@link PhoneClient.flushTelemetry}. */
   get queuedTelemetry(): number {
     return this.telemetry.length;
   }
@@ -480,13 +511,4 @@ async function detail(res: Response): Promise<string> {
   } catch {
     return text.slice(0, 200);
   }
-}
-
-/** Retry-After in seconds or as an HTTP date; missing or unparsable -> 0 (the backoff decides). */
-export function parseRetryAfter(value: string | null, clock: Clock = systemClock): number {
-  if (!value) return 0;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - clock.now()) : 0;
 }

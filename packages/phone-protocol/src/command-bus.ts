@@ -3,24 +3,37 @@ import type { Clock } from './clock.js';
 /** Scalar extras sent to the device next to `id` and `phone` (the client ignores what it does not know). */
 export type CommandExtra = Record<string, string | number | boolean | null>;
 
+/** A click-to-call command as the bus stores it. */
 export interface PhoneCommand {
+  /** Unique id; the device answers with it as `call_request_id`. */
   id: string;
+  /** The device that must dial. */
   deviceId: string;
+  /** The number to dial. */
   phone: string;
+  /** When it was enqueued (epoch ms, the bus's clock). */
   enqueuedAt: number;
   /** How many times the command has been handed to a poll (1 on first delivery). */
   deliveries: number;
+  /** Scalar extras sent to the device with the command. */
   extra?: CommandExtra;
 }
 
+/** What {@link CommandBus.enqueue} takes. */
 export interface NewCommand {
+  /** Unique id (enqueue is idempotent by it). */
   id: string;
+  /** The device that must dial. */
   deviceId: string;
+  /** The number to dial. */
   phone: string;
+  /** Scalar extras sent to the device with the command. */
   extra?: CommandExtra;
 }
 
+/** What {@link CommandBus.claim} returns: a command, or when to look again. */
 export interface ClaimResult {
+  /** The claimed command (its delivery count already incremented). */
   command?: PhoneCommand;
   /** When nothing was claimable: the earliest moment an unacknowledged command becomes re-deliverable. */
   retryAt?: number;
@@ -36,19 +49,24 @@ export interface ClaimResult {
 export interface CommandBus {
   /** Idempotent by `id`: enqueuing an id that is still known returns the stored command. */
   enqueue(command: NewCommand): Promise<PhoneCommand>;
+  /** Hands the device's oldest claimable command to this caller only and starts its ack deadline. */
   claim(deviceId: string): Promise<ClaimResult>;
+  /** The command if it is still queued or in flight. */
   get(commandId: string): Promise<PhoneCommand | undefined>;
   /** Removes the command for good; returns it the first time, `undefined` after (or if unknown). */
   ack(commandId: string): Promise<PhoneCommand | undefined>;
+  /** Puts a claimed command back at the head of its device's queue and wakes the device's subscribers. */
   release(commandId: string): Promise<void>;
   /** Commands waiting or in flight for a device. */
   size(deviceId: string): Promise<number>;
+  /** Calls `onWake` when something may be claimable for the device; returns the unsubscribe function. */
   subscribe(deviceId: string, onWake: () => void): () => void;
   /**
    * Optional allocation-free form of `subscribe`: `onWake` receives the device id, so a hub holding thousands of
    * polls registers one shared function; undone by `unwatch` with the same arguments (both built-in buses have it).
    */
   watch?(deviceId: string, onWake: WakeListener): void;
+  /** Undoes one {@link CommandBus.watch} with the same arguments. */
   unwatch?(deviceId: string, onWake: WakeListener): void;
   /**
    * Optional, for buses shared by several instances: tell the others a poll for this device started here,
@@ -57,10 +75,13 @@ export interface CommandBus {
   announcePoll?(deviceId: string): void;
   /** Optional counterpart of `announcePoll`: called for polls started on other instances. */
   onPollElsewhere?(listener: (deviceId: string) => void): () => void;
+  /** Frees what the bus opened itself (a Redis subscriber); injected connections stay open. */
   close(): Promise<void>;
 }
 
+/** Settings every command bus takes. */
 export interface CommandBusOptions {
+  /** Time source of enqueue times and ack deadlines (give the protocol the same one). */
   clock: Clock;
   /** A delivered command not acknowledged within this time is delivered again (default 120 s). */
   ackTimeoutMs?: number;
@@ -70,7 +91,9 @@ export interface CommandBusOptions {
   onDeadLetter?: (command: PhoneCommand) => void;
 }
 
+/** Default {@link CommandBusOptions.ackTimeoutMs}. */
 export const DEFAULT_ACK_TIMEOUT_MS = 120_000;
+/** Default {@link CommandBusOptions.maxDeliveries}. */
 export const DEFAULT_MAX_DELIVERIES = 5;
 
 /** Receives wake-ups; the device id is passed so one listener can serve every device. */

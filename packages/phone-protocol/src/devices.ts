@@ -1,24 +1,39 @@
+/** A registered Android device and its last reported health. */
 export interface DeviceRecord {
+  /** The app's device id (`device_id`). */
   deviceId: string;
+  /** The owner. */
   userId: string;
   /**
    * The owner's tenant (the server's enterprise number), when users belong to tenants: a device is owned by
    * (tenant, user), so a user moved to another tenant does not take its devices along.
    */
   tenant?: string;
+  /** Human-readable name sent at registration. */
   deviceName?: string;
+  /** Firebase push token sent at registration (non-empty only). */
   fcmToken?: string;
+  /** App version sent at registration or heartbeat. */
   appVersion?: string;
+  /** First registration (epoch ms). */
   registeredAt: number;
   /** Any request from the device (register, poll, heartbeat, update, telemetry). */
   lastSeenAt: number;
+  /** Last heartbeat (epoch ms). */
   lastHeartbeatAt?: number;
+  /** Last long-poll as the device reported it (epoch ms). */
   lastPollAt?: number;
+  /** HTTP status of the device's last long-poll, as it reported it. */
   lastPollCode?: number;
+  /** Whether the app encrypts its local queue (heartbeat). */
   encryptionEnabled?: boolean;
+  /** The app's outgoing queue has items it cannot send (heartbeat). */
   queueStuck: boolean;
+  /** How many queued items are stuck. */
   stuckCount: number;
+  /** Age of the oldest stuck item, in seconds. */
   oldestStuckAgeSec?: number;
+  /** Stuck items per type (`call_update`, `telemetry`, …). */
   stuckByType: Record<string, number>;
 }
 
@@ -29,6 +44,7 @@ export function sameOwner(a: Pick<DeviceRecord, 'userId' | 'tenant'>, b: Pick<De
 
 /** Port: registered devices and their last known health. */
 export interface DeviceRegistry {
+  /** The device's record, or `undefined`. */
   get(deviceId: string): Promise<DeviceRecord | undefined>;
   /** Inserts or replaces the whole record (the caller has checked ownership). */
   put(record: DeviceRecord): Promise<void>;
@@ -39,7 +55,9 @@ export interface DeviceRegistry {
   claim(record: DeviceRecord): Promise<boolean>;
   /** Removes the device (an operator's release); returns the removed record. */
   release(deviceId: string): Promise<DeviceRecord | undefined>;
+  /** Devices of one user. */
   listByUser(userId: string): Promise<DeviceRecord[]>;
+  /** Every device (admin views, online counts). */
   list(): Promise<DeviceRecord[]>;
 }
 
@@ -51,6 +69,7 @@ function copyDevice(record: DeviceRecord): DeviceRecord {
   return { ...record, stuckByType: { ...record.stuckByType } };
 }
 
+/** Single-process {@link DeviceRegistry}. */
 export class InMemoryDeviceRegistry implements DeviceRegistry {
   private readonly devices = new Map<string, DeviceRecord>();
   async get(deviceId: string): Promise<DeviceRecord | undefined> {

@@ -3,6 +3,7 @@ import type { PhoneRequest } from './http.js';
 import { createPullHandler } from './node-http.js';
 import type { PhoneProtocol } from './protocol.js';
 
+/** Settings of {@link createPhoneRouter}. */
 export interface PhoneRouterOptions {
   /** Largest accepted JSON body (default `6mb`: log bundles are the biggest requests). */
   bodyLimit?: string;

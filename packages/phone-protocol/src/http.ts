@@ -1,8 +1,10 @@
 /** Framework-free request handed to the protocol handlers (the Express router builds one per request). */
 export interface PhoneRequest {
+  /** HTTP method (any case). */
   method: string;
   /** Path without the query string, e.g. `/api/phone/calls/pull/`. */
   path: string;
+  /** Decoded query parameters. */
   query: Record<string, string | undefined>;
   /** Lower-case header names. */
   headers: Record<string, string | string[] | undefined>;
@@ -14,8 +16,11 @@ export interface PhoneRequest {
   signal?: AbortSignal;
 }
 
+/** Framework-free response of a protocol handler. */
 export interface PhoneResponse {
+  /** HTTP status. */
   status: number;
+  /** Response headers (e.g. `Retry-After`, `WWW-Authenticate`). */
   headers: Record<string, string>;
   /** JSON body; `undefined` means an empty body (204). */
   body?: unknown;

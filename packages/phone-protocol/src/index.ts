@@ -1,3 +1,4 @@
+export type { BackoffOptions } from './backoff.js';
 export {
   type CallResultInput,
   PhoneClient,
@@ -5,10 +6,9 @@ export {
   type PhoneClientOptions,
   type PhoneTokens,
   type PullResult,
-  parseRetryAfter,
   type TelemetryInput,
 } from './client.js';
-export { type Clock, ManualClock, systemClock } from './clock.js';
+export { type Clock, systemClock } from './clock.js';
 export {
   type ClaimResult,
   type CommandBus,
@@ -20,16 +20,14 @@ export {
   type NewCommand,
   type PhoneCommand,
   type WakeListener,
-  WakeRegistry,
 } from './command-bus.js';
 export {
   type DeviceRecord,
   type DeviceRegistry,
   InMemoryDeviceRegistry,
   listOnlineDevices,
-  sameOwner,
 } from './devices.js';
-export { PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
+export { isPhoneProtocolError, PhoneAuthError, PhoneHttpError, PhoneProtocolError } from './errors.js';
 export type { PhoneRequest, PhoneResponse } from './http.js';
 export {
   InMemoryLoginAttemptStore,
@@ -37,7 +35,7 @@ export {
   type LoginThrottleOptions,
 } from './login-throttle.js';
 export type { HeldPoll, SettlePoll } from './long-poll.js';
-export { createPullHandler, PULL_PATH, type PullHandlerOptions, parsePullQuery, writeResponse } from './node-http.js';
+export { createPullHandler, PULL_PATH, type PullHandlerOptions } from './node-http.js';
 export { hashPassword, verifyPassword } from './password.js';
 export {
   type CallResultEvent,
@@ -58,11 +56,11 @@ export { InMemoryQrTokenStore, type QrTokenStore, qrTokenDigest } from './qr-tok
 export type { PollRateLimitOptions } from './rate-limit.js';
 export { InMemoryRevokedTokenStore, type RevokedTokenStore } from './revoked-tokens.js';
 export * from './schemas.js';
-export { type CliIo, runCli } from './sim/cli.js';
 export { runSimulation, type SimulationOptions, type SimulationSummary } from './sim/simulator.js';
 export {
   type AuthOptions,
   createTokenService,
+  type TokenBinding,
   TokenInvalidError,
   type TokenService,
   type TokenType,

@@ -7,7 +7,9 @@ import type { Clock } from './clock.js';
 export interface LoginAttemptStore {
   /** Failures of `key` in its current window (0 and `resetAt: now` when there is none). */
   get(key: string, now: number): Promise<{ count: number; resetAt: number }>;
+  /** Counts one failure of `key`, starting a window of `windowMs` if none is open at `now`. */
   increment(key: string, windowMs: number, now: number): Promise<void>;
+  /** Forgets `key` (a successful login). */
   delete(key: string): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
   }
 }
 
+/** Limits of the login brake (`PhoneProtocolOptions.loginThrottle`). */
 export interface LoginThrottleOptions {
   /** Failed logins allowed per username from one IP address within the window (default 5). */
   maxFailuresPerUsername?: number;

@@ -36,32 +36,49 @@ import {
 } from './tokens.js';
 import type { PhoneUser, UserStore } from './users.js';
 
+/** Logger port in pino's argument order (fields first, message second): a pino logger is passed as is. */
 export interface PhoneLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  /** A recoverable anomaly worth a look (e.g. a reused refresh token). */
+  warn(obj: object, msg?: string): void;
+  /** A failed request or callback; the error is under `err`. */
+  error(obj: object, msg?: string): void;
 }
 
+/** What `onCallResult` receives: one call result from a device. */
 export interface CallResultEvent {
+  /** The authenticated sender. */
   user: Pick<PhoneUser, 'id' | 'username'>;
   /** `legacy` when none of the extended fields was sent. */
   format: 'legacy' | 'extended';
+  /** The result, normalised to the extended shape. */
   update: ExtendedCallUpdate;
   /** The command this result answers, if it was still pending (first delivery of this result). */
   command?: PhoneCommand;
 }
 
+/** Who posted telemetry or logs. */
 export interface DeviceContext {
+  /** The authenticated user. */
   user: Pick<PhoneUser, 'id' | 'username'>;
+  /** The device the post came from. */
   device: DeviceRecord;
 }
 
+/** Everything {@link createPhoneProtocol} needs: the ports, the JWT settings and the callbacks. */
 export interface PhoneProtocolOptions {
+  /** JWT secret and token lifetimes. */
   auth: AuthOptions;
+  /** Operators' accounts. */
   users: UserStore;
+  /** Registered devices. */
   devices: DeviceRegistry;
+  /** Per-device command queue (give it the same clock). */
   commands: CommandBus;
+  /** One-time QR login tokens. */
   qrTokens: QrTokenStore;
+  /** Time source for tokens, TTLs and deadlines (default the system clock). */
   clock?: Clock;
+  /** Long-poll settings. */
   pull?: {
     /** Used when `wait_seconds` is missing or not a number (default 25). */
     defaultWaitSeconds?: number;
@@ -95,16 +112,22 @@ export interface PhoneProtocolOptions {
   tenantOf?: (user: PhoneUser) => string | undefined;
   /** `false` emulates a strict legacy server: extended call updates get 400 (for client fallback tests). */
   acceptExtendedCallUpdates?: boolean;
+  /** Id of an enqueued command when the caller gives none (default a random UUID). */
   generateCommandId?: () => string;
   /** Called before the command is acknowledged; if it throws the device gets 503 and retries. */
   onCallResult?: (event: CallResultEvent) => void | Promise<void>;
+  /** Receives each telemetry batch a device posts. */
   onTelemetry?: (batch: TelemetryBatch, context: DeviceContext) => void | Promise<void>;
+  /** Receives each log bundle a device posts. */
   onLogs?: (bundle: LogsBundle, context: DeviceContext) => void | Promise<void>;
+  /** Where failures and token reuse are logged (pino as is; default silent). */
   logger?: PhoneLogger;
 }
 
+/** One route's framework-free handler. */
 export type PhoneHandler = (req: PhoneRequest) => Promise<PhoneResponse>;
 
+/** The name of each protocol route. */
 export type PhoneRouteName =
   | 'tokenObtain'
   | 'tokenRefresh'
@@ -117,13 +140,17 @@ export type PhoneRouteName =
   | 'telemetry'
   | 'logs';
 
+/** One protocol route. */
 export interface PhoneRoute {
+  /** HTTP method. */
   method: 'GET' | 'POST';
   /** Exactly as the Android client calls it, trailing slash included. */
   path: string;
+  /** Key in {@link PhoneProtocol.handlers}. */
   name: PhoneRouteName;
 }
 
+/** Every route of the protocol, as the Android client calls them. */
 export const phoneRoutes: readonly PhoneRoute[] = [
   { method: 'POST', path: '/api/token/', name: 'tokenObtain' },
   { method: 'POST', path: '/api/token/refresh/', name: 'tokenRefresh' },
@@ -137,12 +164,16 @@ export const phoneRoutes: readonly PhoneRoute[] = [
   { method: 'POST', path: '/api/phone/logs/', name: 'logs' },
 ];
 
+/** Who a click-to-call command is for: one device, or the most recently seen device of a user. */
 export type CommandTarget = { deviceId: string } | { userId: string } | { username: string };
 
+/** A click-to-call command to enqueue. */
 export interface EnqueueInput {
+  /** The number to dial. */
   phone: string;
   /** Defaults to `generateCommandId()`; re-enqueuing a pending id is a no-op. */
   id?: string;
+  /** Scalar extras sent to the device with the command. */
   extra?: CommandExtra;
 }
 
@@ -152,8 +183,11 @@ export interface PullTarget {
   reply(response: PhoneResponse): void;
 }
 
+/** The protocol server: framework-free handlers over the injected ports ({@link createPhoneProtocol}). */
 export interface PhoneProtocol {
+  /** Every route ({@link phoneRoutes}). */
   readonly routes: readonly PhoneRoute[];
+  /** One handler per route. */
   readonly handlers: Readonly<Record<PhoneRouteName, PhoneHandler>>;
   /**
    * The long-poll without a promise per held poll, for HTTP adapters: answers `target.reply` once and returns the
@@ -169,13 +203,18 @@ export interface PhoneProtocol {
   enqueueCommand(target: CommandTarget, input: EnqueueInput): Promise<PhoneCommand>;
   /** Issues a one-time QR login token for a user (show it as a QR code in the CRM). */
   createQrToken(userId: string): Promise<{ token: string; expiresAt: number }>;
+  /** Devices seen within `windowMs` (default 90 s). */
   onlineDevices(windowMs?: number): Promise<DeviceRecord[]>;
+  /** Long-polls held right now. */
   stats(): { heldPolls: number };
+  /** The JWT service the handlers use. */
   readonly tokens: TokenService;
   /** Answers every held long-poll with 204 (graceful shutdown). Does not close the injected ports. */
   close(): Promise<void>;
 }
 
+// Bodies and `code`s below are the original system's wire format (Django REST framework + simplejwt): the Android
+// app matches on them, so they keep their wording (`token_not_valid`, `null_characters_not_allowed`, ...).
 const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' };
 const TOKEN_NOT_VALID = {
   detail: 'Given token not valid for any token type',
@@ -253,12 +292,13 @@ function throttled(retryAfterMs: number): PhoneResponse {
   );
 }
 
+/** Builds the protocol server over the given ports; mount it with `./express` or `createPullHandler`. */
 export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtocol {
   const clock = options.clock ?? systemClock;
   const tokens = createTokenService(options.auth, clock);
   const { users, devices, commands, qrTokens } = options;
   const logger = options.logger;
-  const hub = new LongPollHub(commands, clock, (err) => logger?.error('phone long-poll claim failed', { err }));
+  const hub = new LongPollHub(commands, clock, (err) => logger?.error({ err }, 'phone long-poll claim failed'));
   const rateLimit = options.pull?.rateLimit;
   const limiter = rateLimit === false ? undefined : new PollRateLimiter(clock, rateLimit);
   const defaultWait = options.pull?.defaultWaitSeconds ?? 25;
@@ -343,10 +383,13 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
   }
 
   function internalError(name: PhoneRouteName, err: unknown): PhoneResponse {
-    logger?.error(`phone ${name} failed`, {
-      code: err instanceof PhoneProtocolError ? err.code : undefined,
-      message: err instanceof Error ? err.message : String(err),
-    });
+    logger?.error(
+      {
+        code: err instanceof PhoneProtocolError ? err.code : undefined,
+        message: err instanceof Error ? err.message : String(err),
+      },
+      `phone ${name} failed`,
+    );
     return json(500, { detail: 'Internal server error.' });
   }
 
@@ -423,7 +466,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
         // token, or the legitimate one after a theft): the whole family is revoked, both must log in again.
         if (!(await revokedTokens.revoke(verified.jti, verified.expiresAt, now))) {
           await revokeFamily();
-          logger?.warn('phone refresh token reused: family revoked', { userId: verified.userId });
+          logger?.warn({ userId: verified.userId }, 'phone refresh token reused: family revoked');
           return json(401, REFRESH_NOT_VALID, WWW_AUTHENTICATE);
         }
         if (family && (await revokedTokens.isFamilyRevoked(family, now))) {
@@ -534,7 +577,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
           ...(command ? { command } : {}),
         });
       } catch (err) {
-        logger?.error('phone onCallResult failed', { callRequestId: update.call_request_id, err });
+        logger?.error({ callRequestId: update.call_request_id, err }, 'phone onCallResult failed');
         return json(503, { detail: 'Result not stored, retry later.' }, { 'Retry-After': '5' });
       }
       const acknowledged = (await commands.ack(update.call_request_id)) !== undefined;

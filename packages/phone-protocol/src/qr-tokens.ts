@@ -8,6 +8,7 @@ export interface QrTokenStore {
   take(digest: string, now: number): Promise<string | undefined>;
 }
 
+/** Single-process {@link QrTokenStore}. */
 export class InMemoryQrTokenStore implements QrTokenStore {
   private readonly tokens = new Map<string, { userId: string; expiresAt: number }>();
   async put(digest: string, userId: string, expiresAt: number, _ttlMs: number): Promise<void> {
@@ -22,6 +23,7 @@ export class InMemoryQrTokenStore implements QrTokenStore {
   }
 }
 
+/** SHA-256 (hex) of a QR token: the key a {@link QrTokenStore} keeps instead of the token. */
 export function qrTokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

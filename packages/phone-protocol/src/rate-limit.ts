@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 
+/** Per-device token bucket for long-polls (`PhoneProtocolOptions.pull.rateLimit`). */
 export interface PollRateLimitOptions {
   /** Polls allowed back to back (default 10). */
   burst?: number;

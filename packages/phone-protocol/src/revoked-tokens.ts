@@ -8,9 +8,11 @@ export interface RevokedTokenStore {
   revoke(jti: string, expiresAt: number, now: number): Promise<boolean>;
   /** Revokes every token of `family` until `until` (epoch ms). */
   revokeFamily(family: string, until: number, now: number): Promise<void>;
+  /** Whether `family` is revoked at `now` (its deadline not yet passed). */
   isFamilyRevoked(family: string, now: number): Promise<boolean>;
 }
 
+/** Single-process {@link RevokedTokenStore}; expired entries are swept. */
 export class InMemoryRevokedTokenStore implements RevokedTokenStore {
   private readonly revoked = new Map<string, number>();
   private readonly families = new Map<string, number>();

@@ -1,14 +1,14 @@
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './clock.js';
 import { hashPassword, verifyPassword } from './password.js';
+import { createManualClock } from './testing/manual-clock.js';
 import { createTokenService, TokenInvalidError } from './tokens.js';
 
 const secret = 'x'.repeat(40);
 
 describe('tokens', () => {
   it('carries simplejwt claims and honours the configured lifetimes', async () => {
-    const clock = new ManualClock(1_800_000_000_000);
+    const clock = createManualClock(1_800_000_000_000);
     const tokens = createTokenService({ secret, accessTtlSeconds: 60, refreshTtlSeconds: 600 }, clock);
     const access = await tokens.issue('42', 'access');
     expect(decodeJwt(access)).toMatchObject({
@@ -26,9 +26,9 @@ describe('tokens', () => {
   });
 
   it('refuses short secrets and never puts the secret in errors', () => {
-    expect(() => createTokenService({ secret: 'short' }, new ManualClock())).toThrow(/at least 32/);
+    expect(() => createTokenService({ secret: 'short' }, createManualClock())).toThrow(/at least 32/);
     try {
-      createTokenService({ secret: 'short-secret-value' }, new ManualClock());
+      createTokenService({ secret: 'short-secret-value' }, createManualClock());
     } catch (err) {
       expect(String(err)).not.toContain('short-secret-value');
     }

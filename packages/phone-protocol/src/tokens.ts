@@ -3,8 +3,10 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from './clock.js';
 import { PhoneProtocolError } from './errors.js';
 
+/** The two simplejwt token types (`token_type` claim). */
 export type TokenType = 'access' | 'refresh';
 
+/** JWT settings (`PhoneProtocolOptions.auth`). */
 export interface AuthOptions {
   /** HS256 key; at least 32 characters. Never logged. */
   secret: string;
@@ -20,9 +22,13 @@ export interface AuthOptions {
   rotateRefreshTokens?: boolean;
 }
 
+/** The claims of a token that passed verification. */
 export interface VerifiedToken {
+  /** `user_id` claim. */
   userId: string;
+  /** Token id (`jti`), what revocation remembers. */
   jti: string;
+  /** `exp` in epoch ms. */
   expiresAt: number;
   /** Refresh tokens: the login this token descends from (every rotation keeps it). */
   family?: string;
@@ -41,16 +47,23 @@ export interface TokenBinding {
 /** A token failed verification (bad signature, expired, wrong type, malformed). */
 export class TokenInvalidError extends PhoneProtocolError {
   constructor(reason: string) {
+    // simplejwt's wire code (the original system's): the Android app matches on it.
     super('token_not_valid', `token is invalid or expired: ${reason}`);
     this.name = 'TokenInvalidError';
   }
 }
 
+/** Issues and verifies the protocol's JWTs ({@link createTokenService}). */
 export interface TokenService {
+  /** Access token lifetime in seconds. */
   readonly accessTtlSeconds: number;
+  /** Refresh token lifetime in seconds. */
   readonly refreshTtlSeconds: number;
+  /** Whether a refresh returns a new refresh token and kills the used one. */
   readonly rotateRefreshTokens: boolean;
+  /** Signs a token of `type` for the user. */
   issue(userId: string, type: TokenType, binding?: TokenBinding): Promise<string>;
+  /** Verifies signature, expiry and type; throws {@link TokenInvalidError} otherwise. */
   verify(token: string, type: TokenType): Promise<VerifiedToken>;
   /**
    * A short keyed digest of the user's password hash: tokens carry it, so a password change (a new hash, new

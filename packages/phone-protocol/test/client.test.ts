@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PhoneClient, type PhoneClientOptions } from '../src/client.js';
-import { ManualClock, PhoneAuthError, type PhoneProtocolOptions } from '../src/index.js';
+import { PhoneAuthError, type PhoneProtocolOptions } from '../src/index.js';
+import { createManualClock, type ManualClock } from '../src/testing/index.js';
 import { startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;
@@ -37,7 +38,7 @@ async function setup(
   overrides: Partial<PhoneProtocolOptions> = {},
   clientOptions: Partial<PhoneClientOptions> = {},
 ): Promise<{ client: PhoneClient; clock: ManualClock; server: TestServer; sleeps: number[] }> {
-  const clock = new ManualClock(Date.now());
+  const clock = createManualClock(Date.now());
   server = await startServer({ clock, pull: { rateLimit: false }, ...overrides });
   const sleeps: number[] = [];
   const client = new PhoneClient({

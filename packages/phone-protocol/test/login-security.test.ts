@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUser, ManualClock, type PhoneProtocolOptions } from '../src/index.js';
+import { createUser, type PhoneProtocolOptions } from '../src/index.js';
+import { createManualClock, type ManualClock } from '../src/testing/index.js';
 import { startServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
@@ -7,7 +8,7 @@ let clock: ManualClock;
 afterEach(async () => server.close());
 
 async function start(overrides: Partial<PhoneProtocolOptions> = {}): Promise<TestServer> {
-  clock = new ManualClock(Date.now());
+  clock = createManualClock(Date.now());
   server = await startServer({ clock, ...overrides });
   return server;
 }

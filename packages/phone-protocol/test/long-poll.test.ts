@@ -6,11 +6,11 @@ import {
   InMemoryDeviceRegistry,
   InMemoryQrTokenStore,
   InMemoryUserStore,
-  ManualClock,
   type PhoneProtocol,
   type PhoneProtocolOptions,
   type PhoneResponse,
 } from '../src/index.js';
+import { createManualClock, type ManualClock } from '../src/testing/index.js';
 import { pullRequest, SECRET } from './helpers.js';
 
 let clock: ManualClock;
@@ -56,7 +56,7 @@ async function held(protocol: PhoneProtocol, n: number): Promise<void> {
 }
 
 beforeEach(async () => {
-  clock = new ManualClock(Date.now());
+  clock = createManualClock(Date.now());
   bus = new InMemoryCommandBus({ clock, ackTimeoutMs: 5000 });
   users = new InMemoryUserStore();
   devices = new InMemoryDeviceRegistry();

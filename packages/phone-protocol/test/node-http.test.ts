@@ -11,13 +11,13 @@ import {
   InMemoryDeviceRegistry,
   InMemoryQrTokenStore,
   InMemoryUserStore,
-  ManualClock,
   type PhoneProtocol,
   type PullHandlerOptions,
-  parsePullQuery,
   systemClock,
-  WakeRegistry,
 } from '../src/index.js';
+import { parsePullQuery } from '../src/node-http.js';
+import { createManualClock } from '../src/testing/index.js';
+import { WakeRegistry } from '../src/wake.js';
 import { pullRequest, SECRET, waitFor } from './helpers.js';
 
 describe('parsePullQuery', () => {
@@ -137,7 +137,7 @@ describe('createPullHandler on a plain node:http server', () => {
 
 describe('verified access-token cache', () => {
   it('a remembered token still expires at its exp, and an altered copy is checked in full', async () => {
-    const clock = new ManualClock();
+    const clock = createManualClock();
     const protocol = await makeProtocol(clock, new InMemoryCommandBus({ clock }));
     const access = await protocol.tokens.issue('u1', 'access');
     const poll = (token: string) => protocol.handlers.callsPull(pullRequest(token, { wait_seconds: '0' }));

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/index.js';
+import { createManualClock, type ManualClock } from '../src/testing/index.js';
 import { startServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
@@ -28,7 +28,7 @@ async function login(username = 'operator1', password = 'secret-pass') {
 }
 
 beforeEach(async () => {
-  clock = new ManualClock(Date.now());
+  clock = createManualClock(Date.now());
   server = await startServer({ clock, pull: { rateLimit: false } });
 });
 afterEach(async () => server.close());
@@ -332,7 +332,7 @@ describe('refresh rotation', () => {
 describe('failures', () => {
   it('a broken store is a logged 500 with a generic body, never a stack trace', async () => {
     await server.close();
-    const logged: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logged: Array<[string | undefined, object]> = [];
     const broken = {
       findByUsername: async () => {
         throw new Error('store offline');
@@ -343,7 +343,7 @@ describe('failures', () => {
     server = await startServer({
       clock,
       users: broken,
-      logger: { warn: () => {}, error: (message, fields) => void logged.push([message, fields]) },
+      logger: { warn: () => {}, error: (obj, msg) => void logged.push([msg, obj]) },
     });
     const res = await post('/api/token/', { username: 'operator1', password: 'secret-pass' });
     expect(res).toMatchObject({ status: 500, body: { detail: 'Internal server error.' } });

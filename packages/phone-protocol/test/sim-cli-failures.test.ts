@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
+import { type CliIo, runCli } from '../src/sim/cli.js';
 import { startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, runSimulation } from '../src/index.js';
+import { runSimulation } from '../src/index.js';
+import { runCli } from '../src/sim/cli.js';
 import { startServer, type TestServer, waitFor } from './helpers.js';
 
 let server: TestServer;

@@ -8,12 +8,7 @@ export {
   type RedirectParams,
 } from './ami/ami-client.js';
 export { AmiActionError, AmiAuthError, AmiConnectionError, AmiTimeoutError } from './ami/errors.js';
-export {
-  type AmiMessage,
-  AmiParser,
-  field as amiField,
-  serializeAction as serializeAmiAction,
-} from './ami/protocol.js';
+export { type AmiMessage, field as amiField } from './ami/protocol.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
   createTelephonyPipeline,

@@ -1,6 +1,5 @@
 import {
   type AvitoAdapter,
-  type Logger as ContractLogger,
   createAvitoAdapter,
   createPublicKeyAuth,
   createTelegramWorkerAdapter,
@@ -87,7 +86,6 @@ export interface Messenger {
 
 export function createMessenger(deps: MessengerDeps): Messenger {
   const { config, messenger: mc, sql, logger } = deps;
-  const contractLogger: ContractLogger = { warn: (message, fields) => logger.warn(fields ?? {}, message) };
   const secrets = createSecretBox(config.secretKey);
   const store = new MessengerStore(sql);
   const providerTokens = new SqlProviderTokenStore(sql, secrets);
@@ -130,7 +128,7 @@ export function createMessenger(deps: MessengerDeps): Messenger {
   const publicAuth = createPublicKeyAuth({
     publicKey: mc.publicKey,
     adminToken: config.adminToken,
-    logger: contractLogger,
+    logger,
   });
   const catalog = createCatalogUploads({ store, dataDir: config.dataDir, maxBytes: mc.maxUploadSizeBytes, logger });
 
@@ -172,7 +170,6 @@ export function createMessenger(deps: MessengerDeps): Messenger {
     adapters: { telegram, whatsapp, avito },
     publicAuth,
     logger,
-    contractLogger,
     metrics,
   });
 

@@ -1,7 +1,6 @@
 import {
   AdapterError,
   type AvitoAdapter,
-  type Logger as ContractLogger,
   connectLink,
   createWebhookHandler,
   generateTenantKey,
@@ -52,7 +51,6 @@ export interface MessengerRouterDeps {
   adapters: { telegram: TelegramWorkerAdapter; whatsapp: WhatsAppWebAdapter; avito: AvitoAdapter };
   publicAuth: PublicKeyAuth;
   logger: Logger;
-  contractLogger: ContractLogger;
   metrics: MessengerMetrics;
 }
 
@@ -155,7 +153,7 @@ export function createMessengerRouter(deps: MessengerRouterDeps): Router {
     }
   };
   const handlerFor = (adapter: ProviderAdapter) => {
-    const handle = createWebhookHandler({ adapter, dedup: deps.dedup, onEvent, logger: deps.contractLogger });
+    const handle = createWebhookHandler({ adapter, dedup: deps.dedup, onEvent, logger: deps.logger });
     return async (request: Parameters<typeof handle>[0]) => {
       const out = await handle(request);
       deps.metrics.webhooks.inc({ status: webhookOutcome(out.status, out.body), channel: adapter.channel });

@@ -214,10 +214,7 @@ export function createPhoneModule(o: PhoneModuleOptions): PhoneModule {
     async onLogs(bundle, { user }) {
       await telemetry.addLogs(bundle, user.id, clock.now());
     },
-    logger: {
-      warn: (message, fields) => o.logger.warn(fields ?? {}, message),
-      error: (message, fields) => o.logger.error(fields ?? {}, message),
-    },
+    logger: o.logger,
   });
 
   const dialer: PhoneDialer = {

@@ -9,8 +9,8 @@ import {
   type NewCommand,
   type PhoneCommand,
   type WakeListener,
-  WakeRegistry,
 } from '@callbridge/phone-protocol';
+import { WakeRegistry } from '@callbridge/phone-protocol/wake';
 import type { SqlDriver, SqlQueryable } from '../storage/sql-driver.js';
 
 type Row = Record<string, unknown>;

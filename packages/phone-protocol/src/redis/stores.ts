@@ -5,8 +5,11 @@ import type { QrTokenStore } from '../qr-tokens.js';
 import type { RevokedTokenStore } from '../revoked-tokens.js';
 import type { PhoneUser, UserStore } from '../users.js';
 
+/** Connection and key prefix of a Redis store. */
 export interface RedisStoreOptions {
+  /** An ioredis connection (shared with other stores is fine). */
   redis: Redis;
+  /** Prefix of every key (default `callbridge:phone:`). */
   keyPrefix?: string;
 }
 
@@ -14,7 +17,9 @@ const DEFAULT_PREFIX = 'callbridge:phone:';
 
 /** Connection + key prefix shared by every Redis store. */
 abstract class RedisStore {
+  /** The connection. */
   protected readonly redis: Redis;
+  /** Prefix of every key. */
   protected readonly prefix: string;
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis;

@@ -1,14 +1,18 @@
+import { sleep } from '../backoff.js';
 import { PhoneClient } from '../client.js';
 import { PhoneAuthError } from '../errors.js';
 import type { CallStatus } from '../schemas.js';
 import { percentile } from './stats.js';
 
+/** Settings of {@link runSimulation}. */
 export interface SimulationOptions {
+  /** The server to load. */
   baseUrl: string;
   /** Number of simulated devices (default 10). */
   devices?: number;
   /** Account used by every device; `{i}` is replaced with the device index (e.g. `operator{i}`). */
   username: string;
+  /** Password of that account. */
   password: string;
   /** Stop after this many seconds (default: until `signal` aborts). */
   durationSeconds?: number;
@@ -16,9 +20,11 @@ export interface SimulationOptions {
   waitSeconds?: number;
   /** Simulated call time before the result is reported (default 0). */
   answerDelayMs?: number;
+  /** Heartbeat every N polls (default 10). */
   heartbeatEveryPolls?: number;
   /** Flush telemetry every N commands (default 5). */
   telemetryEveryCommands?: number;
+  /** Device ids are `<prefix>-<index>` (default `sim-<start time in base 36>`). */
   deviceIdPrefix?: string;
   /** Called every `progressIntervalMs` and at the end. */
   onProgress?: (summary: SimulationSummary) => void;
@@ -26,37 +32,40 @@ export interface SimulationOptions {
   progressIntervalMs?: number;
   /** Called with every error a device meets (counted in `errors`); `device` is its 1-based index. */
   onError?: (error: unknown, device: number) => void;
+  /** Stops the simulation. */
   signal?: AbortSignal;
+  /** [0, 1) source for jitter and random results. */
   random?: () => number;
 }
 
+/** Totals of a simulation so far (every device's client metrics summed). */
 export interface SimulationSummary {
+  /** Devices started. */
   devices: number;
+  /** Devices that logged in and registered. */
   devicesOnline: number;
+  /** Long-polls sent. */
   polls: number;
+  /** Commands received. */
   commands: number;
+  /** Call results sent. */
   results: number;
+  /** Requests answered with 429. */
   rateLimited: number;
+  /** Token refreshes. */
   refreshes: number;
+  /** Heartbeats sent. */
   heartbeats: number;
+  /** Telemetry batches flushed. */
   telemetryBatches: number;
+  /** Errors met (see `onError`). */
   errors: number;
   /** Enqueue -> device latency from the command's `enqueued_at` (ms). */
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** Message of the latest error. */
   lastError?: string;
+  /** Time since the start, in ms. */
   elapsedMs: number;
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 const STATUSES: CallStatus[] = ['connected', 'no_answer', 'rejected', 'no_action', 'unknown'];
@@ -181,11 +190,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
               return false;
             },
           );
-          if (!ok) await pause(1000, stop.signal);
+          if (!ok) await sleep(1000, stop.signal);
           continue;
         }
         // pollOnce already scheduled a backoff for poll errors; other failures wait a little here.
-        if (client.backoffRemainingMs === 0) await pause(1000, stop.signal);
+        if (client.backoffRemainingMs === 0) await sleep(1000, stop.signal);
       }
     }
   };
