@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { pullRequest, SECRET } from '../test/helpers.js';
 import {
   createPhoneProtocol,
   createUser,
@@ -9,9 +10,8 @@ import {
   type PhoneProtocol,
   type PhoneProtocolOptions,
   type PhoneResponse,
-} from '../src/index.js';
-import { createManualClock, type ManualClock } from '../src/testing/index.js';
-import { pullRequest, SECRET } from './helpers.js';
+} from './index.js';
+import { createManualClock, type ManualClock } from './testing/index.js';
 
 let clock: ManualClock;
 let bus: InMemoryCommandBus;

@@ -3,7 +3,7 @@ import {
   buildTelephonyIntegrationModule,
   RetailCrmValidationError,
   type TelephonyIntegrationModuleInput,
-} from '../src/index.js';
+} from './index.js';
 
 const input: TelephonyIntegrationModuleInput = {
   code: 'callbridge-telephony',

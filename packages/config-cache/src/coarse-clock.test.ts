@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CoarseClock } from '../src/coarse-clock.js';
-import { type Clock, createConfigCache } from '../src/index.js';
-import { FakeLoader, flush } from './helpers.js';
+import { FakeLoader, flush } from '../test/helpers.js';
+import { CoarseClock } from './coarse-clock.js';
+import { type Clock, createConfigCache } from './index.js';
 
 /** A clock moved by hand whose timers fire only when told: "the event loop has not turned yet". */
 class HandClock implements Clock {
