@@ -215,7 +215,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       breakerFailures: config.delivery.breakerFailures,
       breakerHalfOpenMs: config.delivery.breakerHalfOpenMs,
       // Every delivery call is a `/telephony/*` call: RetailCRM's telephony limit, not the general 10/s.
-      rateLimit: { perSecond: config.delivery.ratePerSecond },
+      // Paced (burst 1) 5 % under the account's limit: the 20-50 ms between sending and arrival can move one more
+      // request into the second RetailCRM counts at arrival.
+      rateLimit: { perSecond: config.delivery.ratePerSecond * 0.95, burst: 1 },
       uploadWindowMs: config.delivery.uploadWindowMs,
     },
   });

@@ -52,9 +52,10 @@ const hangup = (id: string) => ({
 });
 
 describe('breaker inside the pipeline', () => {
-  it('opens after repeated 503s (jobs wait in the queue, not in the CRM), half-opens, then all events land once', async () => {
+  it('opens after repeated 500s (jobs wait in the queue, not in the CRM), half-opens, then all events land once', async () => {
     const { pipeline, api, deadLetters, log } = build(createInProcessQueue({ attempts: 30, retryDelayMs: () => 15 }));
-    api.failNext(...Array.from({ length: 6 }, () => ({ status: 503 })));
+    // 500: the CRM is unwell. A 503 is RetailCRM's rate-limit answer and does not count (see policies.test.ts).
+    api.failNext(...Array.from({ length: 6 }, () => ({ status: 500 })));
     await pipeline.start();
     for (let i = 0; i < 5; i++) await pipeline.handle(hangup(`br${i}`));
     await pipeline.onIdle();

@@ -40,16 +40,29 @@ describe('delivery policies', () => {
     let calls = 0;
     const failing = async () => {
       calls++;
-      throw new FakeCrmError(503);
+      throw new FakeCrmError(500);
     };
-    await expect(policies.execute(target, failing, undefined, { retries: 0 })).rejects.toMatchObject({ status: 503 });
+    await expect(policies.execute(target, failing, undefined, { retries: 0 })).rejects.toMatchObject({ status: 500 });
     expect(calls).toBe(1);
     expect(policies.breakerState(target)).toBe('closed');
-    await expect(policies.execute(target, failing, undefined, { retries: 0 })).rejects.toMatchObject({ status: 503 });
+    await expect(policies.execute(target, failing, undefined, { retries: 0 })).rejects.toMatchObject({ status: 500 });
     expect(policies.breakerState(target)).toBe('open');
     // The default retry budget is untouched by the override: an open breaker is not retried, so one rejection.
     await expect(policies.execute(target, failing)).rejects.toBeInstanceOf(BrokenCircuitError);
     expect(calls).toBe(2);
+  });
+
+  it('a rate-limit answer (503/429: not processed) is retried but never opens the breaker', async () => {
+    const policies = createDeliveryPolicies({ retries: 0, breaker: { consecutiveFailures: 2 }, rateLimit: false });
+    for (const status of [503, 429, 503, 429, 503]) {
+      await expect(
+        policies.execute(target, async () => {
+          throw new FakeCrmError(status);
+        }),
+      ).rejects.toMatchObject({ code: 'rate_limited' });
+    }
+    expect(policies.breakerState(target)).toBe('closed');
+    await expect(policies.execute(target, async () => 'delivered')).resolves.toBe('delivered');
   });
 
   it('does not retry a non-retryable error and does not count it against the breaker', async () => {
@@ -91,7 +104,7 @@ describe('delivery policies', () => {
       rateLimit: false,
     });
     const fail = async () => {
-      throw new FakeCrmError(503);
+      throw new FakeCrmError(500);
     };
     for (let i = 0; i < 3; i++) await expect(policies.execute(target, fail)).rejects.toBeInstanceOf(FakeCrmError);
     expect(policies.breakerState(target)).toBe('open');
@@ -151,6 +164,14 @@ describe('rate limit inside the policies', () => {
 });
 
 describe('keyed rate limiter', () => {
+  it('paces by default (burst 1): no second call before one interval', async () => {
+    const clock = createManualClock(0);
+    const waits: number[] = [];
+    const limiter = createKeyedRateLimiter({ perSecond: 40, clock, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 4; i++) await limiter.acquire('a');
+    expect(waits).toEqual([25, 50, 75]);
+  });
+
   it('lets a burst through, then spaces calls at the sustained rate, per key', async () => {
     const clock = createManualClock(0);
     const waits: number[] = [];

@@ -31,7 +31,7 @@ export interface DeliveryPolicyOptions {
   breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
   /** Per enterprise: CRM calls in flight and waiting (default 4 and 100). */
   bulkhead?: { perEnterprise?: number; queue?: number };
-  /** Per enterprise token bucket (default 10/s, RetailCRM's per-key limit), or false. */
+  /** Per enterprise token bucket (default 10/s, RetailCRM's per-key limit, burst 1: paced), or false. */
   rateLimit?: { perSecond?: number; burst?: number } | false;
   random?: () => number;
   clock?: Clock;
@@ -55,6 +55,12 @@ export interface DeliveryPolicies {
     call?: { retries?: number },
   ): Promise<T>;
   breakerState(target: { enterpriseNumber: string; crm: string }): BreakerState;
+}
+
+/** A 503/429 "over the per-key limit" answer (retailcrm-client's `rate_limited`, or a bare HTTP status). */
+function isRateLimitAnswer(error: unknown): boolean {
+  const e = error as { code?: unknown; status?: unknown } | null;
+  return e?.code === 'rate_limited' || e?.status === 429;
 }
 
 const stateName: Record<CircuitState, BreakerState> = {
@@ -109,11 +115,15 @@ export function createDeliveryPolicies(options: DeliveryPolicyOptions = {}): Del
   const breakerFor = (key: string) => {
     let policy = breakers.get(key);
     if (!policy) {
-      // Only failures that say "the CRM is unwell" count; a 400 for one bad event must not pause the tenant.
-      policy = circuitBreaker(handleWhen(isRetryableError), {
-        halfOpenAfter: halfOpenAfter,
-        breaker: new ConsecutiveBreaker(threshold),
-      });
+      // Only failures that say "the CRM is unwell" count; a 400 for one bad event must not pause the tenant, and a
+      // rate-limit answer (the request was not processed; the limiter paces the next ones) is no outage either.
+      policy = circuitBreaker(
+        handleWhen((error) => isRetryableError(error) && !isRateLimitAnswer(error)),
+        {
+          halfOpenAfter: halfOpenAfter,
+          breaker: new ConsecutiveBreaker(threshold),
+        },
+      );
       breakers.set(key, policy);
     }
     return policy;

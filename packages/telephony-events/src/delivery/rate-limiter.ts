@@ -4,7 +4,11 @@ import { systemClock } from '../ports.js';
 export interface RateLimiterOptions {
   /** Sustained rate per key (default 10/s). */
   perSecond?: number;
-  /** Bucket size (default = perSecond). */
+  /**
+   * Bucket size (default 1: calls are paced evenly, like the Go client's `rate.NewLimiter(r, 1)`). A bucket as large
+   * as the rate lets a full second's worth go at once, one window after the previous burst, and the server, which
+   * counts at arrival, then sees up to twice its limit in one second.
+   */
   burst?: number;
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
@@ -20,7 +24,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 /** Token bucket per key; callers of one key are served in arrival order (a reservation never goes back). */
 export function createKeyedRateLimiter(options: RateLimiterOptions = {}): KeyedRateLimiter {
   const perSecond = options.perSecond ?? 10;
-  const burst = Math.max(1, options.burst ?? perSecond);
+  const burst = Math.max(1, options.burst ?? 1);
   const clock = options.clock ?? systemClock;
   const sleep = options.sleep ?? realSleep;
   const intervalMs = 1000 / perSecond;
