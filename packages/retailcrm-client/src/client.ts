@@ -153,7 +153,10 @@ export interface RetailCrmClient {
   /** `GET /api/api-versions`. */
   apiVersions(options?: RequestOptions): Promise<ApiVersionsResponse>;
   /** `GET /api/v5/settings`: currency, language, `timezone.value` (the zone call dates are read in), work times. */
-  settings: { get(options?: RequestOptions): Promise<SettingsResponse> };
+  settings: {
+    /** `GET /api/v5/settings`: the account's settings. */
+    get(options?: RequestOptions): Promise<SettingsResponse>;
+  };
   /** Sites (stores) of the account. */
   sites: {
     /** `GET /api/v5/reference/sites`: keyed by site code. */
@@ -231,7 +234,10 @@ export interface RetailCrmClient {
     responsibleManager(params: ResponsibleManagerParams, options?: RequestOptions): Promise<ResponsibleManagerResponse>;
   };
   /** `{ url }` only: a client serialised into a log never carries its key. */
-  toJSON(): { url: string };
+  toJSON(): {
+    /** Same as {@link RetailCrmClient.url}. */
+    url: string;
+  };
 }
 
 /** Hosts where plain `http:` cannot leak a key to the internet: loopback and names reserved for testing. */

@@ -38,6 +38,7 @@ export interface RetailCrmErrorOptions {
 
 /** Base class of every error this package throws; `code` is stable, `message` is for humans. */
 export class RetailCrmError extends Error {
+  /** Always `'RetailCrmError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmError';
   /** Stable, snake_case; branch on it (with {@link isRetailCrmError}), not on the message. */
   readonly code: RetailCrmErrorCode;
@@ -79,6 +80,7 @@ export interface RetailCrmHttpErrorOptions extends RetailCrmErrorOptions {
 
 /** `{success:false, errorMsg, errors}` or an unexpected HTTP status. 5xx (except 503) is retryable. */
 export class RetailCrmApiError extends RetailCrmError {
+  /** Always `'RetailCrmApiError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmApiError';
   /** RetailCRM's `errorMsg` (empty when the answer had none). */
   readonly errorMsg: string;
@@ -103,6 +105,7 @@ export class RetailCrmApiError extends RetailCrmError {
 
 /** 401/403: wrong API key (`Wrong "apiKey" value.`) or the key lacks access (`Access denied.`). */
 export class RetailCrmAuthError extends RetailCrmError {
+  /** Always `'RetailCrmAuthError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmAuthError';
   /** RetailCRM's `errorMsg`. */
   readonly errorMsg: string;
@@ -122,6 +125,7 @@ export class RetailCrmAuthError extends RetailCrmError {
  * subdomain; the official clients read it so), or `Account does not exist.`
  */
 export class RetailCrmAccountNotFoundError extends RetailCrmError {
+  /** Always `'RetailCrmAccountNotFoundError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmAccountNotFoundError';
 
   constructor(message: string, options: RetailCrmErrorOptions = {}) {
@@ -134,6 +138,7 @@ export class RetailCrmAccountNotFoundError extends RetailCrmError {
  * every method, idempotent or not.
  */
 export class RetailCrmRateLimitError extends RetailCrmError {
+  /** Always `'RetailCrmRateLimitError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmRateLimitError';
   /** From `Retry-After` when the server sent one. */
   readonly retryAfterMs?: number;
@@ -155,6 +160,7 @@ export class RetailCrmRateLimitError extends RetailCrmError {
  * would turn into a GET that "succeeds" without sending anything. A configuration error: fix the URL.
  */
 export class RetailCrmRedirectError extends RetailCrmError {
+  /** Always `'RetailCrmRedirectError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmRedirectError';
   /** Host of the `Location` header (empty when the server sent none or the runtime hides it). */
   readonly locationHost: string;
@@ -171,6 +177,7 @@ export class RetailCrmRedirectError extends RetailCrmError {
 
 /** No response within `timeoutMs`. Retryable (for idempotent requests). */
 export class RetailCrmTimeoutError extends RetailCrmError {
+  /** Always `'RetailCrmTimeoutError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmTimeoutError';
   /** The per-attempt timeout that expired. */
   readonly timeoutMs: number;
@@ -183,6 +190,7 @@ export class RetailCrmTimeoutError extends RetailCrmError {
 
 /** DNS, connection refused/reset, TLS... Retryable (for idempotent requests). */
 export class RetailCrmNetworkError extends RetailCrmError {
+  /** Always `'RetailCrmNetworkError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmNetworkError';
 
   constructor(message: string, options: RetailCrmErrorOptions = {}) {
@@ -192,6 +200,7 @@ export class RetailCrmNetworkError extends RetailCrmError {
 
 /** A 2xx answer that is not JSON or does not match the documented shape. */
 export class RetailCrmInvalidResponseError extends RetailCrmError {
+  /** Always `'RetailCrmInvalidResponseError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmInvalidResponseError';
 
   constructor(message: string, options: RetailCrmErrorOptions = {}) {
@@ -201,6 +210,7 @@ export class RetailCrmInvalidResponseError extends RetailCrmError {
 
 /** Rejected before sending: the input would be refused by RetailCRM (or is malformed). */
 export class RetailCrmValidationError extends RetailCrmError {
+  /** Always `'RetailCrmValidationError'` (a literal, so it survives bundling); branch on `code`, not on this. */
   override name = 'RetailCrmValidationError';
   /** What is wrong, one line per problem. */
   readonly issues: string[];

@@ -25,7 +25,14 @@ export interface TelephonyIntegrationModuleInput {
   /** RetailCRM posts manager status changes here (optional). */
   changeUserStatusUrl?: string;
   /** Manager extensions: a list, or the `{retailcrmUserId: extension | null}` map kept in our config. */
-  additionalCodes?: readonly { userId: string | number; code: string | number }[] | Record<string, string | null>;
+  additionalCodes?:
+    | readonly {
+        /** RetailCRM user id of the manager. */
+        userId: string | number;
+        /** The manager's PBX extension. */
+        code: string | number;
+      }[]
+    | Record<string, string | null>;
   /** The PBX's external numbers and the site each belongs to. */
   externalPhones?: readonly ExternalPhone[];
   /** Let managers edit their extension in RetailCRM (default false: our DB is the source of truth). */

@@ -39,7 +39,9 @@ export interface RedisRateLimitersOptions {
  * If Redis is unreachable, calls fail (the error of ioredis) rather than go out unpaced.
  */
 export function createRedisRateLimiters(options: RedisRateLimitersOptions): {
+  /** Paces every call but `/telephony/*` (`perSecond`, default 10 per window). */
   limiter: RateLimiter;
+  /** Paces `/telephony/*` calls (`telephonyPerSecond`, default 40 per window). */
   telephonyLimiter: RateLimiter;
 } {
   const url = options.url.replace(/\/+$/, '').replace(/\/api(\/v5)?$/, '');

@@ -13,6 +13,7 @@ export const credentialsResponseSchema = z.looseObject({
   siteAccess: z.string().optional(),
   sitesAvailable: z.array(z.string()).default([]),
 });
+/** Parsed {@link credentialsResponseSchema}; the lists default to empty when RetailCRM omits them. */
 export type CredentialsResponse = z.infer<typeof credentialsResponseSchema>;
 
 /** `GET /api/api-versions`: API versions the account serves, e.g. `["3.0", "4.0", "5.0"]`. */
@@ -20,4 +21,5 @@ export const apiVersionsResponseSchema = z.looseObject({
   success: z.literal(true),
   versions: z.array(z.coerce.string()),
 });
+/** Parsed {@link apiVersionsResponseSchema}; versions always as strings. */
 export type ApiVersionsResponse = z.infer<typeof apiVersionsResponseSchema>;

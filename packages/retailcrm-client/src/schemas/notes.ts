@@ -16,7 +16,10 @@ export const customerNoteInputSchema = z.looseObject({
       message: 'customer needs id or externalId',
     }),
 });
+/** What `customers.notes.create` takes (the schema's input side: `text` before trimming). */
 export type CustomerNoteInput = z.input<typeof customerNoteInputSchema>;
 
+/** `POST /api/v5/customers/notes/create` answer: the new note's id. */
 export const customerNoteCreateResponseSchema = z.looseObject({ success: z.literal(true), id: z.number() });
+/** Parsed {@link customerNoteCreateResponseSchema}. */
 export type CustomerNoteCreateResponse = z.infer<typeof customerNoteCreateResponseSchema>;

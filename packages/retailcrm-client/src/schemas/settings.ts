@@ -6,6 +6,7 @@ export const settingValueSchema = z.looseObject({
   updated_at: z.string().optional(),
 });
 
+/** One entry of `work_times`: a day type and its working and lunch hours (`HH:MM`). */
 export const workTimeSchema = z.looseObject({
   day_type: z.string(),
   start_time: z.string().optional(),
@@ -26,4 +27,5 @@ export const settingsResponseSchema = z.looseObject({
     non_working_days: z.array(z.looseObject({})).optional(),
   }),
 });
+/** Parsed {@link settingsResponseSchema}. */
 export type SettingsResponse = z.infer<typeof settingsResponseSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { phpObject } from './preprocess.js';
 
+/** A site (store) of the account; `code` is what other calls take as `site`. */
 export const siteSchema = z.looseObject({
   code: z.string(),
   name: z.string().optional(),
@@ -12,6 +13,7 @@ export const siteSchema = z.looseObject({
   ymlUrl: z.string().optional(),
   countryIso: z.string().optional(),
 });
+/** Parsed {@link siteSchema}. */
 export type RetailCrmSite = z.infer<typeof siteSchema>;
 
 /** `GET /api/v5/reference/sites`: sites keyed by code (`[]` when there are none). */
@@ -19,4 +21,5 @@ export const sitesResponseSchema = z.looseObject({
   success: z.literal(true),
   sites: phpObject(z.record(z.string(), siteSchema)),
 });
+/** Parsed {@link sitesResponseSchema}; `sites` always an object keyed by site code. */
 export type SitesResponse = z.infer<typeof sitesResponseSchema>;

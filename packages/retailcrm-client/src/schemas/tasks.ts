@@ -28,6 +28,7 @@ export const taskInputSchema = z.looseObject({
   customer: taskReferenceSchema.extend({ type: z.string().optional() }).optional(),
   order: taskReferenceSchema.extend({ number: z.string().optional() }).optional(),
 });
+/** What `tasks.create` takes (the schema's input side: `text` before trimming). */
 export type TaskInput = z.input<typeof taskInputSchema>;
 
 /** `POST /api/v5/tasks/create` answer: the new task's id. */
@@ -35,4 +36,5 @@ export const taskCreateResponseSchema = z.looseObject({
   success: z.literal(true),
   id: z.number(),
 });
+/** Parsed {@link taskCreateResponseSchema}. */
 export type TaskCreateResponse = z.infer<typeof taskCreateResponseSchema>;

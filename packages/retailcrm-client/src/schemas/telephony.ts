@@ -24,11 +24,13 @@ export const callEventSchema = z.looseObject(callEventShape);
 /** The documented fields; extra ones on the object you pass are sent too. */
 export type CallEvent = z.infer<z.ZodObject<typeof callEventShape>>;
 
+/** `POST /api/v5/telephony/call/event` answer: the extensions and user ids RetailCRM did not know. */
 export const callEventResponseSchema = z.looseObject({
   success: z.literal(true),
   notExistCodes: z.array(z.coerce.string()).optional(),
   notExistUsers: z.array(z.coerce.number()).optional(),
 });
+/** Parsed {@link callEventResponseSchema}; codes as strings, user ids as numbers. */
 export type CallEventResponse = z.infer<typeof callEventResponseSchema>;
 
 const callRecordShape = {
@@ -50,13 +52,16 @@ export const callRecordSchema = z.looseObject(callRecordShape);
 /** The documented fields; extra ones on the object you pass are sent too. */
 export type CallRecord = z.infer<z.ZodObject<typeof callRecordShape>>;
 
+/** `POST /api/v5/telephony/calls/upload` answer: how many calls were stored and which were duplicates. */
 export const uploadCallsResponseSchema = z.looseObject({
   success: z.literal(true),
   processedCallsCount: z.number().default(0),
   duplicateCalls: z.array(z.coerce.string()).default([]),
 });
+/** Parsed {@link uploadCallsResponseSchema}; `processedCallsCount` 0 and `duplicateCalls` empty when omitted. */
 export type UploadCallsResponse = z.infer<typeof uploadCallsResponseSchema>;
 
+/** `GET /api/v5/telephony/manager` answer: the manager, customer and card links for a phone. */
 export const responsibleManagerResponseSchema = z.looseObject({
   success: z.literal(true),
   manager: userSchema
@@ -82,9 +87,12 @@ export const responsibleManagerResponseSchema = z.looseObject({
     })
     .optional(),
 });
+/** Parsed {@link responsibleManagerResponseSchema}; ids always numbers. */
 export type ResponsibleManagerResponse = z.infer<typeof responsibleManagerResponseSchema>;
 
+/** Query of `GET /api/v5/telephony/manager`. */
 export interface ResponsibleManagerParams {
+  /** The phone whose responsible manager (and customer) to find. */
   phone: string;
   /** Include the manager's extension (`manager.code`). */
   details?: boolean;

@@ -19,17 +19,21 @@ import {
 } from './envelopes.js';
 import { digits, flag, readFilter, samePhone, toRecord } from './form.js';
 
+/** Account URL the fake answers on when {@link FakeRetailCrmOptions.url} is not given. */
 export const FAKE_RETAILCRM_URL = 'https://demo.retailcrm.ru';
+/** The API key the fake accepts when {@link FakeRetailCrmOptions.apiKey} is not given (not a real key). */
 export const FAKE_RETAILCRM_API_KEY = 'fake-retailcrm-api-key-0000';
 
 /** One request as the fake saw it; the API key is masked. */
 export interface RecordedRequest {
+  /** HTTP method, upper case. */
   method: string;
   /**
    * Path after `/api/v5`, e.g. `/telephony/call/event`; for the unversioned methods the whole path from `/api`
    * (`/api/credentials`, `/api/api-versions`).
    */
   path: string;
+  /** Query parameters (a repeated one as a list; an `apiKey` parameter masked). */
   query: Record<string, string | string[]>;
   /** Form fields of a POST (JSON-string fields left as strings). */
   form?: Record<string, string | string[]>;
@@ -37,22 +41,29 @@ export interface RecordedRequest {
   apiKey: string;
   /** Fake clock time when the request arrived. */
   at: number;
+  /** HTTP status the fake answered with (0 while the answer is pending). */
   status: number;
 }
 
+/** A call event the fake accepted through `telephony/call/event`. */
 export interface ReceivedCallEvent extends CallEvent {
+  /** Fake clock time when the event was accepted. */
   at: number;
 }
 
 /** A note the fake accepted through `customers/notes/create`. */
 export interface CreatedCustomerNote extends CustomerNoteInput {
+  /** Id the fake answered with: 1, 2, … in creation order. */
   id: number;
+  /** `site` form field of the request, when one was sent. */
   site?: string;
+  /** Fake clock time when the note was created. */
   at: number;
 }
 
 /** A task the fake accepted through `tasks/create`. */
 export interface CreatedTask extends TaskInput {
+  /** Id the fake answered with: 1, 2, … in creation order. */
   id: number;
   /** `site` form field of the request, when one was sent. */
   site?: string;
@@ -60,12 +71,19 @@ export interface CreatedTask extends TaskInput {
   at: number;
 }
 
+/** What the fake account holds now; mutable, so a test may seed or inspect it directly. */
 export interface FakeRetailCrmState {
+  /** Users, seeded from {@link FakeRetailCrmOptions.users} (fields left out filled with defaults). */
   users: RetailCrmUser[];
+  /** User groups served by `user-groups`. */
   userGroups: RetailCrmUserGroup[];
+  /** Customers, seeded and then created or edited through the API. */
   customers: RetailCrmCustomer[];
+  /** Sites keyed by code. */
   sites: Record<string, RetailCrmSite>;
+  /** Integration modules keyed by code: the seed, as `integration-modules/{code}/edit` left it. */
   integrationModules: Map<string, IntegrationModule>;
+  /** Call events accepted through `telephony/call/event`, in order. */
   callEvents: ReceivedCallEvent[];
   /** Accepted calls (duplicates by externalId are not stored twice). */
   uploadedCalls: CallRecord[];
@@ -77,6 +95,7 @@ export interface FakeRetailCrmState {
   grantedScopes: Map<string, string[]>;
   /** Account settings served by `GET /settings` (`timezone.value` is the account's time zone). */
   settings: Record<string, unknown>;
+  /** Every request that reached the fake, rejected ones included, in arrival order. */
   requests: RecordedRequest[];
 }
 
@@ -92,24 +111,37 @@ export interface FakeFailure {
   delayMs?: number;
   /** JSON value, or a string sent as-is (e.g. HTML). Default: a RetailCRM error envelope. */
   body?: unknown;
+  /** Extra response headers (e.g. `Location`, `Retry-After`). */
   headers?: Record<string, string>;
   /** Only requests matching these (path after `/api/v5`). */
   method?: string;
+  /** Exact path, or a pattern tested against it; omit to match any path. */
   path?: string | RegExp;
   /** How many matching requests fail (default 1). */
   times?: number;
 }
 
+/** Seed data and behaviour of {@link createFakeRetailCrm}; {@link FakeRetailCrm.reset} returns to this seed. */
 export interface FakeRetailCrmOptions {
   /** Default `https://demo.retailcrm.ru`. */
   url?: string;
   /** The only accepted key. Default {@link FAKE_RETAILCRM_API_KEY}. */
   apiKey?: string;
-  users?: (Partial<RetailCrmUser> & { id: number })[];
+  /** Seed users; fields left out get defaults (`User<id>`, active, online, manager, status `free`). */
+  users?: (Partial<RetailCrmUser> & {
+    /** RetailCRM user id (what `performerId`, `managerId` and call-event `userIds` are checked against). */
+    id: number;
+  })[];
+  /** Seed user groups (default none). */
   userGroups?: RetailCrmUserGroup[];
-  customers?: (Partial<RetailCrmCustomer> & { id?: number })[];
+  /** Seed customers (default none); site `main` unless given. */
+  customers?: (Partial<RetailCrmCustomer> & {
+    /** Default: one more than the highest id seeded before it (1 for the first). */
+    id?: number;
+  })[];
   /** Default: one site `main`. */
   sites?: RetailCrmSite[];
+  /** Seed integration modules (default none). */
   integrationModules?: IntegrationModule[];
   /** Methods listed by `/api/credentials`. */
   credentials?: string[];
@@ -122,18 +154,36 @@ export interface FakeRetailCrmOptions {
    * in any sliding window of `windowMs` (1000) counted at arrival, the request gets a 503 with nginx's page and
    * is not processed. On by default, like the real service; `false` turns it off.
    */
-  rateLimit?: { perSecond?: number; telephonyPerSecond?: number; windowMs?: number } | false;
+  rateLimit?:
+    | {
+        /** Requests per window to any path but `/telephony/*` (default 10). */
+        perSecond?: number;
+        /** Requests per window to `/telephony/*` (default 40). */
+        telephonyPerSecond?: number;
+        /** Length of the sliding window in ms (default 1000). */
+        windowMs?: number;
+      }
+    | false;
   /** Serve `integrationModule` as a JSON string (RetailCRM does so on some accounts). */
   integrationModuleAsJsonString?: boolean;
   /** Time source for `at` stamps and the rate limit (share a ManualClock with the client). */
-  clock?: { now(): number; sleep?(ms: number): Promise<void> };
+  clock?: {
+    /** Current time in ms. */
+    now(): number;
+    /** Waits `ms` on this clock (for `delayMs`); without it the fake waits in real time. */
+    sleep?(ms: number): Promise<void>;
+  };
 }
 
+/** A fake RetailCRM account; create it with {@link createFakeRetailCrm}. */
 export interface FakeRetailCrm {
+  /** Account URL the handlers answer on (no trailing slash). */
   readonly url: string;
+  /** The API key the fake accepts (keys issued by `update-scopes` are accepted too). */
   readonly apiKey: string;
   /** Pass to `setupServer(...fake.handlers)` or `server.use(...fake.handlers)`. */
   readonly handlers: RequestHandler[];
+  /** The account's current data and the requests it saw. */
   readonly state: FakeRetailCrmState;
   /**
    * Answers one request as the account would (what the msw handler and `startFakeRetailCrmServer` call).

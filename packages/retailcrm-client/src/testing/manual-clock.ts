@@ -23,6 +23,7 @@ export interface ManualClock extends RetailCrmClock {
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A {@link ManualClock} whose time starts at `start` ms (default 0). */
 export function createManualClock(start = 0): ManualClock {
   let now = start;
   let seq = 0;

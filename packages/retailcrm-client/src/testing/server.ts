@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createFakeRetailCrm, type FakeRetailCrm, type FakeRetailCrmOptions } from './fake-retailcrm.js';
 
+/** {@link FakeRetailCrmOptions} (the URL comes from the server) plus where to listen. */
 export interface FakeRetailCrmServerOptions extends Omit<FakeRetailCrmOptions, 'url'> {
   /** Default 0: a free port. */
   port?: number;
@@ -9,10 +10,13 @@ export interface FakeRetailCrmServerOptions extends Omit<FakeRetailCrmOptions, '
   host?: string;
 }
 
+/** A running {@link startFakeRetailCrmServer}; `close()` it when the test is done. */
 export interface FakeRetailCrmServer {
   /** `http://127.0.0.1:<port>`: the account URL to give the client (a loopback `http:` URL is accepted). */
   readonly url: string;
+  /** The port it listens on (the one picked when `port` was 0). */
   readonly port: number;
+  /** The fake account behind the server: `failNext`, `reset`, `requestsTo`, … */
   readonly fake: FakeRetailCrm;
   /** Same object as `fake.state`. */
   readonly state: FakeRetailCrm['state'];
