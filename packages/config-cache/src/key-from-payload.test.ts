@@ -1,4 +1,4 @@
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultKeyFromPayload } from './key-from-payload.js';
 
 describe('defaultKeyFromPayload', () => {
