@@ -8,6 +8,7 @@ export interface BackoffOptions {
   factor?: number;
   /** Equal jitter: the delay is drawn from [½, 1] of the exponential value (default true). */
   jitter?: boolean;
+  /** Source of the jitter, in [0, 1) (default `Math.random`; fixed in tests). */
   random?: () => number;
 }
 

@@ -2,7 +2,9 @@ import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'c
 
 /** Base error of this package: a stable `code` and whether trying again may help. */
 export class TelephonyEventsError extends Error {
+  /** Stable snake_case machine code (e.g. `queue_closed`, `ami_timeout`); branch on it, not on the message. */
   readonly code: string;
+  /** Whether the same operation may succeed if tried again (a queue retries it; `false` dead-letters at once). */
   readonly isRetryable: boolean;
   constructor(code: string, message: string, options: { isRetryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -27,10 +29,15 @@ export function isRetryableError(error: unknown): boolean {
 
 /** A plain, JSON-friendly description of an error for logs and dead letters. */
 export interface ErrorInfo {
+  /** The error's class name (cockatiel's policy errors get their class name, not `Error`). */
   name: string;
+  /** The error's machine code, when it has one (ours, the client's, or one given to a policy error). */
   code?: string;
+  /** The error's message, as is. */
   message: string;
+  /** HTTP status of a failed CRM response, when the error carries one. */
   status?: number;
+  /** Whether trying again may help; see {@link isRetryableError}. */
   isRetryable: boolean;
 }
 
@@ -41,6 +48,7 @@ const policyCodes: Array<[new (...args: never[]) => Error, string]> = [
   [BulkheadRejectedError, 'bulkhead_full'],
 ];
 
+/** Reduces any thrown value to an {@link ErrorInfo}: stack and cause dropped, policy errors given codes. */
 export function describeError(error: unknown): ErrorInfo {
   if (error instanceof Error) {
     const extra = error as Error & { code?: unknown; status?: unknown };

@@ -5,13 +5,18 @@ import { type Logger, silentLogger } from '../ports.js';
 import { AmiActionError, AmiAuthError, AmiConnectionError, AmiTimeoutError } from './errors.js';
 import { type AmiMessage, AmiParser, field, serializeAction } from './protocol.js';
 
+/** Fields of one AMI action; `undefined` fields are left out, an array repeats its key (e.g. `Variable`). */
 export type AmiFields = Record<string, string | number | boolean | readonly string[] | undefined>;
 
+/** Where and how {@link createAmiClient} connects. */
 export interface AmiClientOptions {
+  /** Asterisk host name or IP address. */
   host: string;
   /** Default 5038. */
   port?: number;
+  /** AMI user (a `[section]` of `manager.conf`). */
   username: string;
+  /** That user's `secret`; never logged. */
   secret: string;
   /** Login `Events:` — false (default) = `off` (actions only), true = `on`, or an event-class mask such as `call`. */
   events?: boolean | string;
@@ -22,61 +27,120 @@ export interface AmiClientOptions {
   /** Heartbeat: a `Ping` every N ms; no answer => the connection is dropped and re-established (default 15 000; 0 = off). */
   pingIntervalMs?: number;
   /** Reconnect delay n = min(maxDelayMs, initialDelayMs × 2^n) × rand(½, 1); false = do not reconnect. */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number } | false;
+  reconnect?:
+    | {
+        /** Base of the first reconnect delay, ms (default 500). */
+        initialDelayMs?: number;
+        /** Cap of the un-jittered reconnect delay, ms (default 30 000). */
+        maxDelayMs?: number;
+      }
+    | false;
+  /** Source of the reconnect jitter, in [0, 1) (default `Math.random`; fixed in tests). */
   random?: () => number;
+  /** Receives reconnect and heartbeat warnings and listener errors (default: silent). */
   logger?: Logger;
 }
 
+/** A change of the AMI connection, as {@link AmiClient.onStatus} reports it. */
 export type AmiStatus =
-  | { state: 'connected'; banner: string }
-  | { state: 'disconnected'; reason: string }
-  | { state: 'reconnecting'; attempt: number; delayMs: number }
-  | { state: 'auth_failed'; message: string }
-  | { state: 'closed' };
+  | {
+      /** Logged in. */
+      state: 'connected';
+      /** Asterisk's greeting line, e.g. `Asterisk Call Manager/7.0.3`. */
+      banner: string;
+    }
+  | {
+      /** A logged-in connection was lost. */
+      state: 'disconnected';
+      /** Why, in words (socket error, missed ping, closed by client). */
+      reason: string;
+    }
+  | {
+      /** The next connect attempt is scheduled. */
+      state: 'reconnecting';
+      /** Consecutive failed attempts so far, from 1. */
+      attempt: number;
+      /** Wait before the attempt, ms. */
+      delayMs: number;
+    }
+  | {
+      /** Asterisk refused the login; the client stopped and will not retry. */
+      state: 'auth_failed';
+      /** Asterisk's `Message`, or why the credentials could not be sent. */
+      message: string;
+    }
+  | {
+      /** `close()` was called; final. */
+      state: 'closed';
+    };
 
+/** An AMI `Redirect`: moves a live channel to another place in the dialplan. */
 export interface RedirectParams {
+  /** The channel to move, e.g. `PJSIP/trunk-00000012`. */
   channel: string;
+  /** Target extension. */
   exten: string;
+  /** Target dialplan context. */
   context: string;
+  /** Target priority (default 1). */
   priority?: number;
   /** Optional second leg (e.g. the bridged peer), redirected together with the first. */
   extraChannel?: string;
+  /** Extension for the second leg (default `exten`). */
   extraExten?: string;
+  /** Context for the second leg (default `context`). */
   extraContext?: string;
+  /** Priority for the second leg (default `priority`, then 1). */
   extraPriority?: number;
 }
 
+/** An AMI `Originate`: places a call from `channel` to a dialplan target or an application. */
 export interface OriginateParams {
   /** What to call first, e.g. `PJSIP/151` or `Local/151@from-internal`. */
   channel: string;
   /** Dialplan target once the first leg answers (with `context` and `priority`)... */
   exten?: string;
+  /** Dialplan context of `exten`. */
   context?: string;
+  /** Priority of `exten` (default 1 when `exten` is set). */
   priority?: number;
   /** ...or an application instead of the dialplan. */
   application?: string;
+  /** Arguments of `application`. */
   data?: string;
   /** Ring time of the first leg in ms (AMI `Timeout`). */
   timeoutMs?: number;
+  /** Caller ID the first leg sees, e.g. `"Shop" <375291234567>`. */
   callerId?: string;
+  /** CDR account code of the call. */
   account?: string;
+  /** Channel variables set on the new channel (AMI `Variable: k=v`). */
   variables?: Record<string, string>;
   /** Default true: respond at once and report the outcome in an `OriginateResponse` event. */
   async?: boolean;
+  /** Unique id to give the new channel, so its events can be matched before the answer. */
   channelId?: string;
 }
 
+/** A connection to Asterisk's manager interface that reconnects by itself; see {@link createAmiClient}. */
 export interface AmiClient {
   /** Connects and logs in; resolves once logged in (retrying with backoff), rejects on bad credentials or close(). */
   connect(): Promise<void>;
   /** Sends an action with a fresh ActionID; resolves with its `Response: Success` message. */
   action(fields: AmiFields, options?: { timeoutMs?: number }): Promise<AmiMessage>;
+  /** Sends `Ping`; resolves on Asterisk's answer, rejects like any action. */
   ping(): Promise<void>;
+  /** Sends `Redirect`; resolves with Asterisk's success response. */
   redirect(params: RedirectParams): Promise<AmiMessage>;
+  /** Sends `Originate` (async by default); resolves with Asterisk's success response, not the call's outcome. */
   originate(params: OriginateParams): Promise<AmiMessage>;
+  /** Subscribes to AMI events (needs the `events` option); returns the unsubscribe function. */
   onEvent(listener: (event: AmiMessage) => void): () => void;
+  /** Subscribes to connection changes; returns the unsubscribe function. */
   onStatus(listener: (status: AmiStatus) => void): () => void;
+  /** Whether a connection is open and logged in now. */
   isConnected(): boolean;
+  /** Logs off (1 s at most), drops the connection, stops reconnecting and rejects pending actions. */
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import { TelephonyEventsError } from '../errors.js';
 
 /** `Response: Error` to an action; `message` is Asterisk's `Message` field. */
 export class AmiActionError extends TelephonyEventsError {
+  /** Every field of Asterisk's response (a repeated key holds its values in order). */
   readonly response: Record<string, string | string[]>;
   constructor(action: string, message: string, response: Record<string, string | string[]>) {
     super('ami_action_failed', `AMI ${action} failed: ${message}`);
@@ -10,6 +11,7 @@ export class AmiActionError extends TelephonyEventsError {
   }
 }
 
+/** Asterisk did not answer an action in time (code `ami_timeout`, retryable). */
 export class AmiTimeoutError extends TelephonyEventsError {
   constructor(action: string, timeoutMs: number) {
     super('ami_timeout', `AMI ${action} got no response within ${timeoutMs} ms`, { isRetryable: true });
@@ -25,6 +27,7 @@ export class AmiConnectionError extends TelephonyEventsError {
   }
 }
 
+/** Asterisk refused the login (code `ami_auth_failed`): fix the username/secret, retrying will not help. */
 export class AmiAuthError extends TelephonyEventsError {
   constructor(message: string) {
     super('ami_auth_failed', `AMI login failed: ${message}`);

@@ -18,14 +18,19 @@ import { createDeliveryPolicies, type DeliveryPolicies, type DeliveryPolicyOptio
 import type { CrmSink, SinkCalls } from './sink.js';
 import { createInMemoryDeadLetterStore, type DeadLetterStore } from './stores.js';
 
+/** What {@link createTelephonyPipeline} needs; only `enablement` and `sinks` are required. */
 export interface TelephonyPipelineOptions {
   /** Enablement matrix per enterprise (e.g. a `ConfigCache<Record<string, boolean>>`). */
   enablement: EnablementReader;
+  /** One sink per CRM, found by its `name` (the matrix key). */
   sinks: CrmSink[];
   /** Default: an in-process queue. */
   queue?: DeliveryQueue;
+  /** Breaker, bulkhead, rate limit and timeout around CRM calls: ready policies, or options to build them. */
   policies?: DeliveryPolicies | DeliveryPolicyOptions;
+  /** Receives one row per CRM call and per logged skip (default: none kept). */
   integrationLog?: IntegrationLogSink;
+  /** Keeps jobs the queue gave up on (default: an in-memory store). */
   deadLetters?: DeadLetterStore;
   /** How long a hangup makes a later dial of the same call stale (default 10 min). */
   hangupMemoryMs?: number;
@@ -35,14 +40,20 @@ export interface TelephonyPipelineOptions {
    * (default 60 s) so a misconfigured PBX cannot flood the log.
    */
   unknownEnterpriseLogIntervalMs?: number;
+  /** Time source for durations, log rows and the hangup memory (default {@link systemClock}). */
   clock?: Clock;
+  /** Receives warnings and errors (default: silent). */
   logger?: Logger;
 }
 
+/** The answer of {@link TelephonyPipeline.handle}: what happened to one posted event, or why it was refused. */
 export type HandleResult =
   | {
+      /** Accepted (validated and, for each enabled CRM, enqueued, de-duplicated or ignored). */
       ok: true;
+      /** The event's enterprise. */
       enterprise_number: string;
+      /** The event's type. */
       event_type: EventType;
       /** CRMs a delivery job was enqueued for. */
       enqueued: string[];
@@ -53,34 +64,69 @@ export type HandleResult =
       /** Enabled in the matrix but no sink is configured for them: not delivered (also counted and logged). */
       unsupported: string[];
     }
-  | { ok: false; error: 'invalid_event'; issues: z.core.$ZodIssue[] }
-  | { ok: false; error: 'enablement_unavailable' | 'queue_unavailable'; message: string };
+  | {
+      /** Refused: the input is not a valid event (the PBX should fix it, not resend it). */
+      ok: false;
+      /** Machine code of the refusal. */
+      error: 'invalid_event';
+      /** What is wrong, field by field (zod issues). */
+      issues: z.core.$ZodIssue[];
+    }
+  | {
+      /** Refused for now: nothing was stored, the PBX should send the event again later. */
+      ok: false;
+      /** Machine code: the enablement matrix could not be read, or the queue did not take the job. */
+      error: 'enablement_unavailable' | 'queue_unavailable';
+      /** The underlying error's message. */
+      message: string;
+    };
 
+/** Counters of one pipeline since it was created. */
 export interface PipelineStats {
+  /** Valid events received, per event type. */
   received: Record<EventType, number>;
+  /** Inputs refused as `invalid_event`. */
   invalid: number;
+  /** Delivery jobs enqueued (one per event and enabled CRM). */
   enqueued: number;
+  /** Jobs not enqueued because the same event was already enqueued for that CRM within the dedupe window. */
   duplicates: number;
+  /** Event and CRM pairs that needed no delivery (the sink does not take the type, or a stale dial). */
   ignored: number;
   /** Deliveries not made because the matrix enables a CRM that has no sink here. */
   unsupported: number;
   /** Events of enterprises without an enablement matrix (the reader answered `undefined`): answered ok, not delivered. */
   unknownEnterprise: number;
+  /** Dials that arrived after the hangup of their call (ignored: they would show a card for a finished call). */
   staleDials: number;
+  /** Jobs a sink delivered. */
   delivered: number;
+  /** Jobs a sink skipped on purpose, per reason (e.g. a flag off, an internal call). */
   skipped: Record<string, number>;
+  /** Jobs given up and moved to the dead letters. */
   deadLettered: number;
-  crmCalls: { success: number; error: number };
+  /** CRM calls made by sinks, by outcome as written to the integration log. */
+  crmCalls: {
+    /** Calls answered successfully (including `warning` rows). */
+    success: number;
+    /** Calls that failed, or were refused before reaching the CRM (open breaker, full bulkhead). */
+    error: number;
+  };
   /** Integration-log records that could not be written (each one also logged with `logger.error`). */
   integrationLogErrors: number;
 }
 
+/** Takes PBX events, answers at once and delivers them to the enabled CRMs through a queue. */
 export interface TelephonyPipeline {
   /** Validates, reads the enablement matrix, enqueues one job per enabled CRM and returns; never waits for a CRM. */
   handle(input: unknown): Promise<HandleResult>;
+  /** Starts delivering queued jobs; `handle` enqueues before it, but nothing is delivered until it is called. */
   start(): Promise<void>;
+  /** Resolves when the queue has nothing waiting, delayed or running (tests, graceful shutdown). */
   onIdle(): Promise<void>;
+  /** A copy of the counters. */
   stats(): PipelineStats;
+  /** Closes the queue (see {@link DeliveryQueue.close}). */
   close(): Promise<void>;
 }
 
@@ -89,6 +135,10 @@ const neverAborted = new AbortController().signal;
 const isPolicies = (value: DeliveryPolicies | DeliveryPolicyOptions | undefined): value is DeliveryPolicies =>
   typeof (value as DeliveryPolicies | undefined)?.execute === 'function';
 
+/**
+ * Builds the event pipeline: validation, enablement lookup, idempotent enqueue per CRM, and delivery through the
+ * sinks under the policies, with integration-log rows and dead letters.
+ */
 export function createTelephonyPipeline(options: TelephonyPipelineOptions): TelephonyPipeline {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;

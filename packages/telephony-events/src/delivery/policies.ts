@@ -20,30 +20,73 @@ import { isRetryableError } from '../errors.js';
 import { type Clock, systemClock } from '../ports.js';
 import { createKeyedRateLimiter, type KeyedRateLimiter } from './rate-limiter.js';
 
+/** Tuning of {@link createDeliveryPolicies}; every field has a default. */
 export interface DeliveryPolicyOptions {
   /** Hard timeout of one CRM call (default 2500 ms). */
   timeoutMs?: number;
   /** Retries after the first try of one CRM call (default 2). */
   retries?: number;
   /** Exponential backoff with equal jitter: delay n = rand(½, 1) × min(maxMs, initialMs × 2^(n−1)). */
-  backoff?: { initialMs?: number; maxMs?: number };
+  backoff?: {
+    /** Base delay before the first retry, ms (default 200). */
+    initialMs?: number;
+    /** Cap of the un-jittered delay, ms (default 2000). */
+    maxMs?: number;
+  };
   /** Per enterprise+CRM: open after N consecutive failed calls, try one call again after `halfOpenAfterMs`. */
-  breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
+  breaker?: {
+    /** Retryable failures in a row that open the breaker (default 5); a non-retryable error (e.g. a 400) does not count. */
+    consecutiveFailures?: number;
+    /** How long an open breaker refuses calls before letting one through, ms (default 30 000). */
+    halfOpenAfterMs?: number;
+  };
   /** Per enterprise: CRM calls in flight and waiting (default 4 and 100). */
-  bulkhead?: { perEnterprise?: number; queue?: number };
+  bulkhead?: {
+    /** CRM calls of one enterprise running at once (default 4). */
+    perEnterprise?: number;
+    /** Calls of one enterprise waiting for a slot (default 100); beyond it a call fails with `bulkhead_full`. */
+    queue?: number;
+  };
   /** Per enterprise token bucket (default 10/s, RetailCRM's per-key limit, burst 1: paced), or false. */
-  rateLimit?: { perSecond?: number; burst?: number } | false;
+  rateLimit?:
+    | {
+        /** Sustained calls per second per enterprise (default 10). */
+        perSecond?: number;
+        /** Calls allowed at once after a quiet spell (default 1: evenly paced; see `RateLimiterOptions.burst`). */
+        burst?: number;
+      }
+    | false;
+  /** Source of the backoff jitter, in [0, 1) (default `Math.random`; fixed in tests). */
   random?: () => number;
+  /** Time source of attempt durations and the rate limiter (default {@link systemClock}). */
   clock?: Clock;
+  /** How the rate limiter waits, ms (default a real timer; tests pass one driven by their clock). */
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What one attempt of a CRM call gave, as the `observe` hook of {@link DeliveryPolicies.execute} sees it. */
 export type AttemptResult<T> =
-  | { status: 'success'; value: T; durationMs: number }
-  | { status: 'error'; error: unknown; durationMs: number };
+  | {
+      /** The CRM answered. */
+      status: 'success';
+      /** The call's result. */
+      value: T;
+      /** How long the attempt took, ms (rate-limit wait excluded). */
+      durationMs: number;
+    }
+  | {
+      /** The attempt failed or timed out. */
+      status: 'error';
+      /** What it threw (a timeout is cockatiel's `TaskCancelledError`). */
+      error: unknown;
+      /** How long the attempt took, ms (rate-limit wait excluded). */
+      durationMs: number;
+    };
 
+/** State of the circuit breaker of one enterprise+CRM (cockatiel's states; `closed` = calls flow). */
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
+/** Resilience policies around CRM calls, keyed by enterprise (and by enterprise+CRM for the breaker). */
 export interface DeliveryPolicies {
   /** Runs one CRM call under bulkhead -> retry -> breaker -> rate limit -> timeout. */
   execute<T>(
@@ -54,6 +97,7 @@ export interface DeliveryPolicies {
     /** Per-call override: `retries: 0` for a caller that retries durably itself (an outbox with its own backoff). */
     call?: { retries?: number },
   ): Promise<T>;
+  /** The breaker state of one enterprise+CRM; `closed` for one that never made a call. */
   breakerState(target: { enterpriseNumber: string; crm: string }): BreakerState;
 }
 

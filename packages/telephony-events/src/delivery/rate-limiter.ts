@@ -1,6 +1,7 @@
 import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
 
+/** Tuning of {@link createKeyedRateLimiter}. */
 export interface RateLimiterOptions {
   /** Sustained rate per key (default 10/s). */
   perSecond?: number;
@@ -10,10 +11,13 @@ export interface RateLimiterOptions {
    * counts at arrival, then sees up to twice its limit in one second.
    */
   burst?: number;
+  /** Time source (default {@link systemClock}). */
   clock?: Clock;
+  /** How a caller waits for its turn, ms (default a real timer; tests pass one driven by their clock). */
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** A rate limit per key (an enterprise): each `acquire` is one call. */
 export interface KeyedRateLimiter {
   /** Waits until `key` may make one more call. */
   acquire(key: string): Promise<void>;

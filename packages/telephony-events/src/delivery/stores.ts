@@ -3,16 +3,23 @@ import type { DeadLetter } from '../queue/types.js';
 
 /** Where given-up jobs go, with their last error; nothing is dropped silently. */
 export interface DeadLetterStore {
+  /** Stores one given-up job; a rejection is logged by the pipeline (the entry is then only in the log). */
   add(entry: DeadLetter): void | Promise<void>;
 }
 
+/** A dead-letter store in memory, readable by tests and admin views. */
 export interface InMemoryDeadLetterStore extends DeadLetterStore {
+  /** A copy of the kept entries, oldest first. */
   list(): DeadLetter[];
+  /** Forgets every entry. */
   clear(): void;
 }
 
+/** An integration log in memory, readable by tests. */
 export interface InMemoryIntegrationLog extends IntegrationLogSink {
+  /** A copy of the kept rows, oldest first. */
   list(): IntegrationLogRecord[];
+  /** Forgets every row. */
   clear(): void;
 }
 

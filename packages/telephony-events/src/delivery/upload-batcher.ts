@@ -5,20 +5,28 @@ import type { DeliveryPolicies } from './policies.js';
 /** RetailCRM's cap on one `telephony/calls/upload` request. */
 export const MAX_CALLS_PER_UPLOAD = 50;
 
+/** Tuning of {@link createUploadBatcher}. */
 export interface UploadBatcherOptions {
   /** The policies every batch runs under: one `execute` (one rate token, one bulkhead slot) per HTTP request. */
   policies: DeliveryPolicies;
   /** How long the first record of a batch waits for others of its enterprise (default 150 ms). */
   windowMs?: number;
-  /** Records per request (default and maximum {@link MAX_CALLS_PER_UPLOAD}). */
+  /** Records per request (default and maximum 50, RetailCRM's cap per `calls/upload`). */
   maxCalls?: number;
 }
 
 /** One call record to upload for one account. */
 export interface UploadRequest {
-  target: { enterpriseNumber: string; crm: string };
+  /** Whose upload it is: records are batched per enterprise and CRM. */
+  target: {
+    /** The enterprise (tenant); its rate limit and bulkhead apply to the request. */
+    enterpriseNumber: string;
+    /** The CRM sink name, e.g. `retailcrm`. */
+    crm: string;
+  };
   /** The account's API; records of one enterprise given a different API (its key changed) go in a new batch. */
   api: Pick<RetailCrmTelephonyApi, 'uploadCalls'>;
+  /** The call to add to the history. */
   record: CallRecord;
   /**
    * Quick in-call retries of the request (default: the policies'); 0 for a caller that retries durably itself (an
@@ -43,7 +51,12 @@ export interface UploadBatcher {
   /** Sends every waiting batch now and resolves when they are answered (shutdown, tests). */
   flush(): Promise<void>;
   /** HTTP requests made and records carried, since creation. */
-  stats(): { requests: number; records: number };
+  stats(): {
+    /** `calls/upload` requests sent, each retry counted. */
+    requests: number;
+    /** Records carried by those requests (a retried record counted again). */
+    records: number;
+  };
 }
 
 interface Waiting {
@@ -92,6 +105,7 @@ export function refusedRecordIndexes(error: unknown, size: number): Set<number> 
   return found;
 }
 
+/** Builds an {@link UploadBatcher}; records share a request only when they go through the same batcher. */
 export function createUploadBatcher(options: UploadBatcherOptions): UploadBatcher {
   const windowMs = options.windowMs ?? 150;
   const maxCalls = Math.min(MAX_CALLS_PER_UPLOAD, Math.max(1, options.maxCalls ?? MAX_CALLS_PER_UPLOAD));

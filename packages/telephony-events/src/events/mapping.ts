@@ -19,7 +19,9 @@ export function extensionFromToken(token: string | null | undefined): string | u
 
 /** `Extensions` items split into internal extensions (in order, no duplicates) and the items that are not one. */
 export function splitExtensions(tokens: readonly string[] | null | undefined): {
+  /** Internal extensions, channel names reduced to their peer, first occurrence order. */
   extensions: string[];
+  /** Non-empty items that name no extension (trimmed), to be reported rather than dropped. */
   unknown: string[];
 } {
   const extensions = new Set<string>();
@@ -35,13 +37,19 @@ export function splitExtensions(tokens: readonly string[] | null | undefined): {
 
 /** The payload fields the mapping rules read (present on every event kind). */
 export interface CallFields {
+  /** 0 incoming, 1 outgoing, 2 internal; decides the direction when 0 or 1. */
   CallType?: number | null | undefined;
+  /** The external party's number, when the dialplan sets it. */
   Phone?: string | null | undefined;
+  /** Extensions (or channel names, ring groups split) the call rang or reached. */
   Extensions?: string[] | null | undefined;
+  /** Caller ID number of the calling side. */
   CallerIDNum?: string | null | undefined;
+  /** Number of the other side of the bridge, as Asterisk reports it. */
   ConnectedLineNum?: string | null | undefined;
 }
 
+/** Direction of a call seen from the company: `in` the customer called, `out` an extension called out. */
 export type CallDirection = 'in' | 'out';
 
 const nonEmpty = (value: string | null | undefined): string | undefined => {

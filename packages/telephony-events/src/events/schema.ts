@@ -68,8 +68,10 @@ const commonPayload = {
   recording_url: optionalString,
 };
 
+/** Payload of `dial`: a call is ringing (opens the CRM's call card). */
 export const dialPayloadSchema = z.looseObject({ ...commonPayload });
 
+/** Payload of `bridge`: two legs were connected (`Channel`, `Exten`, `BridgeUniqueid` added); no CRM call. */
 export const bridgePayloadSchema = z.looseObject({
   ...commonPayload,
   Channel: optionalString,
@@ -77,6 +79,7 @@ export const bridgePayloadSchema = z.looseObject({
   BridgeUniqueid: optionalString,
 });
 
+/** Payload of `hangup`: the call ended (closes the card, uploads the call to the history). */
 export const hangupPayloadSchema = z.looseObject({ ...commonPayload });
 
 /** A recovered hangup, possibly with a recording; never shows a call card. */
@@ -85,7 +88,9 @@ export const downloadPayloadSchema = z.looseObject({ ...commonPayload });
 /** The call entered the dialplan (the original's `start`): accepted and counted, no CRM call. */
 export const startPayloadSchema = z.looseObject({ ...commonPayload });
 
+/** Every `event_type` the PBX posts, in the order of a call's life. */
 export const EVENT_TYPES = ['start', 'dial', 'bridge', 'hangup', 'download'] as const;
+/** One of {@link EVENT_TYPES}. */
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const enterpriseNumber = looseString.pipe(z.string().trim().min(1, 'enterprise_number is required'));
@@ -127,10 +132,15 @@ export const telephonyEventSchema = z.discriminatedUnion('event_type', [
   }),
 ]);
 
+/** A validated `dial` payload (output of {@link dialPayloadSchema}). */
 export type DialPayload = z.output<typeof dialPayloadSchema>;
+/** A validated `bridge` payload (output of {@link bridgePayloadSchema}). */
 export type BridgePayload = z.output<typeof bridgePayloadSchema>;
+/** A validated `hangup` payload (output of {@link hangupPayloadSchema}). */
 export type HangupPayload = z.output<typeof hangupPayloadSchema>;
+/** A validated `download` payload (output of {@link downloadPayloadSchema}). */
 export type DownloadPayload = z.output<typeof downloadPayloadSchema>;
+/** A validated `start` payload (output of {@link startPayloadSchema}). */
 export type StartPayload = z.output<typeof startPayloadSchema>;
 /** Any event's payload (all kinds share the fields the mapping reads). */
 export type EventPayload = HangupPayload;

@@ -13,9 +13,11 @@ import {
   type QueueStats,
 } from './types.js';
 
+/** Tuning of the in-process queue (jobs live in memory and are lost with the process). */
 export interface InProcessQueueOptions extends QueueRetryOptions {
   /** Jobs run at once (default 16); per-enterprise limits live in the delivery policies. */
   concurrency?: number;
+  /** Time source of the dedupe window and dead letters' `failedAt` (default {@link systemClock}). */
   clock?: Clock;
   /** Bound on remembered ids for de-duplication (default 100 000). */
   maxRememberedIds?: number;

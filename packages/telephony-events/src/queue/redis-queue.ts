@@ -16,6 +16,7 @@ import {
   type QueueStats,
 } from './types.js';
 
+/** Where and how the BullMQ queue stores jobs; `connection` is the only required field. */
 export interface RedisQueueOptions extends QueueRetryOptions {
   /** A `redis://` URL or an ioredis client (not closed by the queue when passed in). */
   connection: string | Redis;
@@ -40,9 +41,11 @@ export interface RedisQueueOptions extends QueueRetryOptions {
   closeTimeoutMs?: number;
   /** Receives Redis connection errors (ioredis reconnects by itself); default: ignored. */
   logger?: Logger;
+  /** Time source of dead letters' `failedAt` (default {@link systemClock}); the dedupe window is Redis's TTL. */
   clock?: Clock;
 }
 
+/** A {@link DeliveryQueue} kept in Redis (BullMQ): jobs survive restarts and are shared by every instance. */
 export interface RedisDeliveryQueue extends DeliveryQueue {
   /** Stops at once without waiting for running jobs: they stay in Redis and another instance runs them again. */
   closeNow(): Promise<void>;

@@ -2,6 +2,7 @@ import type { RedirectParams } from '../ami/ami-client.js';
 
 /** Moves a live channel to another dialplan target; the AMI implementation is below, others can be plugged in. */
 export interface ChannelRedirector {
+  /** Moves the channel; rejects when the PBX refused or did not answer. */
   redirect(target: RedirectParams): Promise<void>;
 }
 

@@ -15,8 +15,11 @@ import { redact } from '../redact.js';
 import { createApiCache } from '../retailcrm/api-cache.js';
 import type { ChannelRedirector } from './channel-redirector.js';
 
+/** What {@link createSmartRedirect} needs; only `config` and `createApi` are required. */
 export interface SmartRedirectOptions {
+  /** Reads the enterprise's RetailCRM config (credentials, `user_extensions`, `events.smart_redirect`). */
   config: RetailCrmConfigReader;
+  /** Builds the RetailCRM API of an enterprise (built once per config and reused). */
   createApi: RetailCrmApiFactory;
   /** Hard budget of one lookup, config read included (default 1500 ms). */
   budgetMs?: number;
@@ -24,6 +27,7 @@ export interface SmartRedirectOptions {
   cacheTtlMs?: number;
   /** How long "no manager / no extension" is reused (default 15 s). */
   negativeCacheTtlMs?: number;
+  /** Cached lookups kept in all, oldest dropped first (default 10 000). */
   maxCacheEntries?: number;
   /** Needed only for {@link SmartRedirect.redirectCall}. */
   redirector?: ChannelRedirector;
@@ -31,11 +35,18 @@ export interface SmartRedirectOptions {
   context?: string;
   /** A redirect not confirmed by then is reported as `redirect_failed` (default 3000 ms): the caller never waits on it. */
   redirectTimeoutMs?: number;
+  /** Receives one row per `responsibleManager` call (never awaited by the lookup). */
   integrationLog?: IntegrationLogSink;
+  /** Time source of cache expiry and logged durations (default {@link systemClock}). */
   clock?: Clock;
+  /** Receives warnings and errors (default: silent). */
   logger?: Logger;
 }
 
+/**
+ * Why no extension was found: no RetailCRM config, integration `enabled: false`, the flag off, no responsible
+ * manager, a manager without an extension, the budget ran out, or any other error.
+ */
 export type ResolveFailure =
   | 'not_configured'
   | 'disabled'
@@ -46,19 +57,47 @@ export type ResolveFailure =
   | 'timeout'
   | 'error';
 
+/** The answer of {@link SmartRedirect.resolveResponsibleExtension}. */
 export type ResolveResult =
-  | { extension: string; managerId: number; source: 'crm' | 'cache' }
-  | { extension: undefined; reason: ResolveFailure; source: 'crm' | 'cache' | 'none' };
+  | {
+      /** The responsible manager's extension to ring. */
+      extension: string;
+      /** That manager's RetailCRM user id. */
+      managerId: number;
+      /** `crm`: asked RetailCRM now; `cache`: a recent answer reused. */
+      source: 'crm' | 'cache';
+    }
+  | {
+      /** No extension: keep the call on its default route. */
+      extension: undefined;
+      /** Why not. */
+      reason: ResolveFailure;
+      /** `crm`: RetailCRM answered so; `cache`: a recent such answer; `none`: RetailCRM was not (or not fully) asked. */
+      source: 'crm' | 'cache' | 'none';
+    };
 
+/** The answer of {@link SmartRedirect.redirectCall}. */
 export type RedirectOutcome =
-  | { redirected: true; extension: string }
-  | { redirected: false; reason: ResolveFailure | 'redirect_failed' | 'no_redirector' };
+  | {
+      /** The channel was sent to the manager. */
+      redirected: true;
+      /** The extension it was sent to. */
+      extension: string;
+    }
+  | {
+      /** The call stays on its default route. */
+      redirected: false;
+      /** Why: no extension found, the AMI redirect failed or timed out, or no redirector was configured. */
+      reason: ResolveFailure | 'redirect_failed' | 'no_redirector';
+    };
 
+/** Counters of one smart redirect since it was created. */
 export interface SmartRedirectStats {
   /** Integration-log records that could not be written (each one also logged with `logger.error`). */
   integrationLogErrors: number;
 }
 
+/** Routes an incoming call to the customer's responsible manager in RetailCRM, never delaying it beyond a budget. */
 export interface SmartRedirect {
   /** Responsible manager's extension for a caller, within the time budget. Never throws: no extension = default route. */
   resolveResponsibleExtension(params: { enterprise: string; phone: string }): Promise<ResolveResult>;
@@ -70,9 +109,11 @@ export interface SmartRedirect {
     context?: string;
     priority?: number;
   }): Promise<RedirectOutcome>;
+  /** A copy of the counters. */
   stats(): SmartRedirectStats;
 }
 
+/** Builds the smart redirect: cached, budgeted `responsibleManager` lookups and, with a redirector, the AMI move. */
 export function createSmartRedirect(options: SmartRedirectOptions): SmartRedirect {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;

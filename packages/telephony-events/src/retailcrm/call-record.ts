@@ -9,6 +9,7 @@ import type { CallRecord, CallResult, RetailCrmEnterpriseConfig } from '../ports
 export interface FinishedCall {
   /** `Y-m-d H:i:s` on the clock RetailCRM reads (see `formatRetailCrmDate`). */
   date: string;
+  /** Who called whom; becomes the record's `type`. */
   direction: CallDirection;
   /** The customer's number. */
   phone: string;
@@ -16,11 +17,13 @@ export interface FinishedCall {
   code?: string;
   /** RetailCRM user id when the reporter knows it; otherwise looked up by `code` in `user_extensions`. */
   userId?: number;
+  /** How the call ended. */
   result: CallResult;
   /** Talk time; rounded to whole seconds, never negative. */
   durationSeconds?: number;
   /** Unique per call (PBX UniqueId, phone command id): RetailCRM drops a re-sent upload with a known id. */
   externalId: string;
+  /** URL of the recording, when there is one; RetailCRM only takes it with the call's first upload. */
   recordUrl?: string;
 }
 

@@ -18,11 +18,15 @@ export type CallKind = 'customer' | 'internal' | 'crm_leg';
 
 /** What the RetailCRM mapping needs to know about one event, read once. */
 export interface CallView {
+  /** The PBX's call id (`UniqueId`). */
   uniqueId: string;
+  /** What sort of call it is; decides whether RetailCRM hears of it. */
   kind: CallKind;
+  /** Who called whom. */
   direction: CallDirection;
   /** E.164 for a customer; the other extension for an internal call; `anonymous` for a hidden caller. */
   phone: string;
+  /** A customer call whose caller hid the number (`phone` is then `anonymous`). */
   anonymous: boolean;
   /** The manager of the call (who answered / who dialled). */
   managerCode?: string;
@@ -32,9 +36,13 @@ export interface CallView {
   unknownExtensions: string[];
   /** `Y-m-d H:i:s` on the account's clock (`accountTimeZone`), else on the PBX clock. */
   start?: string;
+  /** When the call ended, same clock as `start`. */
   end?: string;
+  /** Whole seconds from `StartTime` to `EndTime`, never negative; absent without both. */
   duration?: number;
+  /** `CallStatus` 2: the call was answered. */
   answered: boolean;
+  /** The recording's URL from the payload or the envelope, under any name the PBX uses. */
   recordUrl?: string;
 }
 

@@ -18,14 +18,17 @@ export interface RecordingHold {
   waiting(): number;
 }
 
+/** Tuning of {@link createRecordingHold}. */
 export interface RecordingHoldOptions {
   /** How long an "uploaded already" mark is kept (default 10 min). */
   memoryMs?: number;
   /** Bound on remembered marks (default 10 000, oldest dropped). */
   maxRemembered?: number;
+  /** Time source of the marks' expiry (default {@link systemClock}). */
   clock?: Clock;
 }
 
+/** Builds an in-process {@link RecordingHold}. */
 export function createRecordingHold(options: RecordingHoldOptions = {}): RecordingHold {
   const clock = options.clock ?? systemClock;
   const memoryMs = options.memoryMs ?? 600_000;

@@ -25,6 +25,7 @@ import { type CallView, viewCall } from './call-view.js';
 import { formatRetailCrmDate, hostTimeZone } from './format.js';
 import { createRecordingHold, type RecordingHold } from './recording-hold.js';
 
+/** What {@link createRetailCrmSink} needs; only `config` and `createApi` are required. */
 export interface RetailCrmSinkOptions {
   /** `integrations_config.retailcrm` per enterprise, read per event (a config cache: no extra DB read). */
   config: RetailCrmConfigReader;
@@ -48,7 +49,9 @@ export interface RetailCrmSinkOptions {
   uploads?: UploadBatcher;
   /** Where uploads wait for their recording (default: in this process). */
   recordings?: RecordingHold;
+  /** Time source of event ages and the fallback upload date (default {@link systemClock}). */
   clock?: Clock;
+  /** Receives warnings (bad zones in a config, failed manager lookups, missing tasks API) (default: silent). */
   logger?: Logger;
 }
 

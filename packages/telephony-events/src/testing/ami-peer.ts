@@ -1,18 +1,30 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { type AmiMessage, AmiParser, field, serializeAction } from '../ami/protocol.js';
 
+/** How {@link startScriptedAmiPeer} greets and whom it lets in. */
 export interface ScriptedAmiPeerOptions {
+  /** Greeting line sent on connect (default `Asterisk Call Manager/7.0.3`). */
   banner?: string;
+  /** The only user `Login` accepts (default `admin`). */
   username?: string;
+  /** That user's secret (default `amp111`, a test value). */
   secret?: string;
   /** Custom answer to an action: messages to write back (a Response should carry the ActionID), or 'silent'. */
   handle?: (action: AmiMessage, peer: ScriptedAmiPeer) => AmiMessage[] | 'silent' | undefined;
 }
 
+/** A running fake Asterisk for AMI tests; see {@link startScriptedAmiPeer}. */
 export interface ScriptedAmiPeer {
+  /** The TCP port it listens on (127.0.0.1, chosen by the OS). */
   readonly port: number;
   /** Every action received, with the 1-based connection number it arrived on. */
-  readonly actions: Array<{ connection: number; action: AmiMessage }>;
+  readonly actions: Array<{
+    /** 1-based number of the connection it came on. */
+    connection: number;
+    /** The action's fields as parsed. */
+    action: AmiMessage;
+  }>;
+  /** Connections accepted so far, refused ones included. */
   connectionCount(): number;
   /** Writes an event block to every logged-in connection. */
   sendEvent(fields: Record<string, string>): void;
@@ -24,6 +36,7 @@ export interface ScriptedAmiPeer {
   dropAll(): void;
   /** The next `n` connections are closed right after accept, before the banner. */
   refuseNext(n: number): void;
+  /** Drops every connection and stops listening. */
   close(): Promise<void>;
 }
 

@@ -9,8 +9,11 @@ import type {
 
 /** Error shaped like the client's RetailCrmError (code, status, isRetryable). */
 export class FakeCrmError extends Error {
+  /** `rate_limited` for 429 and 503, else `api_error`. */
   readonly code: string;
+  /** The scripted HTTP status. */
   readonly status: number;
+  /** True for 5xx and 429. */
   readonly isRetryable: boolean;
   constructor(status: number, message = `HTTP ${status}`) {
     super(message);
@@ -22,19 +25,48 @@ export class FakeCrmError extends Error {
 }
 
 /** A status error, or a request that hangs for `hangMs` and is then dropped unprocessed. */
-export type FakeFailure = { status: number } | { hangMs: number };
+export type FakeFailure =
+  | {
+      /** HTTP status to fail with (thrown as a {@link FakeCrmError}). */
+      status: number;
+    }
+  | {
+      /** How long the request hangs, ms, before it is answered as a no-op (`success` with nothing stored). */
+      hangMs: number;
+    };
 
 /** In-memory RetailCRM telephony API: records calls, de-duplicates uploads by externalId, scriptable failures. */
 export interface FakeTelephonyApi extends RetailCrmTelephonyApi {
+  /** Call events processed, in arrival order (failed and hung ones not included). */
   readonly callEvents: CallEvent[];
+  /** Calls stored by uploads, in arrival order, duplicates of an `externalId` left out. */
   readonly uploadedCalls: CallRecord[];
-  readonly attempts: { callEvent: number; uploadCalls: number; responsibleManager: number };
+  /** Requests received per method, failed and hung ones included. */
+  readonly attempts: {
+    /** `callEvent` requests. */
+    callEvent: number;
+    /** `uploadCalls` requests. */
+    uploadCalls: number;
+    /** `responsibleManager` requests. */
+    responsibleManager: number;
+  };
   /** Next calls fail in order (any method), then calls succeed again. */
   failNext(...failures: FakeFailure[]): void;
   /** `/telephony/manager` answers: phone -> manager (or a delay in ms to simulate a slow CRM). */
-  managers: Map<string, { id: number; code?: string; delayMs?: number }>;
+  managers: Map<
+    string,
+    {
+      /** RetailCRM user id of the manager. */
+      id: number;
+      /** The manager's code (extension), answered as `manager.code`. */
+      code?: string;
+      /** Answer this much later, ms. */
+      delayMs?: number;
+    }
+  >;
 }
 
+/** Builds an empty {@link FakeTelephonyApi}: every call succeeds until failures are scripted. */
 export function createFakeTelephonyApi(): FakeTelephonyApi {
   const callEvents: CallEvent[] = [];
   const uploadedCalls: CallRecord[] = [];

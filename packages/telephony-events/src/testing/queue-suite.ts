@@ -2,10 +2,14 @@ import type { DeadLetter, DeliveryJob, DeliveryQueue, QueueRetryOptions } from '
 
 /** The parts of vitest (or jest) the suite uses; passed in so this module does not depend on a test runner. */
 export interface QueueSuiteApi {
+  /** Groups the suite's tests under `name`. */
   describe(name: string, fn: () => void): void;
+  /** Declares one test, with an optional timeout in ms. */
   it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
+  /** The runner's `expect` (jest-style matchers: `toBe`, `toEqual`, `toMatchObject`, `toHaveLength`). */
   // biome-ignore lint/suspicious/noExplicitAny: the runner's expect is generic.
   expect: (value: unknown) => any;
+  /** Registers a cleanup run after each test (the suite closes its queues there). */
   afterEach(fn: () => Promise<void>): void;
 }
 
