@@ -5,13 +5,13 @@ import type { SpecificationVersion } from './version.js';
 
 /** What a provider can deliver; a TransportMessage part it cannot honour becomes an AdapterWarning. */
 export interface AdapterCapabilities {
-  /** Sends plain text. */
+  /** Can send plain text. */
   text: boolean;
-  /** Sends media / file attachments. */
+  /** Can send media / file attachments. */
   attachments: boolean;
-  /** Sends a caption together with an attachment. */
+  /** Can send a caption with an attachment. */
   captions: boolean;
-  /** Sends a message as a reply to an earlier one (`meta.reply_to`). */
+  /** Can send a message as a reply to an earlier one (`meta.reply_to`). */
   replyTo: boolean;
   /** Longest text the provider accepts, when limited. */
   maxTextLength?: number;
