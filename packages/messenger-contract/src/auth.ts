@@ -9,7 +9,9 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(da, db) && a.length === b.length;
 }
 
+/** Request headers as fetch `Headers` or a Node/Express header object (names matched case-insensitively). */
 export type HeaderBag = Headers | Record<string, string | string[] | undefined>;
+/** Query parameters as `URLSearchParams` or a parsed query object (first value of an array is used). */
 export type QueryBag = URLSearchParams | Record<string, unknown>;
 
 function header(headers: HeaderBag | undefined, name: string): string | undefined {
@@ -30,8 +32,11 @@ function query(params: QueryBag | undefined, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The parts of an HTTP request that may carry a provider token. */
 export interface WebhookRequestParts {
+  /** Query parameters; `token` is read from here first. */
   query?: QueryBag | undefined;
+  /** Headers; `X-Provider-Token` is read when the query has no token. */
   headers?: HeaderBag | undefined;
 }
 
@@ -43,6 +48,7 @@ export function extractProviderToken(request: WebhookRequestParts): string | und
 
 /** Port: where per-tenant provider tokens live (table provider_tokens in the server). */
 export interface ProviderTokenStore {
+  /** The tenant's token, or undefined when none was created yet. */
   get(tenant: number): Promise<string | undefined>;
   /** Returns the tenant's token, creating it once; concurrent calls return the same token. */
   ensure(tenant: number): Promise<string>;
@@ -74,28 +80,58 @@ export async function verifyProviderToken(
   store: Pick<ProviderTokenStore, 'get'>,
   tenant: number,
   request: WebhookRequestParts,
-): Promise<{ ok: true } | { ok: false; httpStatus: 401; error: typeof ErrorCodes.providerTokenUnauthorized }> {
+): Promise<
+  | {
+      /** The call presented the tenant's token. */
+      ok: true;
+    }
+  | {
+      /** The call is rejected. */
+      ok: false;
+      /** HTTP status to answer. */
+      httpStatus: 401;
+      /** Code to answer as `{ok:false,error}`. */
+      error: typeof ErrorCodes.providerTokenUnauthorized;
+    }
+> {
   const presented = extractProviderToken(request);
   const expected = await store.get(tenant);
   if (presented !== undefined && expected !== undefined && constantTimeEqual(presented, expected)) return { ok: true };
   return { ok: false, httpStatus: 401, error: ErrorCodes.providerTokenUnauthorized };
 }
 
+/** Options of createPublicKeyAuth. */
 export interface PublicKeyAuthOptions {
   /** PUBLIC_KEY; when unset the admin token is accepted in compatibility mode. */
   publicKey?: string | undefined;
   /** ADMIN_TOKEN. */
   adminToken: string;
+  /** Receives the deprecation warning of the admin-token fallback (default: silent). */
   logger?: Logger;
+  /** Time source for the warning interval (default: system clock). */
   clock?: Clock;
   /** Minimum interval between deprecation warnings (default one hour). */
   warnIntervalMs?: number;
 }
 
+/** Outcome of PublicKeyAuth.check. */
 export type PublicKeyCheck =
-  | { ok: true; via: 'public_key' | 'admin_token_fallback' }
-  | { ok: false; httpStatus: 401; error: typeof ErrorCodes.invalidKey };
+  | {
+      /** The key is accepted. */
+      ok: true;
+      /** Which secret matched: PUBLIC_KEY, or ADMIN_TOKEN in the deprecated compatibility mode. */
+      via: 'public_key' | 'admin_token_fallback';
+    }
+  | {
+      /** The key is missing or wrong. */
+      ok: false;
+      /** HTTP status to answer. */
+      httpStatus: 401;
+      /** Code to answer as `{ok:false,error}`. */
+      error: typeof ErrorCodes.invalidKey;
+    };
 
+/** Checker of the `?k=` key on public routes, built by createPublicKeyAuth. */
 export interface PublicKeyAuth {
   /** Checks the `?k=` value of a public route. */
   check(k: string | undefined): PublicKeyCheck;

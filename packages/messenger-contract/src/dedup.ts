@@ -1,8 +1,12 @@
 import { type Clock, systemClock } from './ports.js';
 
+/** Identity of an inbound event for de-duplication. */
 export interface InboundKey {
+  /** Tenant the event belongs to. */
   tenant: number;
+  /** Provider, or a namespace derived from it (e.g. `whatsapp:status:delivered`, `send:telegram`). */
   provider: string;
+  /** The provider's message id (or the caller's client_msg_id for sends). */
   message_id: string;
 }
 
@@ -11,20 +15,25 @@ export interface InboundKey {
  * the same key exactly one gets true. `release` forgets a claim so a failed processing can be retried.
  */
 export interface InboundDedup {
+  /** Claims the key: true for the first caller (process the event), false for a duplicate. */
   claim(key: InboundKey): Promise<boolean>;
+  /** Forgets the claim so the provider's retry is processed again. */
   release(key: InboundKey): Promise<void>;
 }
 
+/** The key as one collision-free string (the storage key of the in-memory and Redis implementations). */
 export function inboundKeyString(key: InboundKey): string {
   // Components are length-prefixed so `1:a:b` cannot collide with a provider or id containing ':'.
   return `${key.tenant}:${key.provider.length}:${key.provider}:${key.message_id}`;
 }
 
+/** Options of InMemoryInboundDedup. */
 export interface InMemoryInboundDedupOptions {
   /** How long a claim is remembered (default 24 h). */
   ttlMs?: number;
   /** Bound on remembered keys; the oldest are dropped first (default 100 000). */
   maxEntries?: number;
+  /** Time source for expiry (default: system clock). */
   clock?: Clock;
 }
 
@@ -60,6 +69,7 @@ export class InMemoryInboundDedup implements InboundDedup {
     this.seen.delete(inboundKeyString(key));
   }
 
+  /** Number of remembered claims (expired ones included until the next claim evicts them). */
   get size(): number {
     return this.seen.size;
   }

@@ -5,6 +5,7 @@ import { normaliseWhatsAppAddress, whatsAppAddressKey } from './whatsapp-address
 
 /** Parsed OUTBOX_WHITELIST. Build once with parseWhitelist. */
 export interface Whitelist {
+  /** The list holds `*`: every recipient is allowed. */
   readonly allowAll: boolean;
   /** Canonical keys: numeric ids / phone digits, lower-cased usernames and JIDs, raw Avito chat ids. */
   readonly keys: ReadonlySet<string>;
@@ -53,13 +54,17 @@ export function isWhitelisted(whitelist: Whitelist, target: ResolvedTarget): boo
   }
 }
 
+/** Server settings the outbox guards read. */
 export interface OutboxGuardConfig {
   /** OUTBOX_ENABLED. */
   enabled: boolean;
+  /** OUTBOX_WHITELIST, parsed with parseWhitelist. */
   whitelist: Whitelist;
 }
 
+/** The send being checked. */
 export interface OutboxGuardInput {
+  /** The resolved recipient, compared with the whitelist. */
   target: ResolvedTarget;
   /**
    * Result of the lead lookup: `found`, `missing`, `unknown` (database unavailable: degraded mode) or undefined
@@ -68,16 +73,28 @@ export interface OutboxGuardInput {
   lead?: 'found' | 'missing' | 'unknown' | undefined;
 }
 
+/** A send allowed in degraded mode: the lead could not be checked. */
 export interface GuardWarning {
+  /** Always `err:no_lead`. */
   code: typeof ErrorCodes.noLead;
+  /** Why the send went ahead unchecked, for logs. */
   message: string;
 }
 
+/** Verdict of checkOutboxGuards: send (maybe with warnings) or refuse with the seed's code and status. */
 export type OutboxGuardDecision =
-  | { allowed: true; warnings: GuardWarning[] }
   | {
+      /** The send may go ahead. */
+      allowed: true;
+      /** Checks that could not run (empty when all passed). */
+      warnings: GuardWarning[];
+    }
+  | {
+      /** The send is refused; nothing is delivered. */
       allowed: false;
+      /** Which guard refused, answered as `{ok:false,error:code}`. */
       code: typeof ErrorCodes.outboxDisabled | typeof ErrorCodes.notWhitelisted | typeof ErrorCodes.noLead;
+      /** HTTP status to answer: 403 for outbox disabled / not whitelisted, 404 for no lead. */
       httpStatus: 403 | 404;
       /** Log reason as the seed words it (`whitelist_miss` for a whitelist rejection). */
       reason: string;

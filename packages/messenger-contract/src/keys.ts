@@ -29,7 +29,15 @@ export function sendIdempotencyKey(message: TransportMessage): InboundKey | unde
 export const WA_QR_TTL_SECONDS = 180;
 
 /** The seed's Redis keys for WhatsApp QR codes: `wa:qr:{tenant}:{qr_id}:svg` and `wa:qr:last:{tenant}`. */
-export function waQrCacheKeys(tenant: number, qrId: string): { svg: string; last: string } {
+export function waQrCacheKeys(
+  tenant: number,
+  qrId: string,
+): {
+  /** Key of this QR code's SVG. */
+  svg: string;
+  /** Key that points at the tenant's latest QR code. */
+  last: string;
+} {
   return { svg: `wa:qr:${tenant}:${qrId}:svg`, last: `wa:qr:last:${tenant}` };
 }
 

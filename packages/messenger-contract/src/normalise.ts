@@ -14,28 +14,59 @@ import { normaliseWhatsAppAddress, type WhatsAppAddress } from './whatsapp-addre
 
 /** A TransportMessage's recipient, resolved for its channel. */
 export type ResolvedTarget =
-  | { channel: 'whatsapp'; address: WhatsAppAddress }
-  | { channel: 'telegram'; target: TelegramTarget }
-  | { channel: 'avito'; chatId: string };
+  | {
+      /** WhatsApp recipient. */
+      channel: 'whatsapp';
+      /** Normalised phone number or JID. */
+      address: WhatsAppAddress;
+    }
+  | {
+      /** Telegram recipient. */
+      channel: 'telegram';
+      /** Resolved peer id, user id, username or "me". */
+      target: TelegramTarget;
+    }
+  | {
+      /** Avito recipient. */
+      channel: 'avito';
+      /** Avito chat id, or `user:<id>` resolved to a chat at send time. */
+      chatId: string;
+    };
 
+/** One contract violation of a body. */
 export interface ContractIssue {
+  /** Dotted path of the offending field (`''` for the body itself). */
   path: string;
+  /** What is wrong with it. */
   message: string;
 }
 
+/** Outcome of validating a body: the normalised value, or the 422 answer with its issues. */
 export type ParseResult<T> =
-  | { ok: true; value: T }
   | {
+      /** The body is valid. */
+      ok: true;
+      /** The validated, normalised value. */
+      value: T;
+    }
+  | {
+      /** The body is invalid. */
       ok: false;
+      /** HTTP status to answer. */
       status: 422;
+      /** Code to answer: `invalid_qr` for a bad `qr` event, `invalid_payload` otherwise. */
       error: typeof ErrorCodes.invalidPayload | typeof ErrorCodes.invalidQr;
+      /** What is wrong, one entry per violated field. */
       issues: ContractIssue[];
     };
 
 /** Validates a POST /send body and resolves its recipient. `to` is treated as human input (8XXX -> 7XXX). */
-export function parseTransportMessage(
-  body: unknown,
-): ParseResult<{ message: TransportMessage; target: ResolvedTarget }> {
+export function parseTransportMessage(body: unknown): ParseResult<{
+  /** The validated message. */
+  message: TransportMessage;
+  /** Its recipient, resolved for the channel. */
+  target: ResolvedTarget;
+}> {
   const parsed = TransportMessageSchema.safeParse(body);
   if (!parsed.success) return invalid(ErrorCodes.invalidPayload, parsed.error);
   return withTargetIssue('to', () => ({

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { type InboundDedup, type InboundKey, inboundKeyString } from './dedup.js';
 
+/** Options of RedisInboundDedup. */
 export interface RedisInboundDedupOptions {
   /** Key prefix (default `inbox:dedup:`). */
   prefix?: string;

@@ -2,14 +2,17 @@ import { z } from 'zod';
 import { TimestampSchema } from './timestamp.js';
 import { SPECIFICATION_VERSION } from './version.js';
 
+/** The messaging channels the contract covers. */
 export const ChannelSchema = z.enum(['telegram', 'whatsapp', 'avito']);
+/** A messaging channel: `telegram`, `whatsapp` or `avito`. */
 export type Channel = z.infer<typeof ChannelSchema>;
+/** Every Channel, in ChannelSchema order. */
 export const CHANNELS: readonly Channel[] = ChannelSchema.options;
 
 /** Largest tenant id: the `integer` columns that store it (PostgreSQL int4). */
 export const MAX_TENANT_ID = 2_147_483_647;
 
-/** Tenant id: a positive integer up to {@link MAX_TENANT_ID}; numeric strings (query strings, form posts) too. */
+/** Tenant id: a positive integer up to `MAX_TENANT_ID` (2^31 - 1); numeric strings (query strings, form posts) too. */
 export const TenantSchema = z.union([
   z.number().int().positive().max(MAX_TENANT_ID),
   z
@@ -22,6 +25,7 @@ export const TenantSchema = z.union([
 /** Provider message/reply ids may be numbers (Telegram) or strings (WhatsApp, Avito); kept as strings. */
 const IdSchema = z.union([z.string().min(1).max(256), z.number().int()]).transform(String);
 
+/** An outgoing attachment: a `type` and an http(s) `url`, with optional name, MIME type and caption. */
 export const AttachmentSchema = z.looseObject({
   type: z.string().min(1).max(32),
   url: z.url({ protocol: /^https?$/ }),
@@ -29,8 +33,12 @@ export const AttachmentSchema = z.looseObject({
   mime: z.string().max(255).optional(),
   caption: z.string().max(4096).optional(),
 });
+/** An outgoing attachment (output of AttachmentSchema). */
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
+/**
+ * A POST /send body: tenant, channel, recipient `to`, and text and/or up to 10 attachments; unknown fields are kept.
+ */
 export const TransportMessageSchema = z
   .looseObject({
     tenant: TenantSchema,
@@ -47,9 +55,12 @@ export const TransportMessageSchema = z
     message: 'at least one of text or attachments is required',
     path: ['text'],
   });
+/** A validated outgoing message (output of TransportMessageSchema; tenant is a number). */
 export type TransportMessage = z.infer<typeof TransportMessageSchema>;
+/** What a sender may post before validation (input of TransportMessageSchema; tenant may be a numeric string). */
 export type TransportMessageInput = z.input<typeof TransportMessageSchema>;
 
+/** A media item of an inbound message: a `type` plus a `url` or a provider file `id` (at least one of them). */
 export const InboundMediaSchema = z
   .looseObject({
     type: z.string().min(1).max(32),
@@ -61,6 +72,7 @@ export const InboundMediaSchema = z
     caption: z.string().optional(),
   })
   .refine((m) => m.url !== undefined || m.id !== undefined, { message: 'media needs url or id' });
+/** A media item of an inbound message (output of InboundMediaSchema). */
 export type InboundMedia = z.infer<typeof InboundMediaSchema>;
 
 const ProviderSchema = ChannelSchema;
@@ -121,7 +133,9 @@ const ReadySchema = z.object({
   state: z.string().max(64).optional(),
 });
 
+/** Delivery states a `messages.status` event reports. */
 export const DeliveryStatusSchema = z.enum(['sent', 'delivered', 'read', 'failed']);
+/** A delivery state: `sent`, `delivered`, `read` or `failed`. */
 export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
 
 const StatusSchema = z.looseObject({
@@ -137,13 +151,21 @@ const StatusSchema = z.looseObject({
 
 /** Inbound event posted by a provider to POST /webhook. `ts` is always normalised to integer epoch seconds. */
 export const MessageInSchema = z.discriminatedUnion('event', [IncomingSchema, QrSchema, ReadySchema, StatusSchema]);
+/** A validated inbound event (output of MessageInSchema), discriminated by `event`. */
 export type MessageIn = z.infer<typeof MessageInSchema>;
+/** What a provider may post before validation (input of MessageInSchema). */
 export type MessageInInput = z.input<typeof MessageInSchema>;
+/** An inbound chat message (`messages.incoming`): text and/or media from a sender. */
 export type IncomingMessage = Extract<MessageIn, { event: 'messages.incoming' }>;
+/** A login QR code to show the user (`qr`): `qr_id` and the SVG. */
 export type QrEvent = Extract<MessageIn, { event: 'qr' }>;
+/** The provider session is logged in (`ready`). */
 export type ReadyEvent = Extract<MessageIn, { event: 'ready' }>;
+/** Delivery state of a message sent earlier (`messages.status`). */
 export type DeliveryStatusEvent = Extract<MessageIn, { event: 'messages.status' }>;
+/** Every `event` value a MessageIn may carry. */
 export const MESSAGE_IN_EVENTS = ['messages.incoming', 'qr', 'ready', 'messages.status'] as const;
+/** One of MESSAGE_IN_EVENTS. */
 export type MessageInEvent = (typeof MESSAGE_IN_EVENTS)[number];
 
 /** Normalised worker answer: `{ok:true}` or `{ok:false,error}`. */
@@ -151,7 +173,20 @@ export const WorkerResultSchema = z.union([
   z.looseObject({ ok: z.literal(true) }),
   z.looseObject({ ok: z.literal(false), error: z.string() }),
 ]);
-export type WorkerResult = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
+/** A worker's answer to a send (see toWorkerResult); extra fields such as `message_id` or `retryable` pass through. */
+export type WorkerResult =
+  | {
+      /** The message was accepted. */
+      ok: true;
+      [key: string]: unknown;
+    }
+  | {
+      /** The message was refused. */
+      ok: false;
+      /** Stable error code (ErrorCodes or the upstream's own). */
+      error: string;
+      [key: string]: unknown;
+    };
 
 /** JSON Schema (draft 2020-12) of what senders may post; generated from the zod schemas. */
 export function transportMessageJsonSchema(): Record<string, unknown> {

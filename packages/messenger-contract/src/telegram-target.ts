@@ -1,14 +1,37 @@
 import { InvalidTargetError } from './errors.js';
 
+/** A resolved Telegram recipient (see resolveTelegramTarget for the precedence). */
 export type TelegramTarget =
-  | { kind: 'peer_id'; id: string }
-  | { kind: 'telegram_user_id'; id: string }
-  | { kind: 'username'; username: string }
-  | { kind: 'me' };
+  | {
+      /** A chat / peer id. */
+      kind: 'peer_id';
+      /** The id as decimal digits (may exceed 2^53, hence a string). */
+      id: string;
+    }
+  | {
+      /** A Telegram user id. */
+      kind: 'telegram_user_id';
+      /** The id as decimal digits. */
+      id: string;
+    }
+  | {
+      /** A public username. */
+      kind: 'username';
+      /** The username without `@`. */
+      username: string;
+    }
+  | {
+      /** The logged-in account itself (Saved Messages). */
+      kind: 'me';
+    };
 
+/** Recipient fields of an outgoing message, in any of the seed's spellings. */
 export interface TelegramTargetInput {
+  /** Chat / peer id; wins over every other field. */
   peer_id?: string | number | null | undefined;
+  /** Telegram user id; used when there is no peer_id. */
   telegram_user_id?: string | number | null | undefined;
+  /** Username, with or without `@`; used when there is no id. */
   username?: string | null | undefined;
   /** TransportMessage.to: a numeric id, a username (with or without @) or "me". */
   to?: string | number | null | undefined;
@@ -62,7 +85,14 @@ export function telegramTargetKey(target: TelegramTarget): string {
 
 /** Inbound rule of the seed: when `peer` is absent, it is filled from peer_id, then telegram_user_id. */
 export function fillTelegramPeer<
-  T extends { peer?: string | undefined; peer_id?: string | undefined; telegram_user_id?: string | undefined },
+  T extends {
+    /** The sender's peer, as the event gives it. */
+    peer?: string | undefined;
+    /** Chat / peer id; first fallback for `peer`. */
+    peer_id?: string | undefined;
+    /** Telegram user id; second fallback for `peer`. */
+    telegram_user_id?: string | undefined;
+  },
 >(message: T): T {
   if (message.peer !== undefined && message.peer !== '') return message;
   const peer = message.peer_id ?? message.telegram_user_id;

@@ -4,6 +4,7 @@ import { ErrorCodes, MessengerContractError } from './errors.js';
 
 /** Second key for a tenant: the seed's `409 key_already_exists` (delete the current key first). */
 export class KeyAlreadyExistsError extends MessengerContractError {
+  /** HTTP status to answer: always 409. */
   readonly httpStatus = 409;
   constructor() {
     super(ErrorCodes.keyAlreadyExists, 'tenant already has a key');
@@ -13,6 +14,7 @@ export class KeyAlreadyExistsError extends MessengerContractError {
 
 /** Port: one access key per tenant (`1 tenant = 1 key`). `create` is an atomic insert. */
 export interface TenantKeyStore {
+  /** The tenant's key, or undefined when it has none. */
   get(tenant: number): Promise<string | undefined>;
   /** Throws KeyAlreadyExistsError when the tenant already has a key. */
   create(tenant: number, key: string): Promise<void>;

@@ -8,25 +8,35 @@ import type { MessageIn } from './schemas.js';
 import { TenantSchema } from './schemas.js';
 import { WebhookPayloadError } from './webhook-error.js';
 
+/** A webhook call, framework-free: the parts the handler reads. */
 export interface WebhookHttpRequest {
+  /** Parsed JSON body, as received (validated by the adapter). */
   body: unknown;
+  /** Query parameters (may carry the provider `token`). */
   query?: QueryBag;
+  /** Request headers (may carry `X-Provider-Token`). */
   headers?: HeaderBag;
   /** Tenant from the route (`/webhook/avito/:tenant`); otherwise `body.tenant` is used. */
   tenant?: number;
 }
 
+/** What to answer the provider; the caller writes it as JSON. */
 export interface WebhookHttpResponse {
+  /** HTTP status: 200, 401, 422, 500 or 503 (503 makes the provider retry). */
   status: number;
+  /** JSON body in the seed's shape (`{ok:true,queued:true}`, `{ok:false,error}`…). */
   body: Record<string, unknown>;
 }
 
+/** Options of createWebhookHandler. */
 export interface WebhookHandlerOptions {
+  /** Adapter of the provider this endpoint serves: authenticates and parses its calls. */
   adapter: ProviderAdapter;
   /** Stores / enqueues one accepted event (webhook_events + LPUSH inbox:message_in). Throwing answers 503. */
   onEvent: (event: MessageIn) => Promise<void>;
   /** Drops repeated (tenant, provider, message_id); without it every delivery is processed. */
   dedup?: InboundDedup;
+  /** Receives rejected / failed calls (`webhook_unauthorized`, `webhook_enqueue_failed`…); default silent. */
   logger?: Logger;
 }
 

@@ -3,10 +3,30 @@ import { InvalidTargetError } from './errors.js';
 
 /** A resolved WhatsApp address. Only `phone` has a phone number; LIDs and groups are opaque ids. */
 export type WhatsAppAddress =
-  | { kind: 'phone'; digits: string; e164: string; jid: string }
-  | { kind: 'lid'; jid: string }
-  | { kind: 'group'; jid: string };
+  | {
+      /** A phone number. */
+      kind: 'phone';
+      /** International digits without `+` (`79991234567`). */
+      digits: string;
+      /** The number as `+` and digits. */
+      e164: string;
+      /** The chat JID, `digits@c.us`. */
+      jid: string;
+    }
+  | {
+      /** An opaque WhatsApp id (`…@lid`) that hides the phone number. */
+      kind: 'lid';
+      /** The JID as received. */
+      jid: string;
+    }
+  | {
+      /** A group chat (`…@g.us`). */
+      kind: 'group';
+      /** The JID as received. */
+      jid: string;
+    };
 
+/** Options of normaliseWhatsAppAddress. */
 export interface NormaliseWhatsAppOptions {
   /**
    * `human` (default): typed by a person or a CRM, so a national Russian `8XXXXXXXXXX` becomes `7XXXXXXXXXX`

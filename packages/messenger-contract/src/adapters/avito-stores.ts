@@ -1,5 +1,6 @@
 /** Avito OAuth credentials of one tenant. Written as one record so access and refresh token never diverge. */
 export interface AvitoTokens {
+  /** Bearer token for the Messenger API. */
   accessToken: string;
   /** Present for authorization_code grants; rotated on every refresh. */
   refreshToken?: string;
@@ -11,10 +12,13 @@ export interface AvitoTokens {
 
 /** Port: per-tenant token storage. `set` must replace the whole record atomically. */
 export interface AvitoTokenStore {
+  /** The tenant's tokens, or undefined when the tenant has not connected Avito. */
   get(tenant: number): Promise<AvitoTokens | undefined>;
+  /** Replaces the tenant's whole token record. */
   set(tenant: number, tokens: AvitoTokens): Promise<void>;
 }
 
+/** In-process AvitoTokenStore (single instance; tokens are lost on restart). Stores and returns copies. */
 export class InMemoryAvitoTokenStore implements AvitoTokenStore {
   private readonly tokens = new Map<number, AvitoTokens>();
   async get(tenant: number): Promise<AvitoTokens | undefined> {
@@ -28,7 +32,9 @@ export class InMemoryAvitoTokenStore implements AvitoTokenStore {
 
 /** Port: remembers the chat of an Avito user (author_id -> chat_id) per tenant, filled from webhooks. */
 export interface AvitoChatCache {
+  /** The chat id last seen for the Avito user, or undefined. */
   get(tenant: number, userId: string): Promise<string | undefined>;
+  /** Remembers the user's chat id (overwrites an older one). */
   set(tenant: number, userId: string, chatId: string): Promise<void>;
 }
 

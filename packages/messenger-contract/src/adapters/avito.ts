@@ -20,35 +20,53 @@ import { WebhookPayloadError } from '../webhook-error.js';
 import { type AvitoChatCache, type AvitoTokenStore, type AvitoTokens, InMemoryAvitoChatCache } from './avito-stores.js';
 import { verifyWithProviderTokens } from './shared.js';
 
+/** Base URL of the Avito API (the default of AvitoAdapterOptions.baseUrl). */
 export const AVITO_API_URL = 'https://api.avito.ru';
+/** Longest text Avito accepts in one message, in characters (code points); longer sends fail with text_too_long. */
 export const AVITO_MAX_TEXT_LENGTH = 1000;
+/** OAuth scopes the integration needs (read and write messenger, read the account), comma-separated. */
 export const AVITO_SCOPES = 'messenger:read,messenger:write,user:read';
 
+/** Options of createAvitoAdapter. */
 export interface AvitoAdapterOptions {
+  /** OAuth client id of the Avito application. */
   clientId: string;
+  /** OAuth client secret of the Avito application; never logged. */
   clientSecret: string;
+  /** Where each tenant's OAuth tokens live. */
   tokenStore: AvitoTokenStore;
+  /** Avito user -> chat map, for `to` of the form `user:<id>` (default: an in-memory cache of 50 000 entries). */
   chatCache?: AvitoChatCache;
   /**
    * `authorization_code` (default; each tenant connected its own account, tokens come from exchangeCode) or
    * `client_credentials` (the application's own account; tokens are fetched on demand).
    */
   grant?: 'authorization_code' | 'client_credentials';
+  /** API base URL (default AVITO_API_URL); point it at a fake in tests. */
   baseUrl?: string;
   /** Refresh this long before expiry (default 60 s). */
   refreshSkewMs?: number;
+  /** Per-tenant provider tokens that authenticate webhook calls; without it every webhook is rejected. */
   providerTokens?: Pick<ProviderTokenStore, 'get'>;
+  /** HTTP client (default: global fetch). */
   fetch?: FetchLike;
+  /** Time source for token expiry and Retry-After (default: system clock). */
   clock?: Clock;
+  /** Per-request timeout in ms (default 15 000); a timeout is a retryable upstream_unavailable. */
   timeoutMs?: number;
 }
 
+/** One webhook subscription of an Avito account. */
 export interface AvitoSubscription {
+  /** URL Avito posts messenger events to. */
   url: string;
+  /** Webhook payload version, when Avito reports it. */
   version?: string;
 }
 
+/** Avito Messenger adapter: the ProviderAdapter plus OAuth and webhook-subscription calls. */
 export interface AvitoAdapter extends ProviderAdapter {
+  /** Always `avito`. */
   readonly provider: 'avito';
   /** Exchanges an OAuth `code` (from /connect/avito) and stores both tokens and the account id. */
   exchangeCode(tenant: number, code: string, redirectUri?: string): Promise<AvitoTokens>;
@@ -105,6 +123,7 @@ export const AvitoWebhookSchema = z.looseObject({
       .optional(),
   }),
 });
+/** A parsed Avito messenger webhook (the output of AvitoWebhookSchema). */
 export type AvitoWebhook = z.infer<typeof AvitoWebhookSchema>;
 
 /** `to` of the form `user:<avito user id>` is resolved through the chat cache; anything else is a chat id. */
@@ -385,7 +404,15 @@ type Converted =
   | { ignored: { reason: string; id?: string } };
 
 /** Maps one Avito webhook to a MessageIn, or says why it is ignored (echo, system, no chat, unsupported). */
-export function avitoWebhookToMessageIn(webhook: AvitoWebhook, tenant: number): MessageIn | { ignored: string } {
+export function avitoWebhookToMessageIn(
+  webhook: AvitoWebhook,
+  tenant: number,
+):
+  | MessageIn
+  | {
+      /** Why the webhook produced no event. */
+      ignored: string;
+    } {
   const converted = toMessageIn(webhook, tenant);
   return 'ignored' in converted ? { ignored: converted.ignored.reason } : converted.message;
 }

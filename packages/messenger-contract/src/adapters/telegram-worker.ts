@@ -20,6 +20,7 @@ import { parseWorkerWebhook, verifyWithProviderTokens, workerSendResult } from '
 
 /** The seed's QR login stages. */
 export const TELEGRAM_LOGIN_STATES = ['need_qr', 'need_2fa', 'authorized', 'failed'] as const;
+/** One of TELEGRAM_LOGIN_STATES. */
 export type TelegramLoginState = (typeof TELEGRAM_LOGIN_STATES)[number];
 
 const TRANSITIONS: Record<TelegramLoginState, readonly TelegramLoginState[]> = {
@@ -34,6 +35,7 @@ export function isTelegramLoginTransitionAllowed(from: TelegramLoginState, to: T
   return from === to || TRANSITIONS[from].includes(to);
 }
 
+/** Options of createTelegramWorkerAdapter. */
 export interface TelegramWorkerAdapterOptions {
   /** TGWORKER_BASE_URL, e.g. http://tgworker:9000. */
   baseUrl: string;
@@ -41,22 +43,35 @@ export interface TelegramWorkerAdapterOptions {
   adminToken: string;
   /** Per-tenant provider tokens, for verifyWebhook. Without it every webhook is rejected. */
   providerTokens?: Pick<ProviderTokenStore, 'get'>;
+  /** HTTP client (default: global fetch). */
   fetch?: FetchLike;
+  /** Time source for Retry-After (default: system clock). */
   clock?: Clock;
+  /** Per-RPC timeout in ms (default 15 000); a timeout is a retryable upstream_unavailable. */
   timeoutMs?: number;
 }
 
+/** The worker's login state, typed for Telegram. */
 export interface TelegramLoginStatus extends SessionStatus {
+  /** The seed's login stage (derived from older workers' flags when they omit `state`). */
   state: TelegramLoginState;
+  /** The login waits for the 2FA password (state need_2fa): send it with session.submitPassword. */
   needs2fa: boolean;
+  /** Where the worker serves the current QR image (`qr_url`), when it says. */
   qrUrl?: string;
+  /** When the current QR code expires, as the worker wrote it (`expires_at`). */
   expiresAt?: string;
 }
 
+/** Telegram adapter over the tgworker RPC, with QR + 2FA login. */
 export interface TelegramWorkerAdapter extends ProviderAdapter {
+  /** Always `telegram`. */
   readonly provider: 'telegram';
+  /** QR login, 2FA password and logout through the worker. */
   readonly session: SessionControl & {
+    /** Starts a QR login. 409 already_authorized when the session is logged in. */
     start(tenant: number): Promise<TelegramLoginStatus>;
+    /** Current login state. */
     status(tenant: number): Promise<TelegramLoginStatus>;
     /** Sends the 2FA password (state need_2fa). 401 bad_password, 409 not_waiting_2fa. */
     submitPassword(tenant: number, password: string): Promise<TelegramLoginStatus>;
@@ -73,11 +88,17 @@ const CAPABILITIES: AdapterCapabilities = {
 
 /** Worker RPC routes (tgworker). */
 export const TELEGRAM_WORKER_ROUTES = {
+  /** POST: send a message. */
   send: '/send',
+  /** POST: start a QR login. */
   start: '/auth/qr/start',
+  /** GET: login state. */
   status: '/auth/status',
+  /** GET: the QR code as PNG. */
   qr: '/auth/qr.png',
+  /** POST: the 2FA password. */
   password: '/auth/2fa',
+  /** POST: log the session out. */
   logout: '/auth/logout',
 } as const;
 

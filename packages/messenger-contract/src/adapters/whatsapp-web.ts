@@ -18,6 +18,7 @@ import { SPECIFICATION_VERSION } from '../version.js';
 import { normaliseWhatsAppAddress } from '../whatsapp-address.js';
 import { parseWorkerWebhook, verifyWithProviderTokens, workerSendResult } from './shared.js';
 
+/** Options of createWhatsAppWebAdapter. */
 export interface WhatsAppWebAdapterOptions {
   /** Base URL of the tenant's own waweb container (one container per tenant), e.g. http://waweb-7:9001. */
   baseUrlFor: (tenant: number) => string | Promise<string>;
@@ -25,13 +26,19 @@ export interface WhatsAppWebAdapterOptions {
   authToken: string;
   /** Per-tenant provider tokens, for verifyWebhook. Without it every webhook is rejected. */
   providerTokens?: Pick<ProviderTokenStore, 'get'>;
+  /** HTTP client (default: global fetch). */
   fetch?: FetchLike;
+  /** Time source for Retry-After (default: system clock). */
   clock?: Clock;
+  /** Per-request timeout in ms (default 15 000); a timeout is a retryable upstream_unavailable. */
   timeoutMs?: number;
 }
 
+/** WhatsApp adapter over per-tenant waweb workers, with QR login. */
 export interface WhatsAppWebAdapter extends ProviderAdapter {
+  /** Always `whatsapp`. */
   readonly provider: 'whatsapp';
+  /** QR login and logout of the tenant's waweb container. */
   readonly session: SessionControl;
 }
 

@@ -2,12 +2,18 @@ import { HttpResponse, http, type RequestHandler } from 'msw';
 import { AVITO_API_URL } from '../adapters/avito.js';
 import { bodyOf, type Fault, FaultQueue, type RecordedCall } from './faults.js';
 
+/** Client id the fake accepts by default. */
 export const FAKE_AVITO_CLIENT_ID = 'fake-avito-client-id';
+/** Client secret the fake accepts by default (a test value, not a secret). */
 export const FAKE_AVITO_CLIENT_SECRET = 'fake-avito-client-secret';
 
+/** Options of createFakeAvito. */
 export interface FakeAvitoOptions {
+  /** Base URL the handlers intercept (default AVITO_API_URL). */
   baseUrl?: string;
+  /** Client id /token accepts (default FAKE_AVITO_CLIENT_ID). */
   clientId?: string;
+  /** Client secret /token accepts (default FAKE_AVITO_CLIENT_SECRET). */
   clientSecret?: string;
   /** Account of the application itself (client_credentials). */
   appAccountId?: number;
@@ -21,15 +27,32 @@ interface Grant {
 
 /** msw fake of the Avito API: /token (3 grants, rotating refresh tokens), accounts/self, send, webhook subscriptions. */
 export interface FakeAvito {
+  /** Base URL the handlers intercept. */
   baseUrl: string;
+  /** Client id /token accepts. */
   clientId: string;
+  /** Client secret /token accepts. */
   clientSecret: string;
+  /** Account id of the application itself (client_credentials grant). */
   appAccountId: number;
+  /** msw handlers to install (`setupServer(...fake.handlers)` or `server.use`). */
   handlers: RequestHandler[];
-  sent: { accountId: number; chatId: string; text: string }[];
+  /** Messages accepted by the send endpoint, in order. */
+  sent: {
+    /** Account that sent the message. */
+    accountId: number;
+    /** Chat it was sent to. */
+    chatId: string;
+    /** Message text. */
+    text: string;
+  }[];
+  /** Every request the fake saw, in order (secrets not recorded). */
   calls: RecordedCall[];
   /** Grant types seen by /token, in order. */
-  tokenRequests: { grantType: string }[];
+  tokenRequests: {
+    /** The `grant_type` form field. */
+    grantType: string;
+  }[];
   /** An OAuth code the user would bring back from /connect/avito for this account. */
   issueCode(accountId: number): string;
   /** Invalidates every access token (as if expired server-side): the next call answers 401. */
@@ -38,10 +61,13 @@ export interface FakeAvito {
   revokeAll(): void;
   /** The next `times` authorised calls answer 403. */
   forbidNext(times?: number): void;
+  /** Scripts an upstream failure for the next matching calls. */
   fail(fault: Fault): void;
+  /** Webhook URLs the account is subscribed to. */
   subscriptionsOf(accountId: number): string[];
 }
 
+/** Creates a fresh FakeAvito; install its `handlers` in an msw server. */
 export function createFakeAvito(options: FakeAvitoOptions = {}): FakeAvito {
   const baseUrl = options.baseUrl ?? AVITO_API_URL;
   const clientId = options.clientId ?? FAKE_AVITO_CLIENT_ID;
@@ -213,15 +239,23 @@ export function createFakeAvito(options: FakeAvitoOptions = {}): FakeAvito {
   };
 }
 
+/** Fields of a test Avito webhook; everything but the two accounts has a default. */
 export interface AvitoWebhookInput {
   /** Receiving account (payload.value.user_id). */
   userId: number;
+  /** Sender (payload.value.author_id); equal to `userId` for an echo of our own message. */
   authorId: number;
+  /** Chat id; omitted from the body when not given. */
   chatId?: string;
+  /** Message id (default `avito-msg-1`). */
   id?: string;
+  /** Message type (default `text`). */
   type?: string;
+  /** Text of the default content (default a Russian greeting); ignored when `content` is given. */
   text?: string;
+  /** Raw `content` object. */
   content?: Record<string, unknown>;
+  /** Creation time, epoch seconds (default 1 716 748 800). */
   created?: number;
 }
 

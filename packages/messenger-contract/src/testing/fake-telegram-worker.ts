@@ -2,11 +2,16 @@ import { HttpResponse, http, type RequestHandler } from 'msw';
 import type { TelegramLoginState } from '../adapters/telegram-worker.js';
 import { bodyOf, type Fault, FaultQueue, type RecordedCall } from './faults.js';
 
+/** Base URL the fake intercepts by default. */
 export const FAKE_TGWORKER_URL = 'http://tgworker.test:9000';
+/** X-Admin-Token the fake accepts by default (a test value, not a secret). */
 export const FAKE_ADMIN_TOKEN = 'fake-admin-token-0000';
 
+/** Options of createFakeTelegramWorker. */
 export interface FakeTelegramWorkerOptions {
+  /** Base URL the handlers intercept (default FAKE_TGWORKER_URL). */
   baseUrl?: string;
+  /** X-Admin-Token the fake requires (default FAKE_ADMIN_TOKEN). */
   adminToken?: string;
   /** 2FA password accepted by POST /auth/2fa. */
   password?: string;
@@ -21,21 +26,27 @@ interface LoginSession {
 
 /** msw fake of tgworker: /send and the QR login RPC (need_qr -> need_2fa -> authorized | failed). */
 export interface FakeTelegramWorker {
+  /** Base URL the handlers intercept. */
   baseUrl: string;
+  /** X-Admin-Token the fake requires. */
   adminToken: string;
+  /** msw handlers to install (`setupServer(...fake.handlers)` or `server.use`). */
   handlers: RequestHandler[];
   /** Messages accepted by /send. */
   sent: Record<string, unknown>[];
   /** Every request (no secrets). */
   calls: RecordedCall[];
+  /** Scripts an upstream failure for the next matching calls. */
   fail(fault: Fault): void;
   /** Simulates the user scanning the QR; with 2FA the session waits for the password. */
   scan(tenant: number, withTwoFactor?: boolean): void;
   /** Simulates QR expiry. */
   expire(tenant: number): void;
+  /** The tenant's login state (a new tenant starts at need_qr). */
   state(tenant: number): TelegramLoginState;
 }
 
+/** Creates a fresh FakeTelegramWorker; install its `handlers` in an msw server. */
 export function createFakeTelegramWorker(options: FakeTelegramWorkerOptions = {}): FakeTelegramWorker {
   const baseUrl = options.baseUrl ?? FAKE_TGWORKER_URL;
   const adminToken = options.adminToken ?? FAKE_ADMIN_TOKEN;

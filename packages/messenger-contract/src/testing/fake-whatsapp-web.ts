@@ -1,11 +1,14 @@
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { bodyOf, type Fault, FaultQueue, type RecordedCall } from './faults.js';
 
+/** X-Auth-Token the fake accepts by default (a test value, not a secret). */
 export const FAKE_WAWEB_TOKEN = 'fake-waweb-token-0000';
 
+/** Options of createFakeWhatsAppWeb. */
 export interface FakeWhatsAppWebOptions {
   /** Tenants that have a container; each gets base URL `http://waweb-<tenant>.test:9001`. */
   tenants: number[];
+  /** X-Auth-Token the containers require (default FAKE_WAWEB_TOKEN). */
   authToken?: string;
 }
 
@@ -18,18 +21,28 @@ interface WaSession {
 
 /** msw fake of the per-tenant waweb containers: /session/{tenant}/start|status|qr.svg|logout and /send. */
 export interface FakeWhatsAppWeb {
+  /** X-Auth-Token the containers require. */
   authToken: string;
+  /** Base URL of the tenant's container (`http://waweb-<tenant>.test:9001`): pass it as the adapter's baseUrlFor. */
   baseUrlFor(tenant: number): string;
+  /** msw handlers to install (`setupServer(...fake.handlers)` or `server.use`). */
   handlers: RequestHandler[];
   /** Messages accepted by /send, with the container that received them. */
-  sent: (Record<string, unknown> & { container: number })[];
+  sent: (Record<string, unknown> & {
+    /** Tenant whose container received the message. */
+    container: number;
+  })[];
+  /** Every request the fake saw, in order (secrets not recorded). */
   calls: RecordedCall[];
+  /** Scripts an upstream failure for the next matching calls. */
   fail(fault: Fault): void;
   /** Simulates scanning the QR on the phone. */
   scan(tenant: number): void;
+  /** The webhook URL the tenant's last session start registered, if any. */
   webhookUrl(tenant: number): string | undefined;
 }
 
+/** Creates a fresh FakeWhatsAppWeb with one container per tenant; install its `handlers` in an msw server. */
 export function createFakeWhatsAppWeb(options: FakeWhatsAppWebOptions): FakeWhatsAppWeb {
   const authToken = options.authToken ?? FAKE_WAWEB_TOKEN;
   const sessions = new Map<number, WaSession>();

@@ -2,9 +2,13 @@ import { HttpResponse } from 'msw';
 
 /** A scripted upstream failure: answered instead of the normal response for the next `times` matching calls. */
 export interface Fault {
+  /** HTTP status to answer (ignored when `network` is set). */
   status: number;
+  /** JSON body to answer (default `{ok:false,error:"fault"}`). */
   body?: unknown;
+  /** Value of the Retry-After header (seconds or an HTTP date), when set. */
   retryAfter?: string;
+  /** How many matching calls get this fault (default 1). */
   times?: number;
   /** Only for requests whose path contains this string (default: every route of the fake). */
   path?: string;
@@ -16,6 +20,7 @@ export interface Fault {
 export class FaultQueue {
   private readonly faults: (Fault & { times: number })[] = [];
 
+  /** Queues a fault; faults are consumed in the order pushed. */
   push(fault: Fault): void {
     this.faults.push({ ...fault, times: fault.times ?? 1 });
   }
@@ -37,6 +42,7 @@ export class FaultQueue {
     });
   }
 
+  /** Drops every queued fault. */
   clear(): void {
     this.faults.length = 0;
   }
@@ -44,8 +50,11 @@ export class FaultQueue {
 
 /** One request as a fake saw it. Secrets (tokens) are never recorded. */
 export interface RecordedCall {
+  /** HTTP method. */
   method: string;
+  /** URL path, without the query. */
   path: string;
+  /** Parsed JSON body, the raw text when not JSON, undefined when empty. */
   body: unknown;
 }
 
