@@ -72,7 +72,7 @@ export type PullResult =
       durationMs: number;
     }
   | {
-      /** 429: throttled; the client backs off before the next poll. */
+      /** 429: throttled; `pollOnce` waits at least `retryAfterMs` before the next poll. */
       status: 'rate_limited';
       /** The server's `Retry-After`, in ms (0 when absent). */
       retryAfterMs: number;
@@ -355,7 +355,7 @@ export class PhoneClient {
    * If the server rejects the extended payload with 400/415/422, the legacy payload is sent instead.
    */
   async sendCallResult(input: CallResultInput): Promise<{
-    /** Which payload the server accepted: `extended`, or `legacy` (sent first or as the fallback). */
+    /** The payload that got the answer: `extended`, or `legacy` (no extended field set, or extended was rejected). */
     format: 'legacy' | 'extended';
     /** The server answered `acknowledged: true`. */
     acknowledged: boolean;
