@@ -26,15 +26,7 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private lastSweep = 0;
 
-  async get(
-    key: string,
-    now: number,
-  ): Promise<{
-    /** Failures counted in the current window; 0 when no window is open. */
-    count: number;
-    /** When the current window ends, in ms since the epoch (`now` when no window is open). */
-    resetAt: number;
-  }> {
+  async get(key: string, now: number): ReturnType<LoginAttemptStore['get']> {
     const entry = this.windows.get(key);
     if (!entry || entry.resetAt <= now) return { count: 0, resetAt: now };
     return { ...entry };

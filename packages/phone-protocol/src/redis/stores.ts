@@ -134,15 +134,7 @@ return redis.call('HINCRBY', KEYS[1], 'c', 1)`;
 
 /** Failed-login counters shared by every instance: one hash per key, incremented by a Lua script. */
 export class RedisLoginAttemptStore extends RedisStore implements LoginAttemptStore {
-  async get(
-    key: string,
-    now: number,
-  ): Promise<{
-    /** Failures counted in the current window; 0 when no window is open. */
-    count: number;
-    /** When the current window ends, in ms since the epoch (`now` when no window is open). */
-    resetAt: number;
-  }> {
+  async get(key: string, now: number): ReturnType<LoginAttemptStore['get']> {
     const [count, resetAt] = await this.redis.hmget(`${this.prefix}login:${key}`, 'c', 'r');
     const end = Number(resetAt ?? 0);
     return end > now ? { count: Number(count ?? 0), resetAt: end } : { count: 0, resetAt: now };
