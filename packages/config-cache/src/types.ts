@@ -61,7 +61,12 @@ export interface LoadTimeHistogram {
   /** The slowest one. */
   maxMs: number;
   /** Cumulative buckets: `count` loads took at most `leMs`; the last bucket is `Infinity` encoded as `null`. */
-  buckets: Array<{ leMs: number | null; count: number }>;
+  buckets: Array<{
+    /** Upper bound of the bucket in milliseconds, inclusive; `null` for the last (`+Inf`) bucket. */
+    leMs: number | null;
+    /** Loads that took at most `leMs` (cumulative: includes every smaller bucket). */
+    count: number;
+  }>;
 }
 
 /** Plain JSON-serialisable counters and gauges. */

@@ -57,9 +57,26 @@ export interface PhoneClientOptions {
 
 /** One long-poll's outcome: a command, nothing (204), or throttled (429, wait `retryAfterMs`). */
 export type PullResult =
-  | { status: 'command'; command: CallCommand; durationMs: number }
-  | { status: 'empty'; durationMs: number }
-  | { status: 'rate_limited'; retryAfterMs: number };
+  | {
+      /** The server answered 200 with a call to place. */
+      status: 'command';
+      /** The call to place. */
+      command: CallCommand;
+      /** Round trip of the request in ms, mostly the server's hold time. */
+      durationMs: number;
+    }
+  | {
+      /** 204, or a 200 body without a usable command (the Android client treats it as empty). */
+      status: 'empty';
+      /** Round trip of the request in ms, mostly the server's hold time. */
+      durationMs: number;
+    }
+  | {
+      /** 429: throttled; `pollOnce` waits at least `retryAfterMs` before the next poll. */
+      status: 'rate_limited';
+      /** The server's `Retry-After`, in ms (0 when absent). */
+      retryAfterMs: number;
+    };
 
 /** A call result for {@link PhoneClient.sendCallResult}; any field after `durationSeconds` makes it extended. */
 export interface CallResultInput {
@@ -184,7 +201,13 @@ export class PhoneClient {
   }
 
   /** `POST /api/token/` */
-  async login(username: string, password: string): Promise<{ isAdmin: boolean }> {
+  async login(
+    username: string,
+    password: string,
+  ): Promise<{
+    /** The server's `is_admin` for this user. */
+    isAdmin: boolean;
+  }> {
     const res = await this.send('POST', '/api/token/', { body: { username, password } });
     if (res.status === 401) throw new PhoneAuthError(401, await detail(res));
     const body = tokenObtainResponseSchema.parse(await this.expectJson(res, '/api/token/'));
@@ -193,7 +216,10 @@ export class PhoneClient {
   }
 
   /** `POST /api/phone/qr/exchange/` */
-  async loginWithQr(token: string): Promise<{ username: string }> {
+  async loginWithQr(token: string): Promise<{
+    /** The user the QR token was issued for; the client is now logged in as this user. */
+    username: string;
+  }> {
     const res = await this.send('POST', '/api/phone/qr/exchange/', { body: { token } });
     if (res.status === 401 || res.status === 400) throw new PhoneAuthError(res.status, await detail(res));
     const body = qrExchangeResponseSchema.parse(await this.expectJson(res, '/api/phone/qr/exchange/'));
@@ -328,7 +354,12 @@ export class PhoneClient {
    * `POST /api/phone/calls/update/`: the extended payload when any extended field is set, else legacy.
    * If the server rejects the extended payload with 400/415/422, the legacy payload is sent instead.
    */
-  async sendCallResult(input: CallResultInput): Promise<{ format: 'legacy' | 'extended'; acknowledged: boolean }> {
+  async sendCallResult(input: CallResultInput): Promise<{
+    /** The payload that got the answer: `extended`, or `legacy` (no extended field set, or extended was rejected). */
+    format: 'legacy' | 'extended';
+    /** The server answered `acknowledged: true`. */
+    acknowledged: boolean;
+  }> {
     const legacy = {
       call_request_id: input.callRequestId,
       call_status: input.status,

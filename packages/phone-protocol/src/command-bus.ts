@@ -105,6 +105,7 @@ export type WakeListener = (deviceId: string) => void;
  */
 export class WakeRegistry {
   private readonly listeners = new Map<string, WakeListener | WakeListener[]>();
+  /** Registers `onWake` for the device; returns the function that removes this registration. */
   add(deviceId: string, onWake: WakeListener): () => void {
     this.addListener(deviceId, onWake);
     return () => this.remove(deviceId, onWake);
@@ -128,6 +129,7 @@ export class WakeRegistry {
       else if (current.length === 0) this.listeners.delete(deviceId);
     }
   }
+  /** Calls every listener of the device with its id, synchronously; a device without listeners is ignored. */
   wake(deviceId: string): void {
     const current = this.listeners.get(deviceId);
     if (current === undefined) return;
@@ -138,6 +140,7 @@ export class WakeRegistry {
   wakeAll(): void {
     for (const deviceId of [...this.listeners.keys()]) this.wake(deviceId);
   }
+  /** Devices with at least one listener. */
   get size(): number {
     return this.listeners.size;
   }

@@ -6,7 +6,15 @@ import type { Clock } from './clock.js';
  */
 export interface LoginAttemptStore {
   /** Failures of `key` in its current window (0 and `resetAt: now` when there is none). */
-  get(key: string, now: number): Promise<{ count: number; resetAt: number }>;
+  get(
+    key: string,
+    now: number,
+  ): Promise<{
+    /** Failures counted in the current window; 0 when no window is open. */
+    count: number;
+    /** When the current window ends, in ms since the epoch (`now` when no window is open). */
+    resetAt: number;
+  }>;
   /** Counts one failure of `key`, starting a window of `windowMs` if none is open at `now`. */
   increment(key: string, windowMs: number, now: number): Promise<void>;
   /** Forgets `key` (a successful login). */
@@ -18,7 +26,7 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private lastSweep = 0;
 
-  async get(key: string, now: number): Promise<{ count: number; resetAt: number }> {
+  async get(key: string, now: number): ReturnType<LoginAttemptStore['get']> {
     const entry = this.windows.get(key);
     if (!entry || entry.resetAt <= now) return { count: 0, resetAt: now };
     return { ...entry };

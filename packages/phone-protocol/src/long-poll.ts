@@ -3,7 +3,9 @@ import type { CommandBus, PhoneCommand } from './command-bus.js';
 
 /** A held long-poll as its owner sees it: the device it waits for and the owner's own record. */
 export interface HeldPoll<T = unknown> {
+  /** The device whose command the poll waits for; a newer poll for the same device replaces this one. */
   readonly deviceId: string;
+  /** What the owner passed to `hold` (e.g. its HTTP response), handed back in `settle`. */
   readonly target: T;
 }
 

@@ -83,6 +83,7 @@ function withFixedHeaders(fixed: OutgoingHttpHeaders, own: Record<string, string
   return merged;
 }
 
+/** Options of {@link createPullHandler}. */
 export interface PullHandlerOptions {
   /**
    * Headers written with every answer, computed once: what the middleware in front of other routes would set

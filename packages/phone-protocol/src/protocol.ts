@@ -165,7 +165,19 @@ export const phoneRoutes: readonly PhoneRoute[] = [
 ];
 
 /** Who a click-to-call command is for: one device, or the most recently seen device of a user. */
-export type CommandTarget = { deviceId: string } | { userId: string } | { username: string };
+export type CommandTarget =
+  | {
+      /** The device (its `device_id`) that receives the command. */
+      deviceId: string;
+    }
+  | {
+      /** The user's id; the command goes to the user's most recently seen device. */
+      userId: string;
+    }
+  | {
+      /** The user's login; the command goes to the user's most recently seen device. */
+      username: string;
+    };
 
 /** A click-to-call command to enqueue. */
 export interface EnqueueInput {
@@ -202,11 +214,19 @@ export interface PhoneProtocol {
   /** Queues a call command for a device, or for a user's most recently seen device. */
   enqueueCommand(target: CommandTarget, input: EnqueueInput): Promise<PhoneCommand>;
   /** Issues a one-time QR login token for a user (show it as a QR code in the CRM). */
-  createQrToken(userId: string): Promise<{ token: string; expiresAt: number }>;
+  createQrToken(userId: string): Promise<{
+    /** The one-time token to encode in the QR code; only its digest is stored. */
+    token: string;
+    /** When the token stops being accepted, in ms since the epoch (`qrTokenTtlSeconds` from now, default 120 s). */
+    expiresAt: number;
+  }>;
   /** Devices seen within `windowMs` (default 90 s). */
   onlineDevices(windowMs?: number): Promise<DeviceRecord[]>;
   /** Long-polls held right now. */
-  stats(): { heldPolls: number };
+  stats(): {
+    /** Long-polls this instance is holding open right now. */
+    heldPolls: number;
+  };
   /** The JWT service the handlers use. */
   readonly tokens: TokenService;
   /** Answers every held long-poll with 204 (graceful shutdown). Does not close the injected ports. */

@@ -97,6 +97,10 @@ const ACK_SCRIPT = new LuaScript(ACK);
 const RELEASE_SCRIPT = new LuaScript(RELEASE);
 
 export interface RedisCommandBusOptions extends CommandBusOptions {
+  /**
+   * Connection for commands and queues; the bus `duplicate()`s it once for the wake-up subscription (closed by
+   * `close()`). The bus never closes this one.
+   */
   redis: Redis;
   /** Prefix of every key and of the wake-up channel, e.g. `callbridge:phone:`. */
   keyPrefix?: string;

@@ -134,7 +134,7 @@ return redis.call('HINCRBY', KEYS[1], 'c', 1)`;
 
 /** Failed-login counters shared by every instance: one hash per key, incremented by a Lua script. */
 export class RedisLoginAttemptStore extends RedisStore implements LoginAttemptStore {
-  async get(key: string, now: number): Promise<{ count: number; resetAt: number }> {
+  async get(key: string, now: number): ReturnType<LoginAttemptStore['get']> {
     const [count, resetAt] = await this.redis.hmget(`${this.prefix}login:${key}`, 'c', 'r');
     const end = Number(resetAt ?? 0);
     return end > now ? { count: Number(count ?? 0), resetAt: end } : { count: 0, resetAt: now };

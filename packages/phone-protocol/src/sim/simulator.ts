@@ -61,7 +61,16 @@ export interface SimulationSummary {
   /** Errors met (see `onError`). */
   errors: number;
   /** Enqueue -> device latency from the command's `enqueued_at` (ms). */
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: {
+    /** Median. */
+    p50: number;
+    /** 90th percentile. */
+    p90: number;
+    /** 99th percentile. */
+    p99: number;
+    /** The slowest command. */
+    max: number;
+  };
   /** Message of the latest error. */
   lastError?: string;
   /** Time since the start, in ms. */
