@@ -39,6 +39,7 @@ export {
   createPacingLimiter,
   DEFAULT_SAFETY_MARGIN,
   type PacingLimiterOptions,
+  type PacingRequest,
   type PacingStore,
 } from './pacing-limiter.js';
 export type { RateLimiter, RateLimitPermit } from './rate-limiter.js';
