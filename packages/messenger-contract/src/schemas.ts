@@ -82,6 +82,7 @@ const PartyIdSchema = z.union([z.string().min(1), z.number().int()]).transform(S
 
 const IncomingSchema = z
   .looseObject({
+    /** The event name: `messages.incoming`. */
     event: z.literal('messages.incoming'),
     tenant: TenantSchema,
     provider: ProviderSchema.optional(),
@@ -114,6 +115,7 @@ const IncomingSchema = z
 
 /** Fields shared by the session-state events (`qr`, `ready`): they may omit channel and ts. */
 const stateEventFields = <E extends 'qr' | 'ready'>(event: E) => ({
+  /** The event name: `qr` or `ready`. */
   event: z.literal(event),
   tenant: TenantSchema,
   provider: ProviderSchema.optional(),
@@ -139,6 +141,7 @@ export const DeliveryStatusSchema = z.enum(['sent', 'delivered', 'read', 'failed
 export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
 
 const StatusSchema = z.looseObject({
+  /** The event name: `messages.status`. */
   event: z.literal('messages.status'),
   tenant: TenantSchema,
   provider: ProviderSchema.optional(),
