@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type MessengerConfig, parseMessengerEnv } from './messenger/config.js';
 import { DEFAULT_RETAILCRM_HOSTS } from './retailcrm/host-policy.js';
+import { isTimeZone } from './time-zone.js';
 
 /** Thrown at start when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -12,16 +13,6 @@ export class ConfigError extends Error {
 }
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-
-/** Whether `zone` is an IANA time zone this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Decodes a 32-byte key given as base64 (44 chars) or hex (64 chars). */
 function decodeKey(value: string): Buffer | undefined {

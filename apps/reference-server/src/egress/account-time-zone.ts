@@ -1,7 +1,7 @@
 import type { SettingsResponse } from '@callbridge/retailcrm-client';
 import { describeError } from '@callbridge/telephony-events';
 import type { Logger } from 'pino';
-import { isTimeZone } from '../config.js';
+import { isTimeZone } from '../time-zone.js';
 
 /** The account a zone belongs to: its URL and the key that reads its settings. */
 export interface AccountRef {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../time-zone.js';
 
 /** Form posts send booleans as strings ("on", "true", "1"); JSON sends booleans. */
 const formBool = z.preprocess((v) => {
@@ -52,17 +53,7 @@ const formInt = (min: number, max: number, name: string) =>
     (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
     z.number().int().min(min, `${name} is ${min}-${max}`).max(max, `${name} is ${min}-${max}`),
   );
-const timeZoneSchema = z
-  .string()
-  .trim()
-  .refine((zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'time_zone must be an IANA zone such as Europe/Minsk');
+const timeZoneSchema = z.string().trim().refine(isTimeZone, 'time_zone must be an IANA zone such as Europe/Minsk');
 
 /** Call-path settings of one enterprise (stored beside `events`; every one optional in a save). */
 export const callSettingsSchema = z.object({
