@@ -38,3 +38,19 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * `http_requests_total` for one method and route, one child per status created on first use: the hot routes count
+ * without a label lookup per request.
+ */
+export function requestCounter(metrics: Metrics, method: string, route: string): (status: number) => { inc(): void } {
+  const byStatus = new Map<number, { inc(): void }>();
+  return (status) => {
+    let counter = byStatus.get(status);
+    if (!counter) {
+      counter = metrics.httpRequests.labels({ method, route, status: String(status) });
+      byStatus.set(status, counter);
+    }
+    return counter;
+  };
+}

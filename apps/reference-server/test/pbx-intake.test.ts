@@ -23,6 +23,12 @@ describe('PBX intake (hot path in front of Express)', () => {
   });
 
   it('accepts the token from every source and on both paths, with the security headers of the general stack', async () => {
+    const counted = async (route: string, status: number) =>
+      (await srv.context.metrics.httpRequests.get()).values.find(
+        (v) => v.labels.method === 'POST' && v.labels.route === route && v.labels.status === String(status),
+      )?.value ?? 0;
+    const before = [await counted('/api/events', 202), await counted('/retailcrm/api/events', 202)];
+    const beforeRefused = await counted('/api/events', 401);
     const sources: Array<[string, unknown, Record<string, string>]> = [
       ['/api/events', bare('t.1'), { 'x-pbx-token': 'pbx-0367' }],
       ['/api/events', bare('t.2'), { authorization: 'Bearer pbx-0367' }],
@@ -43,6 +49,12 @@ describe('PBX intake (hot path in front of Express)', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('content-security-policy')).toBeTruthy();
     expect((await postJson(`${srv.url}/api/events`, bare('t.7'))).status).toBe(401);
+    // Counted per route and status, as the general stack labels them.
+    expect([await counted('/api/events', 202), await counted('/retailcrm/api/events', 202)]).toEqual([
+      before[0] + 5,
+      before[1] + 1,
+    ]);
+    expect(await counted('/api/events', 401)).toBe(beforeRefused + 1);
   });
 
   it('after an accepted token, a wrong token of the same length (or a prefix of it) is still refused', async () => {

@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { createPullHandler, type PhoneProtocol, PULL_PATH } from '@callbridge/phone-protocol';
 import type { Logger } from 'pino';
 import { redactUrl } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { type Metrics, requestCounter } from '../metrics.js';
 
 export interface HotPullOptions {
   protocol: PhoneProtocol;
@@ -29,15 +29,7 @@ export function createHotPull(options: HotPullOptions): (req: IncomingMessage, r
   // The route label the Express stack gives this route (router mounted at the root).
   const route = PULL_PATH;
   const duration = metrics.httpDuration.labels({ method: 'GET', route });
-  const counters = new Map<number, { inc(): void }>();
-  const counterFor = (status: number) => {
-    let counter = counters.get(status);
-    if (!counter) {
-      counter = metrics.httpRequests.labels({ method: 'GET', route, status: String(status) });
-      counters.set(status, counter);
-    }
-    return counter;
-  };
+  const counterFor = requestCounter(metrics, 'GET', route);
 
   // One listener for every poll (`this` is the response): 'finish' fires once the answer is handed to the socket,
   // as in the general stack (a client that left before its answer is counted by neither).

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { unstorableInput, unstorableRefusals } from '../input-guard.js';
-import type { Metrics } from '../metrics.js';
+import { type Metrics, requestCounter } from '../metrics.js';
 import type { IntakeAnswer, PbxIntake } from './pbx-intake.js';
 
 /** Paths of the PBX event intake (the original system's path and the one under `/retailcrm`). */
@@ -26,16 +26,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 export function createHotIntake(options: HotIntakeOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { intake, metrics, maxBodyBytes } = options;
   const baseHeaders = { ...options.headers, 'content-type': 'application/json; charset=utf-8' };
-  const counters = new Map<number, { inc(): void }>();
-  const counterFor = (path: string, status: number) => {
-    const key = status * 2 + (path === '/api/events' ? 0 : 1);
-    let c = counters.get(key);
-    if (!c) {
-      c = metrics.httpRequests.labels({ method: 'POST', route: path, status: String(status) });
-      counters.set(key, c);
-    }
-    return c;
-  };
+  const counters = new Map([...PBX_EVENT_PATHS].map((p) => [p, requestCounter(metrics, 'POST', p)] as const));
   const durations = new Map(
     [...PBX_EVENT_PATHS].map((p) => [p, metrics.httpDuration.labels({ method: 'POST', route: p })] as const),
   );
@@ -46,7 +37,7 @@ export function createHotIntake(options: HotIntakeOptions): (req: IncomingMessag
     if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
     res.writeHead(answer.status, headers);
     res.end(payload);
-    counterFor(path, answer.status).inc();
+    counters.get(path)?.(answer.status).inc();
     durations.get(path)?.observe(Number(process.hrtime.bigint() - started) / 1e9);
   };
 
