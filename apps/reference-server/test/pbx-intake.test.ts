@@ -27,7 +27,7 @@ describe('PBX intake (hot path in front of Express)', () => {
       (await srv.context.metrics.httpRequests.get()).values.find(
         (v) => v.labels.method === 'POST' && v.labels.route === route && v.labels.status === String(status),
       )?.value ?? 0;
-    const before = [await counted('/api/events', 202), await counted('/retailcrm/api/events', 202)];
+    const before = { events: await counted('/api/events', 202), bridge: await counted('/retailcrm/api/events', 202) };
     const beforeRefused = await counted('/api/events', 401);
     const sources: Array<[string, unknown, Record<string, string>]> = [
       ['/api/events', bare('t.1'), { 'x-pbx-token': 'pbx-0367' }],
@@ -51,8 +51,8 @@ describe('PBX intake (hot path in front of Express)', () => {
     expect((await postJson(`${srv.url}/api/events`, bare('t.7'))).status).toBe(401);
     // Counted per route and status, as the general stack labels them.
     expect([await counted('/api/events', 202), await counted('/retailcrm/api/events', 202)]).toEqual([
-      before[0] + 5,
-      before[1] + 1,
+      before.events + 5,
+      before.bridge + 1,
     ]);
     expect(await counted('/api/events', 401)).toBe(beforeRefused + 1);
   });
