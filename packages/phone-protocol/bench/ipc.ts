@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 
 export interface BenchServerControl {
   server: Server;
-  /** Polls held right now. */
+  /** Polls held right now and idle (their first claim answered), as the peers count a held subscriber. */
   held(): number;
   /** Publish received -> the poll's answer written, per measured delivery (ms). */
   latency: readonly number[];

@@ -107,7 +107,11 @@ async function main(): Promise<void> {
 
   serveBenchIpc({
     server,
-    held: () => protocol.stats().heldPolls,
+    // A poll counts once it is idle: its first claim came back (with Redis, a burst of claims takes a while).
+    held: () => {
+      const { heldPolls, claimsInFlight } = protocol.stats();
+      return heldPolls - claimsInFlight;
+    },
     latency: serverLatency,
     stop: async () => {
       await protocol.close();

@@ -115,6 +115,29 @@ describe('long-poll pull', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('counts a held poll as claiming until its first claim comes back from the bus', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const claim = bus.claim.bind(bus);
+    // A slow bus (Redis under a burst of polls): the claim answers only when the test opens the gate.
+    bus.claim = async (deviceId) => {
+      await gate;
+      return claim(deviceId);
+    };
+    const protocol = make();
+    const res = pull(protocol, {});
+    await held(protocol, 1);
+    expect(protocol.stats().claimsInFlight).toBe(1);
+    release();
+    for (let i = 0; i < 5 && protocol.stats().claimsInFlight > 0; i++) await tick();
+    expect(protocol.stats()).toEqual({ heldPolls: 1, claimsInFlight: 0 });
+    await protocol.enqueueCommand({ deviceId: 'd1' }, { id: 'c1', phone: '+7000' });
+    expect((await res).status).toBe(200);
+    expect(protocol.stats()).toEqual({ heldPolls: 0, claimsInFlight: 0 });
+  });
+
   it('a second poll for the same device replaces the first (204), and gets the command', async () => {
     const protocol = make();
     const first = pull(protocol, {});

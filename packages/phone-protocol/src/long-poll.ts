@@ -53,6 +53,7 @@ function retry(waiter: Waiter<unknown>): void {
 export class LongPollHub {
   private readonly waiters = new Map<string, Waiter<unknown>>();
   private readonly stopListening: () => void;
+  private claiming = 0;
   /** One wake-up listener for every device (the bus passes the device id), not one closure per poll. */
   private readonly onWake = (deviceId: string): void => {
     const waiter = this.waiters.get(deviceId);
@@ -75,6 +76,11 @@ export class LongPollHub {
   /** Number of polls currently held. */
   get held(): number {
     return this.waiters.size;
+  }
+
+  /** Held polls whose claim is still at the command bus (a poll counts as held from the moment it arrives). */
+  get claimsInFlight(): number {
+    return this.claiming;
   }
 
   /**
@@ -125,6 +131,7 @@ export class LongPollHub {
       return;
     }
     waiter.claiming = true;
+    this.claiming++;
     try {
       do {
         waiter.again = false;
@@ -145,6 +152,7 @@ export class LongPollHub {
       this.onError(err);
     } finally {
       waiter.claiming = false;
+      this.claiming--;
     }
   }
 

@@ -222,10 +222,15 @@ export interface PhoneProtocol {
   }>;
   /** Devices seen within `windowMs` (default 90 s). */
   onlineDevices(windowMs?: number): Promise<DeviceRecord[]>;
-  /** Long-polls held right now. */
+  /** Long-poll counters of this instance. */
   stats(): {
     /** Long-polls this instance is holding open right now. */
     heldPolls: number;
+    /**
+     * Of those, polls whose claim is still waiting on the command bus (a poll is held from its arrival; with the
+     * Redis bus a burst of polls is idle only once its claims have come back).
+     */
+    claimsInFlight: number;
   };
   /** The JWT service the handlers use. */
   readonly tokens: TokenService;
@@ -782,7 +787,7 @@ export function createPhoneProtocol(options: PhoneProtocolOptions): PhoneProtoco
       return { token, expiresAt };
     },
     onlineDevices: (windowMs) => listOnlineDevices(devices, clock.now(), windowMs),
-    stats: () => ({ heldPolls: hub.held }),
+    stats: () => ({ heldPolls: hub.held, claimsInFlight: hub.claimsInFlight }),
     async close() {
       hub.closeAll();
     },

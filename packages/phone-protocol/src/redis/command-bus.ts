@@ -20,38 +20,47 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[4], ARGV[3])
 return false`;
 
-// KEYS: queue, in-flight zset, cmd hash, deliveries hash; ARGV: now, new deadline, max deliveries.
-// Expired in-flight commands go first (re-delivery), then the queue head; ids already acked are skipped;
-// commands out of deliveries are removed and returned after the 4 fixed slots (dead letters).
-// Reply: {id|'', data|'', deliveries, retryAt|'', dead data...}
+// KEYS: cmd hash, deliveries hash, then queue and in-flight zset of each device; ARGV: now, new deadline, max
+// deliveries. Claims for every device given (a burst of polls costs one script call per batch, not one per poll).
+// Per device: expired in-flight commands go first (re-delivery), then the queue head; ids already acked are
+// skipped; commands out of deliveries are removed and returned after the 4 fixed slots (dead letters).
+// Reply: one array per device, {id|'', data|'', deliveries, retryAt|'', dead data...}
 const CLAIM = `
-local dead = {}
-local reply = {'', '', 0, ''}
-for i = 1, 64 do
-  local id = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1)[1]
-  local expired = id ~= nil
-  if not id then id = redis.call('LPOP', KEYS[1]) end
-  if not id then break end
-  local data = redis.call('HGET', KEYS[3], id)
-  if not data then
-    redis.call('ZREM', KEYS[2], id)
-  elseif expired and tonumber(redis.call('HGET', KEYS[4], id) or '0') >= tonumber(ARGV[3]) then
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('HDEL', KEYS[4], id)
-    table.insert(dead, data)
-  else
-    redis.call('ZADD', KEYS[2], ARGV[2], id)
-    reply = {id, data, redis.call('HINCRBY', KEYS[4], id, 1), ''}
-    break
+local replies = {}
+for d = 3, #KEYS, 2 do
+  local queue, inflight = KEYS[d], KEYS[d + 1]
+  local dead = {}
+  local reply = {'', '', 0, ''}
+  for i = 1, 64 do
+    local id = redis.call('ZRANGEBYSCORE', inflight, '-inf', ARGV[1], 'LIMIT', 0, 1)[1]
+    local expired = id ~= nil
+    if not id then id = redis.call('LPOP', queue) end
+    if not id then break end
+    local data = redis.call('HGET', KEYS[1], id)
+    if not data then
+      redis.call('ZREM', inflight, id)
+    elseif expired and tonumber(redis.call('HGET', KEYS[2], id) or '0') >= tonumber(ARGV[3]) then
+      redis.call('ZREM', inflight, id)
+      redis.call('HDEL', KEYS[1], id)
+      redis.call('HDEL', KEYS[2], id)
+      table.insert(dead, data)
+    else
+      redis.call('ZADD', inflight, ARGV[2], id)
+      reply = {id, data, redis.call('HINCRBY', KEYS[2], id, 1), ''}
+      break
+    end
   end
+  if reply[1] == '' then
+    local nxt = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
+    if nxt[2] then reply[4] = nxt[2] end
+  end
+  for _, dl in ipairs(dead) do table.insert(reply, dl) end
+  table.insert(replies, reply)
 end
-if reply[1] == '' then
-  local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  if nxt[2] then reply[4] = nxt[2] end
-end
-for _, d in ipairs(dead) do table.insert(reply, d) end
-return reply`;
+return replies`;
+
+/** Most devices claimed by one script call: bounds how long Redis is busy with one call (~1 ms). */
+const CLAIM_BATCH = 256;
 
 // KEYS: in-flight zset, cmd hash, deliveries hash, queue; ARGV: id
 const ACK = `
@@ -140,8 +149,10 @@ export class RedisCommandBus implements CommandBus {
   private readonly instanceId = randomUUID();
   private readonly pollListeners = new Set<(deviceId: string) => void>();
   private subscriber: Redis | undefined;
-  /** Claims asked for in this event-loop turn after its first: sent as one pipeline (10k polls arriving at once
-   * cost a few dozen writes instead of 10k). */
+  /**
+   * Claims asked for in this event-loop turn after its first: one script call per batch of devices (10k polls
+   * arriving at once cost a few dozen calls instead of 10k).
+   */
   private claims: PendingClaim[] = [];
   private batching = false;
   /** Polls started in this event-loop turn, announced in one message. */
@@ -187,69 +198,40 @@ export class RedisCommandBus implements CommandBus {
         return;
       }
       // The first claim of a turn goes at once (a woken poll waits for nothing); the ones that follow in the same
-      // turn (setImmediate, not nextTick: polls read from many sockets) share one pipeline.
+      // turn (setImmediate, not nextTick: polls read from many sockets) share one script call.
       this.batching = true;
       setImmediate(this.flushClaims);
       this.claimOne(pending, this.clock.now());
     });
   }
 
-  private claimArgs(deviceId: string, now: number): [string[], number[]] {
-    const k = this.keys(deviceId);
-    return [
-      [k.queue, k.inFlight, k.commands, k.deliveries],
-      [now, now + this.ackTimeoutMs, this.maxDeliveries],
-    ];
-  }
-
   private readonly flushClaims = (): void => {
     this.batching = false;
     const batch = this.claims;
-    if (batch.length === 0) return;
     this.claims = [];
     const now = this.clock.now();
-    if (batch.length === 1) {
-      const [only] = batch as [PendingClaim];
-      this.claimOne(only, now);
-      return;
-    }
-    const pipeline = this.redis.pipeline();
-    for (const pending of batch) {
-      const [keys, args] = this.claimArgs(pending.deviceId, now);
-      pipeline.evalsha(CLAIM_SCRIPT.sha, keys.length, ...keys, ...args);
-    }
-    pipeline.exec().then(
-      (results) => {
-        const unknownScript: PendingClaim[] = [];
+    for (let i = 0; i < batch.length; i += CLAIM_BATCH) this.claimMany(batch.slice(i, i + CLAIM_BATCH), now);
+  };
+
+  private claimOne(pending: PendingClaim, now: number): void {
+    this.claimMany([pending], now);
+  }
+
+  /** One script call claims for every device of the batch; each poll gets its own reply. */
+  private claimMany(batch: PendingClaim[], now: number): void {
+    const keys = [`${this.prefix}cmd`, `${this.prefix}n`];
+    for (const { deviceId } of batch) keys.push(`${this.prefix}q:${deviceId}`, `${this.prefix}f:${deviceId}`);
+    run(this.redis, CLAIM_SCRIPT, keys, [now, now + this.ackTimeoutMs, this.maxDeliveries]).then(
+      (replies) => {
         batch.forEach((pending, i) => {
-          const [err, reply] = results?.[i] ?? [new Error('Redis pipeline returned no reply')];
-          if (err && isNoScript(err)) unknownScript.push(pending);
-          else if (err) pending.reject(err);
-          else pending.resolve(this.claimResult(reply as Array<string | number>));
+          const reply = (replies as Array<Array<string | number>>)[i];
+          if (reply) pending.resolve(this.claimResult(reply));
+          else pending.reject(new Error('Redis claim script returned no reply for this device'));
         });
-        // A Redis that lost its script cache (first use, restart): load the script once, then claim those again.
-        if (unknownScript.length > 0) {
-          this.redis.script('LOAD', CLAIM_SCRIPT.body).then(
-            () => {
-              for (const pending of unknownScript) this.claimOne(pending, now);
-            },
-            (err: unknown) => {
-              for (const pending of unknownScript) pending.reject(err);
-            },
-          );
-        }
       },
       (err: unknown) => {
         for (const pending of batch) pending.reject(err);
       },
-    );
-  };
-
-  private claimOne(pending: PendingClaim, now: number): void {
-    const [keys, args] = this.claimArgs(pending.deviceId, now);
-    run(this.redis, CLAIM_SCRIPT, keys, args).then(
-      (reply) => pending.resolve(this.claimResult(reply as Array<string | number>)),
-      pending.reject,
     );
   }
 
