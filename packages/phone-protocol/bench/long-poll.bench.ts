@@ -536,6 +536,8 @@ async function main(): Promise<void> {
         )}`,
       );
     }
+  } else if (nchan) {
+    console.log('\nnginx + nchan left out of this run (ONLY=...): no peer ratio.');
   } else {
     console.log('\nnginx + nchan not installed (nginx-light + libnginx-mod-nchan): no peer in this run.');
   }
