@@ -106,7 +106,8 @@ async function server(name: string, env: Record<string, string>, mainJs = bundle
   try {
     return await load(name, proc.url, proc.pid);
   } finally {
-    await proc.stop();
+    // A profiled server writes its profile on a clean exit: give the graceful shutdown time to finish.
+    await proc.stop(cpuProfDir ? 60_000 : undefined);
     if (process.env.SQL_PROF)
       console.log(
         proc

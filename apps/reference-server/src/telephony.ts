@@ -3,6 +3,7 @@ import {
   type BreakerState,
   backoffDelay,
   type ChannelRedirector,
+  createRecordingHold,
   createRetailCrmSink,
   createSmartRedirect,
   createTelephonyPipeline,
@@ -48,6 +49,8 @@ export interface DeliveryState {
   queue_stats: QueueStats;
   /** `enterprise:crm` -> breaker state, for every target this process has called. */
   breakers: Record<string, BreakerState>;
+  /** Hangup uploads of this process holding for their recording (`recording_wait_seconds`) right now. */
+  recordings_waiting: number;
 }
 
 export interface Telephony {
@@ -97,6 +100,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         concurrency: d.concurrency,
         ...retry,
       });
+  const recordings = createRecordingHold();
   const pipeline = createTelephonyPipeline({
     enablement: deps.enablementCache,
     sinks: [
@@ -105,6 +109,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
         createApi: egress.api,
         createTasksApi: egress.tasksApi,
         uploads: egress.uploads,
+        recordings,
         ...(deps.timeZone ? { timeZone: deps.timeZone } : {}),
         logger: deps.logger,
       }),
@@ -142,6 +147,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
       queue: deps.redisUrl ? 'redis' : 'sql',
       queue_stats: queue.stats(),
       breakers: egress.breakers(),
+      recordings_waiting: recordings.waiting(),
     }),
     close: () => pipeline.close(),
   };

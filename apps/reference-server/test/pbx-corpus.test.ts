@@ -1,6 +1,6 @@
 import { createFakeRetailCrm, FAKE_RETAILCRM_API_KEY } from '@callbridge/retailcrm-client/testing';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
@@ -108,7 +108,11 @@ describe('the PBX call corpus (original shapes) through the server to the fake R
         const r = await send('/retailcrm/api/events', { enterprise_number: call.enterprise, ...event, payload });
         expect(r.status, JSON.stringify(r.data)).toBe(202);
         const next = call.events[index + 1];
-        if (!(waitsForRecording && event.event_type === 'hangup' && next?.event_type === 'download')) {
+        if (waitsForRecording && event.event_type === 'hangup' && next?.event_type === 'download') {
+          // The download must find the hangup's upload holding (not still sending its call event), as a PBX that
+          // posts the recording seconds later always does.
+          await vi.waitFor(() => expect(srv.telephony.state().recordings_waiting).toBe(1), { timeout: 5_000 });
+        } else {
           await srv.telephony.pipeline.onIdle();
         }
       }

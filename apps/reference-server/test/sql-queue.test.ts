@@ -140,4 +140,48 @@ describe.skipIf(!pgUrl)('SQL outbox queue on PostgreSQL', () => {
     (options) => createSqlQueue({ sql: storage.sql, queue: queueName(), pollMs: 10, ...options }),
     { dedupeWindowMs: 1500 },
   );
+
+  it('INSERT batches written at once that hold the same events in opposite orders: each event stored once, no deadlock', async () => {
+    const name = queueName();
+    let inFlight = 0;
+    let mostAtOnce = 0;
+    const counting = {
+      ...storage.sql,
+      query: async <T>(sql: string, params?: readonly unknown[]) => {
+        if (!sql.includes('INSERT INTO delivery_outbox')) return storage.sql.query<T>(sql, params);
+        mostAtOnce = Math.max(mostAtOnce, ++inFlight);
+        try {
+          return await storage.sql.query<T>(sql, params);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const queue = createSqlQueue({
+      sql: counting,
+      queue: name,
+      worker: false,
+      groupCommitInFlight: 4,
+      groupCommitMs: 0,
+    });
+    // Batches large enough that each INSERT is still running when the next wave's batch starts.
+    const ids = Array.from({ length: 400 }, (_, i) => `dl|${i}`);
+    // Eight waves a timer tick apart (each its own batch), alternately in forward and reverse order.
+    const waves = await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        await sleep(w);
+        return Promise.all((w % 2 ? [...ids].reverse() : ids).map((id) => queue.enqueue(job(id))));
+      }),
+    );
+    const results = waves.flat();
+    expect(results.filter((r) => r === 'enqueued')).toHaveLength(400);
+    expect(results.filter((r) => r === 'duplicate')).toHaveLength(2800);
+    expect(mostAtOnce).toBeGreaterThan(1);
+    const rows = await storage.sql.query<{ n: number }>(
+      'SELECT count(DISTINCT job_id)::int AS n FROM delivery_outbox WHERE queue = $1',
+      [name],
+    );
+    expect(rows[0]?.n).toBe(400);
+    await queue.close();
+  });
 });

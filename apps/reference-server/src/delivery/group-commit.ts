@@ -15,6 +15,12 @@ export interface GroupCommitOptions<T, R> {
   windowMs?: number;
   /** Largest batch (default 500). */
   maxBatch?: number;
+  /**
+   * Batches committed at once (default 1). Above 1 a new batch starts while earlier ones are still being written,
+   * so a database with several connections overlaps their round trips (its own group commit shares the WAL flush);
+   * `commit` must then tolerate concurrent calls (lock rows in a fixed order).
+   */
+  maxInFlight?: number;
 }
 
 interface Waiter<T, R> {
@@ -27,42 +33,45 @@ interface Waiter<T, R> {
 export function createGroupCommitter<T, R>(options: GroupCommitOptions<T, R>): GroupCommitter<T, R> {
   const windowMs = options.windowMs ?? 1;
   const maxBatch = options.maxBatch ?? 500;
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   let queue: Waiter<T, R>[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let inFlight: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
   let inFlightCount = 0;
 
+  const busy = () => inFlight.size >= maxInFlight;
   const schedule = () => {
-    if (timer || inFlight || queue.length === 0) return;
+    if (timer || busy() || queue.length === 0) return;
     timer = setTimeout(flush, windowMs);
   };
 
   const flush = () => {
     timer = undefined;
-    if (inFlight || queue.length === 0) return;
+    if (busy() || queue.length === 0) return;
     const batch = queue.slice(0, maxBatch);
     queue = queue.slice(batch.length);
-    inFlightCount = batch.length;
-    inFlight = (async () => {
+    inFlightCount += batch.length;
+    const done = (async () => {
       try {
         const results = await options.commit(batch.map((w) => w.item));
         for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
       } catch (error) {
         for (const w of batch) w.reject(error);
       } finally {
-        inFlight = undefined;
-        inFlightCount = 0;
+        inFlight.delete(done);
+        inFlightCount -= batch.length;
         // What arrived during the commit is the next batch: no extra wait.
         if (queue.length > 0) flush();
       }
     })();
+    inFlight.add(done);
   };
 
   return {
     submit(item) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (queue.length >= maxBatch && !inFlight) {
+        if (queue.length >= maxBatch && !busy()) {
           if (timer) clearTimeout(timer);
           flush();
         } else schedule();
@@ -70,13 +79,13 @@ export function createGroupCommitter<T, R>(options: GroupCommitOptions<T, R>): G
     },
     pending: () => queue.length + inFlightCount,
     async close() {
-      while (queue.length > 0 || inFlight) {
+      while (queue.length > 0 || inFlight.size > 0) {
         if (timer) {
           clearTimeout(timer);
           timer = undefined;
         }
-        if (!inFlight) flush();
-        await inFlight;
+        if (!busy()) flush();
+        await Promise.race(inFlight);
       }
     },
   };

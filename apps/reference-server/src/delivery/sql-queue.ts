@@ -31,6 +31,11 @@ export interface SqlQueueOptions {
   pollMs?: number;
   /** Enqueues arriving within this window share one INSERT (default 1 ms). */
   groupCommitMs?: number;
+  /**
+   * INSERT batches written at once (default 4 on PostgreSQL, whose pool overlaps them and shares one WAL flush among
+   * concurrent commits; 1 on PGlite, a single connection where they would only queue).
+   */
+  groupCommitInFlight?: number;
   /** false: this instance only enqueues (default true). */
   worker?: boolean;
   now?: () => number;
@@ -77,6 +82,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
 
   const inserter: GroupCommitter<DeliveryJob, EnqueueResult> = createGroupCommitter({
     windowMs: options.groupCommitMs ?? 1,
+    maxInFlight: options.groupCommitInFlight ?? (sql.kind === 'postgres' ? 4 : 1),
     async commit(jobs) {
       const t = now();
       // The same id twice in one batch: the first is inserted, the rest are duplicates (one row per statement).
@@ -84,10 +90,13 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       for (const j of jobs) if (!firsts.has(j.id)) firsts.set(j.id, j);
       const rows = [...firsts.values()].map((j) => ({ job_id: j.id, enterprise_number: j.enterpriseNumber, job: j }));
       // One statement per batch; a row whose id is still inside its dedupe window (or not finished) is kept.
+      // Rows go in job-id order: batches written concurrently then take their unique-key locks in one order, so two
+      // batches holding the same event (a PBX retry) wait for each other instead of deadlocking.
       const inserted = await sql.query<{ job_id: string }>(
         `INSERT INTO delivery_outbox (queue, job_id, enterprise_number, job, run_at, dedupe_until)
          SELECT $1, x.job_id, x.enterprise_number, x.job, $2, $3
            FROM jsonb_to_recordset($4::jsonb) AS x(job_id text, enterprise_number text, job jsonb)
+          ORDER BY x.job_id
          ON CONFLICT (queue, job_id) DO UPDATE SET
            enterprise_number = EXCLUDED.enterprise_number, job = EXCLUDED.job, status = 'ready', attempt = 1,
            steps = '[]'::jsonb, run_at = EXCLUDED.run_at, lease_owner = NULL, lease_until = NULL,
