@@ -26,6 +26,8 @@ import type { FakeCrmReport } from './fake-crm-process.js';
  * the second scenario is one enterprise at 18 calls/s.
  */
 const seconds = Number(process.env.DELIVERY_BENCH_SECONDS ?? 60);
+/** `BENCH_CPU_PROF=<dir>`: the server writes a V8 CPU profile per thread there on exit (node --cpu-prof). */
+const cpuProfDir = process.env.BENCH_CPU_PROF;
 const HANGUP_AFTER_MS = 500;
 /** DELIVERY_BENCH_STORAGE=postgres: the throw-away PostgreSQL of the test services instead of PGlite. */
 const postgres = process.env.DELIVERY_BENCH_STORAGE === 'postgres' && Boolean(process.env.TEST_DATABASE_URL);
@@ -121,7 +123,7 @@ async function prepare(
 }
 
 /** What the server recorded: integration-log rows by operation and status, skip reasons, dead letters. */
-async function serverCounts(storageEnv: Record<string, string>) {
+async function serverCounts(storageEnv: Record<string, string>, trace: string[] = []) {
   const setup = await startServer({
     config: loadConfig({ ...testEnv, PORT: '0', HOST: '127.0.0.1', ...storageEnv }),
     logger: createLogger('silent'),
@@ -133,10 +135,30 @@ async function serverCounts(storageEnv: Record<string, string>) {
               count(*)::int AS n
          FROM integration_logs GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
     );
-    return { logs: rows, deadLetters: await setup.storage.countDeadLetters() };
+    // The log rows of a few calls worth a look (a card shown twice), in order.
+    const traced = trace.length
+      ? await setup.storage.sql.query<Record<string, unknown>>(
+          `SELECT call_unique_id, event_type, left(request_data::text, 160) AS request, status, created_at FROM integration_logs WHERE call_unique_id = ANY($1) ORDER BY call_unique_id, id`,
+          [trace],
+        )
+      : [];
+    return { logs: rows, deadLetters: await setup.storage.countDeadLetters(), traced };
   } finally {
     await setup.close();
   }
+}
+
+/** p50 / p99 / max of the intake's answer times, and the slowest answer per 10 s of the run (where a stall was). */
+function intakeSummary(latencies: Array<{ at: number; ms: number }>): string {
+  const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
+  const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))] ?? 0;
+  const slices = new Map<number, number>();
+  for (const l of latencies) {
+    const slice = Math.floor(l.at / 10_000);
+    slices.set(slice, Math.max(slices.get(slice) ?? 0, l.ms));
+  }
+  const worst = [...slices].map(([slice, ms]) => `${slice * 10}-${slice * 10 + 10} s: ${ms}`).join(', ');
+  return `p50 ${q(0.5)}, p99 ${q(0.99)}, max ${q(1)}; slowest per 10 s: ${worst}`;
 }
 
 async function run({ enterprises, callsPerSecond }: Scenario) {
@@ -149,11 +171,14 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
   const proc = { current: undefined as ReturnType<typeof spawnServerProcess> | undefined };
   try {
     await prepare(storageEnv, fakes, numbers);
-    const server = spawnServerProcess('delivery', bundle.mainJs, await freePort(), {
-      ...testEnv,
-      LOG_LEVEL: 'warn',
-      ...storageEnv,
-    });
+    const server = spawnServerProcess(
+      'delivery',
+      bundle.mainJs,
+      await freePort(),
+      { ...testEnv, LOG_LEVEL: 'warn', ...storageEnv },
+      [],
+      cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+    );
     proc.current = server;
     await server.ready(60_000);
 
@@ -163,7 +188,9 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
     const statuses = new Map<number, number>();
     const failures = new Map<string, number>(); // requests without an answer, by cause
     const accepted: Array<{ uid: string; at: number }> = [];
+    const latencies: Array<{ at: number; ms: number }> = []; // intake answers: when posted (ms into the run), how long
     const post = async (body: unknown) => {
+      const postedAt = Date.now();
       const r = await postJson(`${server.url}/api/events`, body).catch((error: unknown) => {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         const reason = cause?.code ?? cause?.message ?? String(error);
@@ -171,6 +198,7 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
         return { status: 0 };
       });
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      latencies.push({ at: postedAt - startedAt, ms: Date.now() - postedAt });
       return r.status === 202;
     };
     const calls: Promise<void>[] = [];
@@ -218,7 +246,7 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    await server.stop(10_000);
+    await server.stop(cpuProfDir ? 60_000 : 10_000);
     proc.current = undefined;
 
     const lost = (await missing()).length;
@@ -228,7 +256,9 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
     const cardCount = sum((r) => r.cards.length);
     const hangupCount = sum((r) => r.hangups.length);
     const over = sum((r) => r.rateLimited);
-    const counts = await serverCounts(storageEnv);
+    // A card shown twice for one call (the manager's screen would ring twice).
+    const twice = received.flatMap((f) => f.cards.filter((uid, i) => f.cards.indexOf(uid) !== i));
+    const counts = await serverCounts(storageEnv, twice.slice(0, 3));
     const expired = counts.logs.filter((r) => r.reason === 'dial_expired').reduce((n, r) => n + r.n, 0);
     const drainMs = drainedAt === undefined ? undefined : drainedAt - loadEndedAt;
     console.log(
@@ -237,6 +267,8 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
         `posted: ${total} calls; answers ${JSON.stringify(Object.fromEntries(statuses))}${failures.size ? ` (no answer: ${JSON.stringify(Object.fromEntries(failures))})` : ''}; calls with both events accepted: ${accepted.length}`,
         `fake RetailCRM: ${cardCount} cards, ${hangupCount} hangup events, ${uploadedRecords} calls in ${uploadRequests} calls/upload requests (${(uploadedRecords / Math.max(1, uploadRequests)).toFixed(1)} per request), ${over} answered 503 (over the limit)`,
         `server: integration log ${counts.logs.map((r) => `${r.operation}/${r.status}${r.reason ? `(${r.reason})` : ''}=${r.n}`).join(', ')}; dead letters ${counts.deadLetters}`,
+        `intake answer ms: ${intakeSummary(latencies)}`,
+        `cards shown twice: ${twice.length}${counts.traced.length ? ` (first calls' log: ${JSON.stringify(counts.traced)})` : ''}`,
         `dials expired: ${expired}; missing at the end: ${lost}; backlog drained ${drainMs === undefined ? 'NOT within 60 s' : `${(drainMs / 1000).toFixed(1)} s`} after the load ended`,
       ].join('\n'),
     );

@@ -109,7 +109,7 @@ export const envSchema = z.object({
   QUEUE_LOCK_DURATION_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).default(30_000)),
   QUEUE_STALLED_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).default(30_000)),
   /** Deliveries one instance runs at once, across every enterprise (each account keeps its own limits). */
-  QUEUE_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(64)),
+  QUEUE_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(256)),
   DELIVERY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2500)),
   /** Telephony calls per second per RetailCRM account (RetailCRM's `/telephony/*` limit is 40 per API key). */
   DELIVERY_RATE_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(1000).default(40)),

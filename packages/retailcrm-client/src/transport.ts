@@ -56,6 +56,8 @@ export interface TransportOptions {
 export type Transport = <T>(spec: RequestSpec<T>) => Promise<T>;
 
 const TIMEOUT = Symbol('retailcrm-timeout');
+/** Reason of the per-request abort that stops the timeout timer: a given reason spares building a DOMException. */
+const SETTLED = Symbol('retailcrm-settled');
 
 /** A 3xx, or the opaque redirect a browser's fetch returns for `redirect: 'manual'`. */
 const isRedirect = (response: Response) =>
@@ -219,7 +221,7 @@ export function createTransport(options: TransportOptions): Transport {
     } finally {
       permit?.commit();
       permit?.complete?.();
-      settled.abort();
+      settled.abort(SETTLED);
       external?.removeEventListener('abort', onExternalAbort);
     }
   }

@@ -105,4 +105,20 @@ describe('group committer', () => {
     expect(await late).toBe(90);
     expect(g.pending()).toBe(0);
   });
+
+  it('a commit that throws before its first await rejects its batch and the next batch still goes', async () => {
+    let calls = 0;
+    const g = createGroupCommitter<number, number>({
+      commit(items) {
+        calls++;
+        if (items.includes(-1)) throw new Error('refused at once');
+        return Promise.resolve(items);
+      },
+    });
+    await expect(g.submit(-1)).rejects.toThrow('refused at once');
+    expect(await g.submit(5)).toBe(5);
+    await g.close();
+    expect(calls).toBe(2);
+    expect(g.pending()).toBe(0);
+  });
 });

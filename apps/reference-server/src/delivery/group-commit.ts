@@ -57,14 +57,16 @@ export function createGroupCommitter<T, R>(options: GroupCommitOptions<T, R>): G
         for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
       } catch (error) {
         for (const w of batch) w.reject(error);
-      } finally {
-        inFlight.delete(done);
-        inFlightCount -= batch.length;
-        // What arrived during the commit is the next batch: no extra wait.
-        if (queue.length > 0) flush();
       }
     })();
     inFlight.add(done);
+    // Chained (always asynchronous): a commit that throws before its first await has still been added.
+    void done.then(() => {
+      inFlight.delete(done);
+      inFlightCount -= batch.length;
+      // What arrived during the commit is the next batch: no extra wait.
+      if (queue.length > 0) flush();
+    });
   };
 
   return {

@@ -64,7 +64,7 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
   const maxAttempts = Math.max(1, options.attempts ?? 5);
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const dedupeWindowMs = options.dedupeWindowMs ?? 600_000;
-  const concurrency = Math.max(1, options.concurrency ?? 64);
+  const concurrency = Math.max(1, options.concurrency ?? 256);
   const leaseMs = options.leaseMs ?? 30_000;
   const pollMs = options.pollMs ?? 100;
   const isWorker = options.worker ?? true;
