@@ -13,6 +13,7 @@ import { allEvents, hangupEvent, postJson } from '../test/support/fixtures.js';
 import { freePort } from '../test/support/net.js';
 import { buildServerBundle, spawnServerProcess } from '../test/support/server-process.js';
 import type { FakeCrmReport } from './fake-crm-process.js';
+import { SERVER_NODE_ARGS } from './server-flags.js';
 
 /**
  * Delivery bench, default mode (PGlite on disk, SQL outbox): the server runs as its own `node main.js` process;
@@ -26,7 +27,10 @@ import type { FakeCrmReport } from './fake-crm-process.js';
  * the second scenario is one enterprise at 18 calls/s.
  */
 const seconds = Number(process.env.DELIVERY_BENCH_SECONDS ?? 60);
-/** `BENCH_CPU_PROF=<dir>`: the server writes a V8 CPU profile per thread there on exit (node --cpu-prof). */
+/**
+ * `BENCH_CPU_PROF=<dir>`: the server writes a V8 CPU profile per thread there on exit (node --cpu-prof);
+ * `BENCH_NODE_ARGS`: node flags of the server process (see `server-flags.ts`).
+ */
 const cpuProfDir = process.env.BENCH_CPU_PROF;
 const HANGUP_AFTER_MS = 500;
 /** DELIVERY_BENCH_STORAGE=postgres: the throw-away PostgreSQL of the test services instead of PGlite. */
@@ -177,7 +181,7 @@ async function run({ enterprises, callsPerSecond }: Scenario) {
       await freePort(),
       { ...testEnv, LOG_LEVEL: 'warn', ...storageEnv },
       [],
-      cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+      [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...SERVER_NODE_ARGS],
     );
     proc.current = server;
     await server.ready(60_000);

@@ -12,6 +12,7 @@ import { prepareStorage } from '../test/support/prepare.js';
 import { buildServerBundle, spawnServerProcess } from '../test/support/server-process.js';
 import { startPeer } from './peers.js';
 import { cpuBetween, threadCpuMs } from './process-cpu.js';
+import { SERVER_NODE_ARGS } from './server-flags.js';
 
 /**
  * Ingest side by side, one run: raw node:http (JSON parse + 202), bare Express + express.json, and the reference
@@ -100,7 +101,7 @@ async function server(name: string, env: Record<string, string>, mainJs = bundle
       ...env,
     },
     [],
-    cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+    [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...SERVER_NODE_ARGS],
   );
   await proc.ready(60_000);
   try {
