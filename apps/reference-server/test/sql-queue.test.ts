@@ -184,4 +184,27 @@ describe.skipIf(!pgUrl)('SQL outbox queue on PostgreSQL', () => {
     expect(rows[0]?.n).toBe(400);
     await queue.close();
   });
+
+  it('a busy worker: two step marks of one job in one batch both stick; marks, done marks and lease renewals of hundreds of jobs overlap without error', async () => {
+    const name = queueName();
+    // Leases renewed every 100 ms while 300 jobs mark steps: the renewal, step and done UPDATEs overlap constantly.
+    const queue = createSqlQueue({ sql: storage.sql, queue: name, pollMs: 10, leaseMs: 300, concurrency: 256 });
+    const steps = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await Promise.all(Array.from({ length: 300 }, (_, i) => queue.enqueue(job(`busy|${i}`))));
+    await queue.start(async (_job, context) => {
+      for (let i = 0; i < steps.length; i += 2) {
+        // Two marks of one job at once: they share a batch, the row must end with both.
+        await Promise.all([context.markStepDone(steps[i] as string), context.markStepDone(steps[i + 1] as string)]);
+        await sleep(Math.random() * 20);
+      }
+    });
+    await queue.onIdle();
+    expect(queue.stats()).toMatchObject({ completed: 300, failedAttempts: 0, deadLettered: 0 });
+    const rows = await storage.sql.query<{ steps: string[] }>(`SELECT steps FROM delivery_outbox WHERE queue = $1`, [
+      name,
+    ]);
+    expect(rows).toHaveLength(300);
+    for (const row of rows) expect([...row.steps].sort()).toEqual(steps);
+    await queue.close();
+  }, 60_000);
 });

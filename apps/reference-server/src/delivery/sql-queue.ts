@@ -112,23 +112,31 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
 
   // Worker-side writes are group-committed too: under load one statement marks many jobs' steps (or many jobs
   // done) instead of one statement per job, which leaves the database (and PGlite's thread) to the intake.
+  // A job's step marks and its done mark never share a batch (it awaits the one before the other), and the lease
+  // renewal skips rows these hold, so the worker's multi-row UPDATEs do not wait on each other in a cycle.
   const stepWriter = createGroupCommitter<{ id: string; steps: string[] }, void>({
     async commit(rows) {
-      await sql.query(
-        `UPDATE delivery_outbox AS o SET steps = x.steps
-           FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, steps jsonb)
-          WHERE o.id = x.id AND o.lease_owner = $2`,
-        [JSON.stringify(rows), owner],
+      // Two marks of one job in a batch: UPDATE ... FROM would apply an arbitrary one; the later holds every step.
+      const latest = new Map(rows.map((r) => [r.id, r]));
+      await rerunOnConflict(() =>
+        sql.query(
+          `UPDATE delivery_outbox AS o SET steps = x.steps
+             FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, steps jsonb)
+            WHERE o.id = x.id AND o.lease_owner = $2`,
+          [JSON.stringify([...latest.values()]), owner],
+        ),
       );
       return rows.map(() => undefined);
     },
   });
   const doneWriter = createGroupCommitter<string, void>({
     async commit(ids) {
-      await sql.query(
-        `UPDATE delivery_outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, dedupe_until = $3
-          WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND lease_owner = $2`,
-        [JSON.stringify(ids), owner, now() + dedupeWindowMs],
+      await rerunOnConflict(() =>
+        sql.query(
+          `UPDATE delivery_outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, dedupe_until = $3
+            WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND lease_owner = $2`,
+          [JSON.stringify(ids), owner, now() + dedupeWindowMs],
+        ),
       );
       return ids.map(() => undefined);
     },
@@ -296,9 +304,13 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
           // key): the table keeps finished rows for their dedupe window, a scan by owner would read them all.
           sql
             .query(
+              // SKIP LOCKED: a row a step or done write holds right now is renewed next time (the lease has two more
+              // renewals to go); waiting for it could close a lock cycle with that write (PostgreSQL answered 40P01).
               `UPDATE delivery_outbox SET lease_until = $2
-                WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint) AND lease_owner = $1
-                  AND status = 'ready'`,
+                WHERE id IN (SELECT id FROM delivery_outbox
+                              WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint) AND lease_owner = $1
+                                AND status = 'ready'
+                                FOR UPDATE SKIP LOCKED)`,
               [owner, now() + leaseMs, JSON.stringify([...running.keys()])],
             )
             .catch(() => undefined);
@@ -327,4 +339,16 @@ export function createSqlQueue(options: SqlQueueOptions): DeliveryQueue & { read
       await Promise.allSettled([stepWriter.close(), doneWriter.close()]);
     },
   };
+}
+
+/** PostgreSQL aborted the statement to break a lock cycle (40P01) or a serialization conflict (40001): run it again. */
+async function rerunOnConflict<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: unknown } | undefined)?.code;
+      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+    }
+  }
 }
