@@ -219,6 +219,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // request into the second RetailCRM counts at arrival.
       rateLimit: { perSecond: config.delivery.ratePerSecond * 0.95, burst: 1 },
       uploadWindowMs: config.delivery.uploadWindowMs,
+      // Every running job (and the phone uploads and lookups beside them) may wait on one account with a backlog.
+      waitingPerAccount: config.delivery.concurrency + 100,
     },
   });
   const telephony = createTelephony({

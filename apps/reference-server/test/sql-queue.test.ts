@@ -191,13 +191,16 @@ describe.skipIf(!pgUrl)('SQL outbox queue on PostgreSQL', () => {
     const queue = createSqlQueue({ sql: storage.sql, queue: name, pollMs: 10, leaseMs: 300, concurrency: 256 });
     const steps = ['a', 'b', 'c', 'd', 'e', 'f'];
     await Promise.all(Array.from({ length: 300 }, (_, i) => queue.enqueue(job(`busy|${i}`))));
-    await queue.start(async (_job, context) => {
-      for (let i = 0; i < steps.length; i += 2) {
-        // Two marks of one job at once: they share a batch, the row must end with both.
-        await Promise.all([context.markStepDone(steps[i] as string), context.markStepDone(steps[i + 1] as string)]);
-        await sleep(Math.random() * 20);
-      }
-    });
+    await queue.start(
+      async (_job, context) => {
+        for (let i = 0; i < steps.length; i += 2) {
+          // Two marks of one job at once: they share a batch, the row must end with both.
+          await Promise.all([context.markStepDone(steps[i] as string), context.markStepDone(steps[i + 1] as string)]);
+          await sleep(Math.random() * 20);
+        }
+      },
+      async () => undefined,
+    );
     await queue.onIdle();
     expect(queue.stats()).toMatchObject({ completed: 300, failedAttempts: 0, deadLettered: 0 });
     const rows = await storage.sql.query<{ steps: string[] }>(`SELECT steps FROM delivery_outbox WHERE queue = $1`, [

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
 import { createSecretBox } from '../secret-box.js';
 import type { Enterprise, IntegrationLogInput } from '../storage/types.js';
 import { toEnterpriseRetailCrm } from './account-config.js';
 import { createIntegrationLogWriter } from './integration-log.js';
+import { createRetailCrmEgress } from './retailcrm-egress.js';
 
 const secrets = createSecretBox(Buffer.alloc(32, 7));
 const enterprise = (retailcrm: Record<string, unknown>, active = true): Enterprise => ({
@@ -153,5 +155,31 @@ describe('integration-log writer', () => {
     expect(stored.map((r) => r.eventType)).toEqual(['hangup', 'dial']);
     expect(failing.pending()).toBe(0);
     await failing.close();
+  });
+});
+
+describe('the egress policies', () => {
+  const run = async (waitingPerAccount: number | undefined) => {
+    const egress = createRetailCrmEgress({
+      config: { get: async () => undefined },
+      clientFactory: (() => {
+        throw new Error('no client in this test');
+      }) as never,
+      storage: { insertIntegrationLog: async () => 0 },
+      logger: createLogger('silent'),
+      budget: { rateLimit: false, retries: 0, ...(waitingPerAccount ? { waitingPerAccount } : {}) },
+    });
+    const target = { enterpriseNumber: '0367', crm: 'retailcrm' };
+    const calls = Array.from({ length: 300 }, () =>
+      egress.policies.execute(target, () => new Promise((resolve) => setTimeout(() => resolve('ok'), 1))),
+    );
+    return (await Promise.allSettled(calls)).filter((r) => r.status === 'rejected').length;
+  };
+
+  it('never refuse a call for queueing when the server sizes the wait above its delivery concurrency', async () => {
+    // 300 jobs of one account at once (a backlog after an outage): 4 run, the rest wait their turn.
+    expect(await run(400)).toBe(0);
+    // With the package default (100 waiting) the excess is refused: each refusal would cost a job an attempt.
+    expect(await run(undefined)).toBeGreaterThan(0);
   });
 });

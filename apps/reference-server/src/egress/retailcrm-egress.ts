@@ -33,6 +33,11 @@ export interface EgressBudget {
   rateLimit?: DeliveryPolicyOptions['rateLimit'];
   /** How long a history upload waits for others of its enterprise to share one request (150 ms). */
   uploadWindowMs?: number;
+  /**
+   * Calls of one account that may wait for its turn (default 100). The server sets it above its delivery
+   * concurrency: a claimed job is then never refused for queueing (a refusal costs it an attempt and a re-claim).
+   */
+  waitingPerAccount?: number;
 }
 
 export interface RetailCrmEgressOptions {
@@ -110,6 +115,7 @@ export function createRetailCrmEgress(options: RetailCrmEgressOptions): RetailCr
     retries: budget.retries,
     breaker: { consecutiveFailures: budget.breakerFailures, halfOpenAfterMs: budget.breakerHalfOpenMs },
     rateLimit: budget.rateLimit,
+    ...(budget.waitingPerAccount ? { bulkhead: { queue: budget.waitingPerAccount } } : {}),
   });
   const log = createIntegrationLogWriter(options.storage, options.logger);
   const uploads = createUploadBatcher({ policies, windowMs: budget.uploadWindowMs });
