@@ -6,6 +6,8 @@
  *   and a Redis server are started on free loopback ports and stopped after the run.
  * - Under CI (`CI=true`) a missing service is an error, so integration tests can never be skipped silently.
  *   Locally they are skipped (tests use `describe.skipIf(!process.env.TEST_DATABASE_URL)`).
+ * - The throw-away PostgreSQL runs with fsync off (tests need no crash safety of the cluster itself);
+ *   `TEST_PG_FSYNC=on` (the benches) keeps PostgreSQL's default so commit figures include the WAL flush.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
@@ -64,7 +66,7 @@ async function startPostgres(): Promise<string | undefined> {
     '-l',
     join(dir, 'postgres.log'),
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${process.env.TEST_PG_FSYNC === 'on' ? 'on' : 'off'} -c max_connections=200`,
     '-w',
     'start',
   ]);

@@ -87,6 +87,17 @@ async function load(name: string, url: string, pid: number) {
   return accepted;
 }
 
+/** A PostgreSQL setting as the server reports it (`SHOW`). */
+async function pgSetting(url: string, name: 'fsync' | 'synchronous_commit'): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return String((await client.query(`SHOW ${name}`)).rows[0]?.[name]);
+  } finally {
+    await client.end();
+  }
+}
+
 async function server(name: string, env: Record<string, string>, mainJs = bundle.mainJs) {
   await prepareStorage(env, { url: crm.url, apiKey: crm.fake.apiKey });
   const proc = spawnServerProcess(
@@ -147,7 +158,8 @@ it('ingest: raw node:http vs bare Express vs durable reference server (PGlite, P
   }
   if (only.has('postgres') && process.env.TEST_DATABASE_URL) {
     db = await createTestDatabase(process.env.TEST_DATABASE_URL);
-    const accepted = await server('reference server, PostgreSQL', { DATABASE_URL: db.url });
+    const fsync = await pgSetting(db.url, 'fsync');
+    const accepted = await server(`reference server, PostgreSQL (fsync ${fsync})`, { DATABASE_URL: db.url });
     // Durable before 202: every accepted event has its outbox row.
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
