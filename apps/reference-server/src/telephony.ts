@@ -17,6 +17,7 @@ import {
 import { createRedisQueue } from '@callbridge/telephony-events/redis';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
+import { createSqlDeadLetterStore } from './delivery/dead-letters.js';
 import { createSqlQueue } from './delivery/sql-queue.js';
 import type { RetailCrmEgress } from './egress/retailcrm-egress.js';
 import type { Storage } from './storage/types.js';
@@ -117,18 +118,7 @@ export function createTelephony(deps: TelephonyDeps): Telephony {
     queue,
     policies: egress.policies,
     integrationLog: egress.log.sink,
-    deadLetters: {
-      async add(entry) {
-        await deps.storage.insertDeadLetter({
-          queue: DELIVERY_QUEUE,
-          enterpriseNumber: entry.job.enterpriseNumber,
-          jobId: entry.job.id,
-          payload: entry.job.event,
-          errorMessage: entry.error.message,
-          attempts: entry.attempts,
-        });
-      },
-    },
+    deadLetters: createSqlDeadLetterStore(deps.storage, DELIVERY_QUEUE),
     // telephony-events' Logger port is pino's shape: the logger goes in as is.
     logger: deps.logger,
   });

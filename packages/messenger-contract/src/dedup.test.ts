@@ -1,40 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type InboundDedup, InMemoryInboundDedup, inboundKeyString } from './dedup.js';
+import { InMemoryInboundDedup, inboundKeyString } from './dedup.js';
 import { RedisInboundDedup } from './redis.js';
 import { ManualClock } from './testing/manual-clock.js';
 
-/** One contract suite for every InboundDedup implementation. */
-function contract(name: string, make: () => InboundDedup) {
-  describe(`${name}: InboundDedup contract`, () => {
-    const key = { tenant: 1, provider: 'whatsapp', message_id: 'wamid.1' };
-
-    it('claims a key once', async () => {
-      const dedup = make();
-      expect(await dedup.claim(key)).toBe(true);
-      expect(await dedup.claim(key)).toBe(false);
-      expect(await dedup.claim({ ...key, tenant: 2 })).toBe(true);
-      expect(await dedup.claim({ ...key, provider: 'telegram' })).toBe(true);
-      expect(await dedup.claim({ ...key, message_id: 'wamid.2' })).toBe(true);
-    });
-
-    it('gives exactly one winner among concurrent claims', async () => {
-      const dedup = make();
-      const results = await Promise.all(Array.from({ length: 25 }, () => dedup.claim({ ...key, message_id: 'race' })));
-      expect(results.filter(Boolean)).toHaveLength(1);
-    });
-
-    it('release lets a failed message be processed again', async () => {
-      const dedup = make();
-      const k = { ...key, message_id: 'retry' };
-      expect(await dedup.claim(k)).toBe(true);
-      await dedup.release(k);
-      expect(await dedup.claim(k)).toBe(true);
-    });
-  });
-}
-
-contract('memory', () => new InMemoryInboundDedup());
+// The port contract (claim once, one winner, release, key isolation, TTL) is test/store-contract.test.ts.
 
 describe('InMemoryInboundDedup', () => {
   it('forgets claims after the TTL', async () => {
@@ -78,9 +48,6 @@ describe.skipIf(!redisUrl)('RedisInboundDedup', () => {
     }
     await Promise.all(clients.map((c) => c.quit()));
   });
-
-  let n = 0;
-  contract('redis', () => new RedisInboundDedup(client(), { prefix: `${prefix}${++n}:` }));
 
   it('is shared between instances (two connections, one winner) and expires with PX', async () => {
     const a = new RedisInboundDedup(client(), { prefix: `${prefix}shared:`, ttlMs: 200 });

@@ -1,6 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parseMessageIn, parseTransportMessage } from './normalise.js';
-import { MessageInSchema, messageInJsonSchema, TransportMessageSchema, transportMessageJsonSchema } from './schemas.js';
+import {
+  type DeliveryStatusEvent,
+  type IncomingMessage,
+  type MessageIn,
+  MessageInSchema,
+  messageInJsonSchema,
+  type QrEvent,
+  type ReadyEvent,
+  TransportMessageSchema,
+  transportMessageJsonSchema,
+} from './schemas.js';
 
 const seedTransport = {
   tenant: 1,
@@ -231,5 +241,27 @@ describe('JSON Schema export', () => {
     const text = JSON.stringify(messageInJsonSchema());
     for (const event of ['messages.incoming', 'qr', 'ready', 'messages.status']) expect(text).toContain(`"${event}"`);
     expect(text).toContain('"from_jid"');
+  });
+});
+
+describe('the named MessageIn members', () => {
+  it('are the MessageIn members they name, assignable both ways', () => {
+    expectTypeOf<IncomingMessage>().toEqualTypeOf<Extract<MessageIn, { event: 'messages.incoming' }>>();
+    expectTypeOf<QrEvent>().toEqualTypeOf<Extract<MessageIn, { event: 'qr' }>>();
+    expectTypeOf<ReadyEvent>().toEqualTypeOf<Extract<MessageIn, { event: 'ready' }>>();
+    expectTypeOf<DeliveryStatusEvent>().toEqualTypeOf<Extract<MessageIn, { event: 'messages.status' }>>();
+    expectTypeOf<IncomingMessage | QrEvent | ReadyEvent | DeliveryStatusEvent>().toEqualTypeOf<MessageIn>();
+    expectTypeOf<MessageIn>().toExtend<IncomingMessage | QrEvent | ReadyEvent | DeliveryStatusEvent>();
+    expectTypeOf<IncomingMessage>().toExtend<MessageIn>();
+  });
+
+  it('narrow a parsed MessageIn by event', () => {
+    const parsed = MessageInSchema.parse({ event: 'qr', tenant: 1, qr_id: 'q1', svg: '<svg/>' });
+    if (parsed.event === 'qr') {
+      const qr: QrEvent = parsed;
+      expect(qr.qr_id).toBe('q1');
+    }
+    const asUnion: MessageIn = { event: 'ready', tenant: 1 } satisfies ReadyEvent;
+    expect(asUnion.event).toBe('ready');
   });
 });

@@ -159,13 +159,25 @@ export type MessageIn = z.infer<typeof MessageInSchema>;
 /** What a provider may post before validation (input of MessageInSchema). */
 export type MessageInInput = z.input<typeof MessageInSchema>;
 /** An inbound chat message (`messages.incoming`): text and/or media from a sender. */
-export type IncomingMessage = Extract<MessageIn, { event: 'messages.incoming' }>;
+export interface IncomingMessage extends Extract<MessageIn, Record<'event', 'messages.incoming'>> {
+  /** The event name: `messages.incoming`. */
+  event: 'messages.incoming';
+}
 /** A login QR code to show the user (`qr`): `qr_id` and the SVG. */
-export type QrEvent = Extract<MessageIn, { event: 'qr' }>;
+export interface QrEvent extends Extract<MessageIn, Record<'event', 'qr'>> {
+  /** The event name: `qr`. */
+  event: 'qr';
+}
 /** The provider session is logged in (`ready`). */
-export type ReadyEvent = Extract<MessageIn, { event: 'ready' }>;
+export interface ReadyEvent extends Extract<MessageIn, Record<'event', 'ready'>> {
+  /** The event name: `ready`. */
+  event: 'ready';
+}
 /** Delivery state of a message sent earlier (`messages.status`). */
-export type DeliveryStatusEvent = Extract<MessageIn, { event: 'messages.status' }>;
+export interface DeliveryStatusEvent extends Extract<MessageIn, Record<'event', 'messages.status'>> {
+  /** The event name: `messages.status`. */
+  event: 'messages.status';
+}
 /** Every `event` value a MessageIn may carry. */
 export const MESSAGE_IN_EVENTS = ['messages.incoming', 'qr', 'ready', 'messages.status'] as const;
 /** One of MESSAGE_IN_EVENTS. */

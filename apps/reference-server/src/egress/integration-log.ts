@@ -6,6 +6,8 @@ import type { IntegrationLogInput, IntegrationLogStatus, Storage } from '../stor
 /** One `integration_logs` row of a RetailCRM exchange (a CRM call, or a callback RetailCRM made to us). */
 export interface IntegrationLogEntry {
   enterpriseNumber: string;
+  /** Which CRM integration (default `retailcrm`); rows from telephony-events carry their sink's name (`job.crm`). */
+  integrationType?: string;
   /** What happened, e.g. `dial`, `phone_call_upload`, `make_call`. */
   eventType: string;
   /** Which operation, e.g. `telephony.uploadCalls`, `ami.originate`, `phone.dial`. */
@@ -98,7 +100,7 @@ export function createIntegrationLogWriter(
     const secrets = entry.secrets ?? [];
     const row: IntegrationLogInput = {
       enterpriseNumber: entry.enterpriseNumber,
-      integrationType: INTEGRATION,
+      integrationType: entry.integrationType ?? INTEGRATION,
       eventType: entry.eventType,
       callUniqueId: entry.callUniqueId ?? null,
       direction: entry.direction ?? null,
@@ -134,6 +136,7 @@ export function createIntegrationLogWriter(
       write: (r) =>
         write({
           enterpriseNumber: r.enterpriseNumber,
+          integrationType: r.integrationType,
           eventType: r.eventType,
           operation: r.operation,
           callUniqueId: r.callUniqueId ?? callIdOf(r.requestData),

@@ -22,3 +22,16 @@ export {
 } from './fake-whatsapp-web.js';
 export { type Fault, FaultQueue, type RecordedCall } from './faults.js';
 export { createManualClock, ManualClock } from './manual-clock.js';
+export {
+  type InboundDedupFactory,
+  type InboundDedupSuiteOptions,
+  type InboundDedupSuiteSettings,
+  registerAvitoChatCacheSuite,
+  registerAvitoTokenStoreSuite,
+  registerInboundDedupSuite,
+  registerProviderTokenStoreSuite,
+  registerTenantKeyStoreSuite,
+  type StoreFactory,
+  type StoreSuiteApi,
+  type StoreUnderTest,
+} from './store-suites.js';

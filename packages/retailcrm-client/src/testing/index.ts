@@ -13,5 +13,13 @@ export {
   type RecordedRequest,
 } from './fake-retailcrm.js';
 export { createManualClock, type ManualClock } from './manual-clock.js';
+export {
+  type PacingStoreFactory,
+  type PacingStoreSuiteOptions,
+  type PacingStoreSuiteSettings,
+  registerPacingStoreSuite,
+  type StoreSuiteApi,
+  type StoreUnderTest,
+} from './pacing-store-suite.js';
 export { type FakeRetailCrmServer, type FakeRetailCrmServerOptions, startFakeRetailCrmServer } from './server.js';
 export { maxInAnyWindow } from './windows.js';

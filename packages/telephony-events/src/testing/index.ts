@@ -2,3 +2,13 @@ export { type ScriptedAmiPeer, type ScriptedAmiPeerOptions, startScriptedAmiPeer
 export { createFakeTelephonyApi, FakeCrmError, type FakeFailure, type FakeTelephonyApi } from './fake-telephony-api.js';
 export { createManualClock, type ManualClock } from './manual-clock.js';
 export { type QueueFactory, type QueueSuiteApi, registerDeliveryQueueSuite, sampleDeliveryJob } from './queue-suite.js';
+export {
+  type DeadLetterStoreFactory,
+  type DeadLetterStoreHarness,
+  type IntegrationLogFactory,
+  type IntegrationLogHarness,
+  registerDeadLetterStoreSuite,
+  registerIntegrationLogSuite,
+  type StoredDeadLetter,
+  type StoredIntegrationLogRecord,
+} from './store-suites.js';
