@@ -19,7 +19,7 @@ describe('scale-out and delivery environment', () => {
       ratePerSecond: 40,
       // History uploads of one enterprise share a request for up to this long.
       uploadWindowMs: 150,
-      concurrency: 64,
+      concurrency: 256,
     });
     expect(c.trustProxy).toBe('loopback');
   });
